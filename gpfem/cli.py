@@ -1,0 +1,299 @@
+"""Command line: ``gpfem run | list | info | post``.
+
+Bad input (unknown model, preset or key, wrong type, out-of-range value, missing mesh, bad TOML) ends with
+one line naming the parameter and exit code 2, before any solve. Arguments with a single leading dash
+(``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from gpfem.core.errors import GpfemError, ParameterError
+from gpfem.core.parameters import load_config, parse_assignments, resolve
+
+__all__ = ["main"]
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _split_petsc(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Separate PETSc options (single dash + letter, with an optional value) from gpfem's."""
+    ours: list[str] = []
+    petsc: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok.startswith("-") and not tok.startswith("--") and len(tok) > 2 and tok[1].isalpha():
+            petsc.append(tok)
+            if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+                petsc.append(argv[i + 1])
+                i += 1
+        else:
+            ours.append(tok)
+        i += 1
+    return ours, petsc
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="gpfem",
+        description="Finite elements for gradient-penalty energies. PETSc options "
+        "(-gpfem_ch_snes_monitor, ...) may follow any command.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a model or experiment")
+    r.add_argument("model", help="model name (see 'gpfem list')")
+    r.add_argument("--preset", help="preset name (default: the model's first)")
+    r.add_argument("--config", help="TOML file with parameter values")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one parameter (repeatable)")
+    r.add_argument("--mesh", help="a .msh or .geo file replacing the preset's geometry")
+    r.add_argument("--out", help="output folder (default: runs/<model>-<preset>-<time>)")
+    r.add_argument("--restart", metavar="DIR", help="continue a stopped run in DIR")
+    r.add_argument("--backend", default=None, help="PETSc backend: cpu | cuda | kokkos")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    ls = sub.add_parser("list", help="models, presets and parameters")
+    ls.add_argument("model", nargs="?", help="show one model's parameters")
+    sub.add_parser("info", help="versions, MPI size, PETSc packages and GPU backends")
+    po = sub.add_parser("post", help="remake plots (and derived files) of a run folder")
+    po.add_argument("run_dir")
+    return ap
+
+
+def _world() -> Any:
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD
+
+
+def _init_petsc(petsc_args: list[str]) -> None:
+    import petsc4py
+    from mpi4py import MPI  # noqa: F401  (loads libmpi before PETSc)
+
+    petsc4py.init([sys.argv[0], *petsc_args])
+
+
+def _log_fn(comm: Any, quiet: bool) -> Any:
+    if quiet or (comm is not None and comm.rank != 0):
+        return lambda _msg: None
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    return log
+
+
+def cmd_list(model: str | None) -> int:
+    """Print models, presets and parameters."""
+    from gpfem import registry
+
+    names = [model] if model else registry.names()
+    for name in names:
+        spec = registry.get(name)
+        print(f"{spec.name}: {spec.description}")
+        print("  presets:")
+        for i, pre in enumerate(spec.presets):
+            mark = " (default)" if i == 0 else ""
+            print(f"    {pre}{mark}: {spec.preset_help.get(pre, '')}")
+        if model:
+            print("  parameters (name, default, constraint: meaning):")
+            for p in spec.parameters:
+                c = p.describe()
+                print(f"    {p.name} = {p.default!r}" + (f" [{c}]" if c else "") + f": {p.help}")
+        else:
+            print(f"  parameters: {', '.join(p.name for p in spec.parameters)}")
+            print(f"  ('gpfem list {spec.name}' shows defaults and meanings)")
+    return 0
+
+
+def cmd_info() -> int:
+    """Print versions, MPI size, PETSc packages and backends."""
+    comm = _world()
+    import dolfinx
+
+    from gpfem.core.backend import available_backends, external_packages
+    from gpfem.io.summary import versions
+
+    if comm.rank == 0:
+        from mpi4py import MPI
+        from petsc4py import PETSc
+
+        import gpfem
+
+        info = {
+            "gpfem": gpfem.__version__,
+            "versions": versions(),
+            "dolfinx": dolfinx.__version__,
+            "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
+            "mpi": MPI.Get_library_version().splitlines()[0].strip(),
+            "mpi_size": comm.size,
+            "petsc_external_packages": external_packages(),
+            "backends": available_backends(),
+            "has_adios2 (VTX output)": dolfinx.io.has_adios2,
+        }
+        print(json.dumps(info, indent=2))
+    return 0
+
+
+def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[str, Any], Path, bool]:
+    """Everything checked before any work: spec, preset, parameters, mesh, out dir, backend."""
+    from gpfem import registry
+
+    restart = args.restart is not None
+    sets = parse_assignments(args.sets)
+    config = load_config(args.config) if args.config else {}
+    if restart:
+        rdir = Path(args.restart)
+        pfile = rdir / "params.json"
+        if not pfile.exists():
+            raise ParameterError("restart", f"{rdir} has no params.json (not a gpfem run folder)")
+        saved = json.loads(pfile.read_text())
+        if saved["model"] != args.model:
+            raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{args.model}'")
+        spec = registry.get(args.model)
+        preset = saved["preset"]
+        params = resolve(spec.parameters, saved["parameters"], config, sets)
+        if args.mesh is None and saved.get("mesh"):
+            args.mesh = saved["mesh"]
+        out = rdir
+    else:
+        spec = registry.get(args.model)
+        preset, pre_vals = spec.preset(args.preset)
+        params = resolve(spec.parameters, pre_vals, config, sets)
+        if args.out:
+            out = Path(args.out)
+        else:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") if comm.rank == 0 else None
+            stamp = comm.bcast(stamp, root=0)
+            out = Path("runs") / f"{spec.name}-{preset}-{stamp}"
+    if args.mesh is not None:
+        if not spec.uses_mesh:
+            raise ParameterError("mesh", f"'{spec.name}' does not use a mesh")
+        from gpfem.mesh.files import check_mesh_file
+
+        args.mesh = str(check_mesh_file(args.mesh).resolve())
+    if args.backend is not None:
+        from gpfem.core.backend import check_backend
+
+        check_backend(args.backend)
+    return spec, preset, params, out, restart
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a model; write params.json, history, fields and summary.json."""
+    from gpfem.io.summary import versions, write_json
+    from gpfem.registry import RunContext
+
+    comm = _world()
+    spec, preset, params, out, restart = _resolve_run(args, comm)
+    if comm.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    comm.barrier()
+    log = _log_fn(comm, args.quiet)
+    if not restart:
+        write_json(out / "params.json", {"model": spec.name, "preset": preset, "parameters": params,
+                                         "mesh": args.mesh}, comm)
+    ctx = RunContext(out_dir=out, comm=comm, mesh_file=Path(args.mesh) if args.mesh else None,
+                     restart=out if restart else None, log=log, preset=preset,
+                     extra={"backend": args.backend or "cpu"})
+    log(f"gpfem run {spec.name} --preset {preset} -> {out}  ({comm.size} MPI rank(s))")
+    t0 = time.perf_counter()
+    status, results, code = "completed", {}, 0
+    try:
+        results = spec.runner()(params, ctx) or {}
+    except GpfemError as e:
+        status, code = f"failed: {e}", EXIT_FAILED
+        if comm.rank == 0:
+            print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        status, code = "interrupted", EXIT_INTERRUPTED
+    wall = comm.allreduce(time.perf_counter() - t0, op=_max())
+    previous = {}
+    sfile = out / "summary.json"
+    if comm.rank == 0 and sfile.exists():
+        try:
+            previous = json.loads(sfile.read_text())
+        except json.JSONDecodeError:
+            previous = {}
+    summary = {
+        **previous,
+        "model": spec.name,
+        "preset": preset,
+        "status": status,
+        "parameters": params,
+        "mesh": args.mesh,
+        "mpi_size": comm.size,
+        "wall_time_s": wall,
+        "restarted": restart,
+        "versions": versions(),
+        "results": {**previous.get("results", {}), **results},
+    }
+    write_json(sfile, summary, comm)
+    if code == 0:
+        log(f"done in {wall:.1f} s; outputs in {out}")
+    return code
+
+
+def _max() -> Any:
+    from mpi4py import MPI
+
+    return MPI.MAX
+
+
+def cmd_post(run_dir: str) -> int:
+    """Remake plots of a run folder (the model's ``post`` function)."""
+    import importlib
+
+    from gpfem import registry
+
+    d = Path(run_dir)
+    pfile = d / "params.json"
+    if not pfile.exists():
+        raise ParameterError("run_dir", f"{d} has no params.json (not a gpfem run folder)")
+    saved = json.loads(pfile.read_text())
+    spec = registry.get(saved["model"])
+    mod = importlib.import_module(spec.run.partition(":")[0])
+    if not hasattr(mod, "post"):
+        raise ParameterError("run_dir", f"model '{spec.name}' has no post-processing")
+    made = mod.post(d)
+    print(f"wrote {', '.join(map(str, made)) or 'nothing'} in {d}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``gpfem`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, petsc = _split_petsc(argv)
+    args = _parser().parse_args(ours)
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+    try:
+        if args.command == "list":
+            return cmd_list(args.model)
+        if args.command in ("run", "info", "post"):
+            _init_petsc(petsc)
+        if args.command == "info":
+            return cmd_info()
+        if args.command == "post":
+            return cmd_post(args.run_dir)
+        return cmd_run(args)
+    except GpfemError as e:
+        comm_rank = 0
+        if "mpi4py" in sys.modules:
+            comm_rank = sys.modules["mpi4py"].MPI.COMM_WORLD.rank
+        if comm_rank == 0:
+            print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

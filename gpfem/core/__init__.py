@@ -1,0 +1,1 @@
+"""Core machinery shared by every model: energy terms, solver layer, steppers, parameters, errors."""

@@ -1,0 +1,182 @@
+"""The one solver layer: a thin wrapper over ``dolfinx.fem.petsc.NonlinearProblem`` (PETSc SNES).
+
+Every sub-problem has a mandatory, unique options prefix (``gpfem_ch_``, ``gpfem_damage_``, ...), so any
+PETSc option reaches it from the command line (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``).
+Options are layered: built-in defaults < preset/config ``petsc`` table < command line. Non-convergence
+raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons. Variable bounds (for
+irreversibility) switch SNES to ``vinewtonrsls``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dolfinx.fem.petsc
+import numpy as np
+from petsc4py import PETSc
+
+from gpfem.core.errors import ConvergenceError, GpfemError
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "NonlinearSolver",
+    "SolveInfo",
+    "ksp_reason_name",
+    "snes_reason_name",
+]
+
+#: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1e-9,
+    "snes_atol": 1e-10,
+    "snes_stol": 0.0,
+    "snes_max_it": 25,
+    "ksp_type": "preonly",
+    "pc_type": "lu",
+    "pc_factor_mat_solver_type": "mumps",
+}
+
+_live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+
+def _reason_names(enum_cls: Any) -> dict[int, str]:
+    return {v: k for k, v in vars(enum_cls).items() if isinstance(v, int) and not k.startswith("_")}
+
+
+_SNES_REASONS = _reason_names(PETSc.SNES.ConvergedReason)
+_KSP_REASONS = _reason_names(PETSc.KSP.ConvergedReason)
+
+
+def snes_reason_name(reason: int) -> str:
+    """PETSc's name of a SNES converged reason, e.g. ``DIVERGED_MAX_IT``."""
+    return f"{_SNES_REASONS.get(reason, 'UNKNOWN')} ({reason})"
+
+
+def ksp_reason_name(reason: int) -> str:
+    """PETSc's name of a KSP converged reason, e.g. ``DIVERGED_ITS``."""
+    return f"{_KSP_REASONS.get(reason, 'UNKNOWN')} ({reason})"
+
+
+@dataclass
+class SolveInfo:
+    """What one nonlinear solve did.
+
+    Attributes:
+        iterations: Newton iterations.
+        linear_iterations: Total KSP iterations.
+        reason: SNES converged reason (positive).
+    """
+
+    iterations: int
+    linear_iterations: int
+    reason: int
+
+
+class NonlinearSolver:
+    """SNES on a residual ``F(u; v) = 0``, with a mandatory unique options prefix.
+
+    Args:
+        F: Residual form (usually ``Energy.residual``).
+        u: The unknown function.
+        prefix: Options prefix, e.g. ``"gpfem_ch_"`` (a trailing ``_`` is added if missing). Must be
+            unique among live solvers.
+        bcs: Dirichlet conditions.
+        J: Jacobian form (``ufl.derivative`` of ``F`` when ``None``).
+        options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
+            command line with the prefix override these.
+        bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+
+    Raises:
+        GpfemError: On an empty or duplicate prefix.
+    """
+
+    def __init__(
+        self,
+        F: Any,
+        u: Any,
+        prefix: str,
+        bcs: Sequence[Any] | None = None,
+        J: Any | None = None,
+        options: Mapping[str, Any] | None = None,
+        bounds: tuple[Any, Any] | None = None,
+    ):
+        if not prefix or not prefix.strip("_"):
+            raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
+        if not prefix.endswith("_"):
+            prefix += "_"
+        if prefix in _live_prefixes:
+            raise GpfemError(f"options prefix '{prefix}' is already used by another live solver")
+        self.prefix = prefix
+        opts = dict(DEFAULT_OPTIONS)
+        if bounds is not None:
+            opts["snes_type"] = "vinewtonrsls"
+            opts["snes_linesearch_type"] = "basic"
+        opts.update(options or {})
+        # Command-line options with this prefix win over everything: drop ours where the user set one.
+        db = PETSc.Options()
+        opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
+        self.options = opts
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(
+            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts
+        )
+        self.snes: PETSc.SNES = self.problem.solver
+        self.u = u
+        self._bounds = bounds
+        if bounds is not None:
+            self._lb = bounds[0].x.petsc_vec
+            self._ub = bounds[1].x.petsc_vec
+            self.snes.setVariableBounds(self._lb, self._ub)
+        _live_prefixes[prefix] = self
+
+    @property
+    def comm(self) -> Any:
+        """The MPI communicator."""
+        return self.snes.comm.tompi4py()
+
+    def solve(self) -> SolveInfo:
+        """Solve; on success return :class:`SolveInfo`.
+
+        Raises:
+            ConvergenceError: If SNES did not converge (or produced a non-finite solution).
+        """
+        if self._bounds is not None:
+            for f in self._bounds:
+                f.x.scatter_forward()
+        try:
+            self.problem.solve()
+        except PETSc.Error as e:
+            raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
+        snes = self.snes
+        reason = snes.getConvergedReason()
+        its = snes.getIterationNumber()
+        ksp_reason = snes.getKSP().getConvergedReason()
+        lin = snes.getLinearSolveIterations()
+        u = self.u if not isinstance(self.u, list | tuple) else self.u[0]
+        finite = bool(np.all(np.isfinite(u.x.array)))
+        finite = self.comm.allreduce(finite, op=_mpi_land())
+        if reason <= 0 or not finite:
+            raise ConvergenceError(
+                self.prefix,
+                snes_reason=snes_reason_name(reason),
+                ksp_reason=ksp_reason_name(ksp_reason),
+                iterations=its,
+                detail="" if finite else "non-finite values in the solution",
+            )
+        return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
+
+    def close(self) -> None:
+        """Release the prefix (the PETSc objects go with the problem)."""
+        if _live_prefixes.get(self.prefix) is self:
+            del _live_prefixes[self.prefix]
+        self.problem = None  # type: ignore[assignment]
+
+
+def _mpi_land() -> Any:
+    from mpi4py import MPI
+
+    return MPI.LAND

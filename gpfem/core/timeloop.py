@@ -1,0 +1,171 @@
+"""The time loop shared by the time-dependent models: step, record, write, checkpoint, restart.
+
+A model implements :class:`TimeModel`; :func:`run_time_loop` does the rest: adaptive steps landing on the
+requested output times, one ``history.csv`` row per accepted step (flushed), fields every
+``field_interval`` steps, a checkpoint every ``checkpoint_interval`` steps and on Ctrl-C, and restart from
+the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
+from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
+from gpfem.io.fields import FieldWriter
+from gpfem.io.history import HistoryWriter
+
+__all__ = ["LoopSettings", "TimeModel", "run_time_loop"]
+
+CHECKPOINT = "checkpoint.npz"
+
+
+class TimeModel(Protocol):
+    """A time-dependent model, as the loop sees it."""
+
+    comm: Any
+
+    def try_step(self, t: float, dt: float) -> StepResult:
+        """Trial step (see :class:`~gpfem.core.stepping.Steppable`)."""
+
+    def accept(self, t_new: float, dt: float, result: StepResult) -> None:
+        """Commit the trial step."""
+
+    def reject(self) -> None:
+        """Roll back."""
+
+    def history_row(self) -> dict[str, Any]:
+        """Scalar values of the current (accepted) state for ``history.csv``."""
+
+    def output_functions(self) -> list[Any]:
+        """Functions written to the field series (P1, named)."""
+
+    def update_outputs(self) -> None:
+        """Refresh the output functions from the state (e.g. collapse a mixed space)."""
+
+    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+        """Fields needed to restart: name -> (function, sub-space index or None)."""
+
+    def restarted(self) -> None:
+        """Called after a checkpoint was loaded into the fields."""
+
+
+@dataclass
+class LoopSettings:
+    """Run-length and output settings.
+
+    Attributes:
+        t_end: Final time.
+        max_steps: Stop after this many accepted steps (0: no limit).
+        stop_times: Times the loop lands on exactly (fields are written there too).
+        field_interval: Write fields every this many steps (0: only at stop times and the end).
+        checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
+        output_format: ``vtk``, ``vtx`` or ``none``.
+        progress_seconds: Minimum wall time between progress lines.
+    """
+
+    t_end: float
+    max_steps: int = 0
+    stop_times: Sequence[float] = field(default_factory=list)
+    field_interval: int = 10
+    checkpoint_interval: int = 50
+    output_format: str = "vtk"
+    progress_seconds: float = 2.0
+
+
+def run_time_loop(
+    model: TimeModel,
+    control: StepControl,
+    settings: LoopSettings,
+    ctx: Any,
+    columns: Sequence[str],
+    restart: bool = False,
+) -> dict[str, Any]:
+    """Run ``model`` from t = 0 (or the checkpoint) to ``t_end``.
+
+    Args:
+        model: The model.
+        control: Step control (its ``dt`` is the first step).
+        settings: Loop settings.
+        ctx: The :class:`~gpfem.registry.RunContext` (``out_dir``, ``log``).
+        columns: History columns; must include ``step``, ``time``, ``dt``.
+        restart: Continue from ``ctx.out_dir/checkpoint.npz``.
+
+    Returns:
+        Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``.
+    """
+    out = ctx.out_dir
+    log = ctx.log
+    t, step = 0.0, 0
+    if restart:
+        meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields())
+        t, step, control.dt = float(meta["time"]), int(meta["step"]), float(meta["dt"])
+        model.restarted()
+        log(f"restarted from {out / CHECKPOINT} at step {step}, t = {t:.6g}")
+    history = HistoryWriter(out / "history.csv", columns, model.comm, append=restart,
+                            truncate_after=step if restart else None)
+    fields = FieldWriter(out, model.output_functions(), settings.output_format, append=restart)
+    stepper = AdaptiveStepper(model, control, log)
+    stops = sorted({float(s) for s in settings.stop_times if 0 < s < settings.t_end} | {settings.t_end})
+
+    def record(dt: float, res: StepResult | None) -> dict[str, Any]:
+        row = {"step": step, "time": t, "dt": dt, **model.history_row()}
+        if res is not None:
+            row.update(res.data)
+        history.write(row)
+        return row
+
+    def checkpoint() -> None:
+        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(),
+                        {"time": t, "step": step, "dt": control.dt})
+
+    last = record(0.0, None) if not restart else {}
+    model.update_outputs()
+    if not restart:
+        fields.write(t)
+    t0 = time.perf_counter()
+    last_log = -1e9
+    try:
+        while t < settings.t_end * (1 - 1e-12) and (settings.max_steps <= 0 or step < settings.max_steps):
+            target = next(s for s in stops if s > t * (1 + 1e-12))
+            t_new, dt, res = stepper.step(t, target)
+            if abs(t_new - target) <= 1e-9 * max(1.0, abs(target)):
+                t_new = target
+            t, step = t_new, step + 1
+            last = record(dt, res)
+            at_stop = t == target
+            if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
+                model.update_outputs()
+                fields.write(t)
+            if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
+                checkpoint()
+            now = time.perf_counter()
+            if now - last_log >= settings.progress_seconds:
+                last_log = now
+                log(_progress(step, t, dt, last, now - t0))
+    except KeyboardInterrupt:
+        checkpoint()
+        log(f"interrupted at step {step}, t = {t:.6g}: checkpoint written; continue with --restart {out}")
+        raise
+    finally:
+        history.close()
+        fields.close()
+    checkpoint()
+    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done")
+    return {
+        "steps": step,
+        "time": t,
+        "rejected_steps": stepper.rejected,
+        "last": last,
+        "field_file": None if fields.path is None else fields.path.name,
+    }
+
+
+def _progress(step: int, t: float, dt: float, row: Mapping[str, Any], wall: float) -> str:
+    keys = [k for k in row if k not in ("step", "time", "dt")][:3]
+    vals = "  ".join(f"{k}={row[k]:.6g}" if isinstance(row[k], float) else f"{k}={row[k]}"
+                     for k in keys)
+    return f"step {step:6d}  t={t:.6g}  dt={dt:.3g}  {vals}  [{wall:.1f} s]"

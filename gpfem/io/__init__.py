@@ -1,0 +1,1 @@
+"""Outputs: history CSV, summary JSON, field series, checkpoints, plots."""

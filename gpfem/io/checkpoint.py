@@ -1,0 +1,112 @@
+"""Checkpoints that restart on any number of ranks.
+
+Each degree of freedom of a P1 field (scalar or blocked, or a P1 sub-space of a mixed space) sits on a mesh
+vertex; vertices keep their *input* index (the order of the mesh file) whatever the partition. A
+checkpoint stores values sorted by that index in one ``.npz`` written by rank 0, so a run started on 2
+ranks can continue on 1 or 4, as long as the mesh is rebuilt from the same source.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpfem.core.errors import GpfemError
+
+__all__ = ["load_checkpoint", "save_checkpoint"]
+
+
+def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
+    V = u.function_space
+    if sub is None:
+        n = V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts
+        return V, np.arange(n * V.dofmap.index_map_bs, dtype=np.int64)
+    Vi, dofs = V.sub(sub).collapse()
+    return Vi, np.asarray(dofs, dtype=np.int64)
+
+
+def _input_ids(V: Any) -> tuple[np.ndarray, int, int]:
+    """Per local dof block of a P1 space: the input vertex index; block size; owned count."""
+    mesh = V.mesh
+    if V.element.basix_element.degree != 1 or mesh.geometry.cmap.degree != 1:
+        raise GpfemError("checkpoints support P1 fields on affine meshes only")
+    imap = V.dofmap.index_map
+    n = imap.size_local + imap.num_ghosts
+    ids = np.full(n, -1, dtype=np.int64)
+    ids[V.dofmap.list.ravel()] = mesh.geometry.input_global_indices[mesh.geometry.dofmap.ravel()]
+    return ids, V.dofmap.index_map_bs, imap.size_local
+
+
+def save_checkpoint(
+    path: str | Path,
+    fields: Mapping[str, tuple[Any, int | None]],
+    meta: Mapping[str, Any],
+) -> None:
+    """Write fields and metadata (time, dt, step, ...) to ``path`` atomically.
+
+    Args:
+        path: ``.npz`` file.
+        fields: Name -> ``(function, sub)`` where ``sub`` is the sub-space index of a mixed space or None.
+        meta: JSON-serialisable metadata.
+    """
+    comm = next(iter(fields.values()))[0].function_space.mesh.comm
+    arrays: dict[str, np.ndarray] = {}
+    for name, (u, sub) in fields.items():
+        V, dofs = _space_and_map(u, sub)
+        ids, bs, n_owned = _input_ids(V)
+        blocks = dofs.reshape(-1, bs)[:n_owned]
+        vals = u.x.array[blocks.ravel()].reshape(-1, bs)
+        gathered = comm.gather((ids[:n_owned], vals), root=0)
+        if comm.rank == 0:
+            gid = np.concatenate([g[0] for g in gathered])
+            gval = np.concatenate([g[1] for g in gathered])
+            order = np.argsort(gid)
+            if not np.array_equal(gid[order], np.arange(gid.size)):
+                raise GpfemError(f"checkpoint of '{name}': vertex indices are not a permutation")
+            arrays[name] = gval[order]
+    if comm.rank == 0:
+        p = Path(path)
+        tmp = p.with_name(p.stem + ".tmp.npz")
+        np.savez(tmp, __meta__=np.array(json.dumps(dict(meta))), **arrays)
+        os.replace(tmp, p)
+    comm.barrier()
+
+
+def load_checkpoint(
+    path: str | Path,
+    fields: Mapping[str, tuple[Any, int | None]],
+) -> dict[str, Any]:
+    """Read a checkpoint into the given functions; return its metadata.
+
+    Raises:
+        GpfemError: If the file is missing or does not match the mesh.
+    """
+    comm = next(iter(fields.values()))[0].function_space.mesh.comm
+    p = Path(path)
+    data = None
+    if comm.rank == 0:
+        if not p.exists():
+            data = f"no checkpoint at {p}"
+        else:
+            with np.load(p) as z:
+                data = {k: z[k] for k in z.files}
+    data = comm.bcast(data, root=0)
+    if isinstance(data, str):
+        raise GpfemError(data)
+    meta = json.loads(str(data["__meta__"]))
+    for name, (u, sub) in fields.items():
+        if name not in data:
+            raise GpfemError(f"checkpoint {p} has no field '{name}'")
+        V, dofs = _space_and_map(u, sub)
+        ids, bs, _ = _input_ids(V)
+        vals = data[name]
+        if vals.shape[0] <= ids.max() or vals.shape[1] != bs:
+            raise GpfemError(f"checkpoint {p} does not match this mesh/field '{name}'")
+        u.x.array[dofs.reshape(-1, bs).ravel()] = vals[ids].ravel()
+        u.x.scatter_forward()
+    return meta

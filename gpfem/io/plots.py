@@ -1,0 +1,111 @@
+"""PNG snapshots (pyvista off-screen, read back from the written ``.pvd``) and line plots (matplotlib).
+
+Plots are made from the files a run leaves, so ``gpfem post RUN_DIR`` can remake them for a finished or a
+stopped run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["field_png", "line_plot", "read_series"]
+
+
+def _pyvista() -> Any:
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+    import pyvista
+
+    pyvista.OFF_SCREEN = True
+    return pyvista
+
+
+def read_series(pvd: str | Path, index: int = -1) -> tuple[Any, float]:
+    """Read one time of a ``.pvd`` series with pyvista; return ``(mesh, time)`` (blocks merged)."""
+    pv = _pyvista()
+    reader = pv.get_reader(str(pvd))
+    times = list(reader.time_values)
+    t = times[index] if times else 0.0
+    if times:
+        reader.set_active_time_value(t)
+    data = reader.read()
+    while isinstance(data, pv.MultiBlock):
+        data = data.combine() if data.n_blocks > 1 else data[0]
+    return data, float(t)
+
+
+def field_png(
+    pvd: str | Path,
+    field: str,
+    png: str | Path,
+    index: int = -1,
+    cmap: str = "viridis",
+    clim: tuple[float, float] | None = None,
+    title: str | None = None,
+    show_edges: bool = False,
+    overlay: Any | None = None,
+    categories: Sequence[str] | None = None,
+) -> Path:
+    """Render ``field`` at one time of a series to a PNG (2D: top view; 3D: isometric)."""
+    pv = _pyvista()
+    grid, t = read_series(pvd, index)
+    if field not in grid.point_data and field not in grid.cell_data:
+        have = list(grid.point_data) + list(grid.cell_data)
+        raise KeyError(f"field '{field}' not in {pvd} (has {have})")
+    p = pv.Plotter(off_screen=True, window_size=(900, 800))
+    bar = {"title": title or field, "vertical": True}
+    if categories:
+        bar["n_labels"] = len(categories)
+    p.add_mesh(grid, scalars=field, cmap=cmap, clim=clim, show_edges=show_edges,
+               scalar_bar_args=bar)
+    if overlay is not None:
+        p.add_mesh(overlay, color="red", line_width=4)
+    bounds = grid.bounds
+    is_2d = abs(bounds[5] - bounds[4]) < 1e-12
+    if is_2d:
+        p.view_xy()
+    else:
+        p.view_isometric()
+    p.add_text(f"{field}  t = {t:.6g}", font_size=12)
+    out = Path(png)
+    p.screenshot(str(out))
+    p.close()
+    return out
+
+
+def line_plot(
+    x: Sequence[float],
+    ys: dict[str, Sequence[float]],
+    png: str | Path,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+    logy: bool = False,
+    title: str = "",
+) -> Path:
+    """A simple line plot of one or more series against ``x``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for label, y in ys.items():
+        ax.plot(x, y, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if len(ys) > 1:
+        ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png)
+    plt.close(fig)
+    return Path(png)

@@ -1,0 +1,215 @@
+"""gmsh geometry as functions: parameters in, distributed mesh out.
+
+Each builder names its boundaries with physical groups (``left``, ``right``, ``bottom``, ``top``, ...), so
+models find them by name; a user's own ``.msh``/``.geo`` with the same names works the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mpi4py import MPI
+
+from gpfem.core.errors import MeshError
+from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
+
+__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "t_shape"]
+
+
+def _check_positive(**vals: float) -> None:
+    for k, v in vals.items():
+        if not v > 0:
+            raise MeshError(f"mesh parameter '{k}' must be > 0, got {v!r}")
+
+
+def _tag_box_sides(model: Any, dim: int, bounds: list[tuple[float, float]]) -> None:
+    """Physical groups for the sides of an axis-aligned box/rectangle, found by bounding boxes."""
+    names = [("left", "right"), ("bottom", "top"), ("back", "front")]
+    eps = 1e-6 * max(hi - lo for lo, hi in bounds)
+    for axis in range(dim):
+        for side, coord in zip(names[axis], bounds[axis], strict=True):
+            lo = [b[0] - eps for b in bounds] + [-eps] * (3 - dim)
+            hi = [b[1] + eps for b in bounds] + [eps] * (3 - dim)
+            lo[axis], hi[axis] = coord - eps, coord + eps
+            ents = model.getEntitiesInBoundingBox(*lo, *hi, dim - 1)
+            tags = [t for d, t in ents if d == dim - 1]
+            model.addPhysicalGroup(dim - 1, tags, name=side)
+
+
+def rectangle(
+    Lx: float = 1.0,
+    Ly: float = 1.0,
+    nx: int = 32,
+    ny: int = 32,
+    structured: bool = True,
+    quadrilateral: bool = False,
+    comm: Any = MPI.COMM_WORLD,
+) -> MeshBundle:
+    """A rectangle ``[0, Lx] x [0, Ly]``; sides ``left/right/bottom/top``, surface ``domain``.
+
+    Args:
+        Lx: Side length in x.
+        Ly: Side length in y.
+        nx: Elements along x.
+        ny: Elements along y.
+        structured: Transfinite (structured) mesh; otherwise unstructured with size ``Lx/nx``.
+        quadrilateral: Recombine into quadrilaterals (structured only).
+        comm: MPI communicator.
+    """
+    _check_positive(Lx=Lx, Ly=Ly, nx=nx, ny=ny)
+    with gmsh_model("rectangle", comm) as model:
+        if model is not None:
+            occ = model.occ
+            s = occ.addRectangle(0, 0, 0, Lx, Ly)
+            occ.synchronize()
+            model.addPhysicalGroup(2, [s], name="domain")
+            _tag_box_sides(model, 2, [(0.0, Lx), (0.0, Ly)])
+            if structured:
+                for _, c in model.getBoundary([(2, s)], oriented=False):
+                    x0, y0, _, x1, y1, _ = model.getBoundingBox(1, c)
+                    n = nx if abs(x1 - x0) > abs(y1 - y0) else ny
+                    model.mesh.setTransfiniteCurve(c, n + 1)
+                model.mesh.setTransfiniteSurface(s)
+                if quadrilateral:
+                    model.mesh.setRecombine(2, s)
+            else:
+                import gmsh
+
+                gmsh.option.setNumber("Mesh.MeshSizeMax", Lx / nx)
+                gmsh.option.setNumber("Mesh.MeshSizeMin", Lx / nx)
+            model.mesh.generate(2)
+        return to_bundle(model, comm, 2, f"rectangle({Lx}x{Ly}, {nx}x{ny})")
+
+
+def box(
+    Lx: float = 1.0,
+    Ly: float = 1.0,
+    Lz: float = 1.0,
+    nx: int = 8,
+    ny: int = 8,
+    nz: int = 8,
+    comm: Any = MPI.COMM_WORLD,
+) -> MeshBundle:
+    """A structured tetrahedral box ``[0,Lx]x[0,Ly]x[0,Lz]``; faces ``left/right/bottom/top/back/front``."""
+    _check_positive(Lx=Lx, Ly=Ly, Lz=Lz, nx=nx, ny=ny, nz=nz)
+    with gmsh_model("box", comm) as model:
+        if model is not None:
+            occ = model.occ
+            v = occ.addBox(0, 0, 0, Lx, Ly, Lz)
+            occ.synchronize()
+            model.addPhysicalGroup(3, [v], name="domain")
+            _tag_box_sides(model, 3, [(0.0, Lx), (0.0, Ly), (0.0, Lz)])
+            for _, c in model.getEntities(1):
+                x0, y0, z0, x1, y1, z1 = model.getBoundingBox(1, c)
+                d = [abs(x1 - x0), abs(y1 - y0), abs(z1 - z0)]
+                n = (nx, ny, nz)[d.index(max(d))]
+                model.mesh.setTransfiniteCurve(c, n + 1)
+            for _, s in model.getEntities(2):
+                model.mesh.setTransfiniteSurface(s)
+            model.mesh.setTransfiniteVolume(v)
+            model.mesh.generate(3)
+        return to_bundle(model, comm, 3, f"box({Lx}x{Ly}x{Lz}, {nx}x{ny}x{nz})")
+
+
+def notched_plate(
+    L: float = 1.0,
+    notch_length: float = 0.5,
+    notch_width: float = 1e-3,
+    h_fine: float = 0.0075,
+    h_coarse: float = 0.025,
+    band: tuple[float, float] | None = None,
+    comm: Any = MPI.COMM_WORLD,
+) -> MeshBundle:
+    """A square ``[0,L]^2`` with a slot notch from the left edge to ``notch_length`` at ``y = L/2``.
+
+    The mesh has size ``h_fine`` in the horizontal band ``band`` (default ``0.45 L..0.55 L``, where the crack
+    runs) and ``h_coarse`` elsewhere. Physical groups: ``bottom``, ``top``, ``left``, ``right``, ``domain``.
+
+    Args:
+        L: Side length.
+        notch_length: Notch depth from the left edge.
+        notch_width: Slot width (0 < width << L).
+        h_fine: Element size in the band.
+        h_coarse: Element size elsewhere.
+        band: ``(y_lo, y_hi)`` of the refined band.
+        comm: MPI communicator.
+    """
+    _check_positive(L=L, notch_length=notch_length, notch_width=notch_width, h_fine=h_fine,
+                    h_coarse=h_coarse)
+    if notch_length >= L or notch_width >= L / 2:
+        raise MeshError("notched_plate: need notch_length < L and notch_width < L/2")
+    y_lo, y_hi = band if band is not None else (0.45 * L, 0.55 * L)
+    with gmsh_model("notched_plate", comm) as model:
+        if model is not None:
+            import gmsh
+
+            occ = model.occ
+            sq = occ.addRectangle(0, 0, 0, L, L)
+            slot = occ.addRectangle(-L, L / 2 - notch_width / 2, 0, L + notch_length, notch_width)
+            out, _ = occ.cut([(2, sq)], [(2, slot)])
+            occ.synchronize()
+            surf = [t for d, t in out if d == 2]
+            model.addPhysicalGroup(2, surf, name="domain")
+            eps = 1e-6 * L
+            for name, bb in {
+                "bottom": (-eps, -eps, -eps, L + eps, eps, eps),
+                "top": (-eps, L - eps, -eps, L + eps, L + eps, eps),
+                "right": (L - eps, -eps, -eps, L + eps, L + eps, eps),
+            }.items():
+                tags = [t for d, t in model.getEntitiesInBoundingBox(*bb, 1) if d == 1]
+                model.addPhysicalGroup(1, tags, name=name)
+            left = [
+                t
+                for d, t in model.getEntitiesInBoundingBox(-eps, -eps, -eps, eps, L + eps, eps, 1)
+                if d == 1
+            ]
+            model.addPhysicalGroup(1, left, name="left")
+            f = model.mesh.field
+            box_f = f.add("Box")
+            f.setNumber(box_f, "VIn", h_fine)
+            f.setNumber(box_f, "VOut", h_coarse)
+            f.setNumber(box_f, "XMin", -eps)
+            f.setNumber(box_f, "XMax", L + eps)
+            f.setNumber(box_f, "YMin", y_lo)
+            f.setNumber(box_f, "YMax", y_hi)
+            f.setNumber(box_f, "Thickness", 0.0)
+            f.setAsBackgroundMesh(box_f)
+            gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+            gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+            gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+            gmsh.option.setNumber("Mesh.Algorithm", 6)
+            model.mesh.generate(2)
+        return to_bundle(model, comm, 2, f"notched_plate(L={L}, a={notch_length}, h={h_fine})")
+
+
+def t_shape(
+    width: float = 100.0,
+    height: float = 120.0,
+    stem_width: float = 20.0,
+    bar_height: float = 20.0,
+    h: float = 2.0,
+    comm: Any = MPI.COMM_WORLD,
+) -> MeshBundle:
+    """PFHub benchmark 1c's T-shaped domain: a horizontal bar on top of a centred vertical stem.
+
+    Defaults follow PFHub 1c (a 100 x 20 bar on a 20 x 100 stem). Boundary group ``boundary``.
+    """
+    _check_positive(width=width, height=height, stem_width=stem_width, bar_height=bar_height, h=h)
+    with gmsh_model("t_shape", comm) as model:
+        if model is not None:
+            import gmsh
+
+            occ = model.occ
+            x0 = (width - stem_width) / 2
+            stem = occ.addRectangle(x0, 0, 0, stem_width, height - bar_height)
+            bar = occ.addRectangle(0, height - bar_height, 0, width, bar_height)
+            out, _ = occ.fuse([(2, stem)], [(2, bar)])
+            occ.synchronize()
+            surf = [t for d, t in out if d == 2]
+            model.addPhysicalGroup(2, surf, name="domain")
+            curves = [t for _, t in model.getBoundary([(2, s) for s in surf], oriented=False)]
+            model.addPhysicalGroup(1, curves, name="boundary")
+            gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+            gmsh.option.setNumber("Mesh.MeshSizeMin", h)
+            model.mesh.generate(2)
+        return to_bundle(model, comm, 2, "t_shape(PFHub 1c)")

@@ -1,0 +1,5 @@
+"""Physics models.
+
+Each model has a ``<name>_spec`` module (parameters, presets; cheap to import) and an implementation
+module (fields, energy, stepping) imported only to run.
+"""

@@ -1,0 +1,253 @@
+r"""Cahn-Hilliard phase separation as a gradient-penalty energy.
+
+Free energy
+
+.. math:: F[c] = \int_\Omega f(c) + \frac{\kappa}{2}|\nabla c|^2 \,dx, \qquad
+          f(c) = \rho_s (c - c_\alpha)^2 (c_\beta - c)^2,
+
+and conserved gradient flow :math:`\partial_t c = \nabla\cdot(M \nabla\mu)`, :math:`\mu = \delta F/\delta c`.
+Mixed P1 x P1 formulation in :math:`(c, \mu)`: the chemical-potential equation is the first variation of
+``F`` (``ufl.derivative``), never expanded by hand; theta time stepping (Crank-Nicolson by default) on the
+adaptive stepper.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import basix.ufl
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem.petsc import LinearProblem
+
+from gpfem.core.energy import Energy, double_well, gradient_penalty
+from gpfem.core.solver import NonlinearSolver
+from gpfem.core.stepping import StepResult
+from gpfem.core.timeloop import run_time_loop
+from gpfem.io.checkpoint import _input_ids
+from gpfem.mesh import MeshBundle, load_mesh, rectangle
+from gpfem.models.common import loop_settings, step_control
+
+__all__ = ["COLUMNS", "CahnHilliard", "initial_condition", "run"]
+
+COLUMNS = [
+    "step", "time", "dt", "free_energy", "bulk_energy", "gradient_energy", "mass",
+    "newton_iterations",
+]
+
+
+def initial_condition(p: dict[str, Any], V: Any) -> Any:
+    """The initial composition as a function of coordinates (or of vertex input indices for noise).
+
+    ``pfhub1``: PFHub benchmark 1's ``c0 + eps [cos(0.105x)cos(0.11y) + (cos(0.13x)cos(0.087y))^2
+    + cos(0.025x - 0.15y)cos(0.07x - 0.02y)]``; ``cosine``: ``c0 + eps cos(k x)``; ``random``:
+    ``c0 + eps (1 - 2r)`` with r uniform per mesh vertex, seeded and independent of the partition.
+    """
+    c0, eps = p["c0"], p["epsilon"]
+    f = fem.Function(V)
+    kind = p["initial"]
+    if kind == "pfhub1":
+        f.interpolate(lambda x: c0 + eps * (
+            np.cos(0.105 * x[0]) * np.cos(0.11 * x[1])
+            + (np.cos(0.13 * x[0]) * np.cos(0.087 * x[1])) ** 2
+            + np.cos(0.025 * x[0] - 0.15 * x[1]) * np.cos(0.07 * x[0] - 0.02 * x[1])))
+    elif kind == "cosine":
+        k = p["wavenumber"]
+        f.interpolate(lambda x: c0 + eps * np.cos(k * x[0]))
+    else:
+        ids, _, _ = _input_ids(V)
+        n_global = V.mesh.geometry.index_map().size_global
+        r = np.random.default_rng(p["seed"]).random(n_global)
+        f.x.array[:] = c0 + eps * (1.0 - 2.0 * r[ids])
+    f.x.scatter_forward()
+    return f
+
+
+class CahnHilliard:
+    """The Cahn-Hilliard model on a mesh.
+
+    Args:
+        p: Resolved parameters (see :mod:`gpfem.models.cahn_hilliard_spec`).
+        bundle: The mesh.
+    """
+
+    def __init__(self, p: dict[str, Any], bundle: MeshBundle):
+        self.p = p
+        self.bundle = bundle
+        mesh = bundle.mesh
+        self.comm = mesh.comm
+        P1 = basix.ufl.element("Lagrange", mesh.basix_cell(), 1)
+        self.W = fem.functionspace(mesh, basix.ufl.mixed_element([P1, P1]))
+        self.V, self._map_c = self.W.sub(0).collapse()
+        _, self._map_mu = self.W.sub(1).collapse()
+        self.u = fem.Function(self.W, name="u")
+        self.u_n = fem.Function(self.W, name="u_n")
+        self.dt = fem.Constant(mesh, 1.0)
+        theta = fem.Constant(mesh, float(p["theta"]))
+        M = fem.Constant(mesh, float(p["mobility"]))
+
+        c, mu = ufl.split(self.u)
+        c_n, mu_n = ufl.split(self.u_n)
+        q, v = ufl.TestFunctions(self.W)
+        dx = ufl.dx(domain=mesh)
+        self.energy = Energy(
+            dx,
+            bulk=double_well(c, p["rho_s"], p["c_alpha"], p["c_beta"]),
+            gradient=gradient_penalty(c, p["kappa"]),
+        )
+        mu_mid = (1.0 - theta) * mu_n + theta * mu
+        # dF/dc in the direction v: the chemical-potential equation, by ufl.derivative.
+        dF_dc = ufl.derivative(self.energy.form(), self.u, ufl.as_vector([v, 0]))
+        residual = (
+            (c - c_n) / self.dt * q * dx
+            + M * ufl.inner(ufl.grad(mu_mid), ufl.grad(q)) * dx
+            + mu * v * dx
+            - dF_dc
+        )
+        self.solver = NonlinearSolver(residual, self.u, prefix="gpfem_ch_")
+        self._mass = fem.form(c * dx)
+        self.c_out = fem.Function(self.V, name="c")
+        self.mu_out = fem.Function(self.V, name="mu")
+        self.set_initial(initial_condition(p, self.V))
+
+    # -- state -----------------------------------------------------------------------------------
+    def set_initial(self, c_init: Any) -> None:
+        """Set c and the consistent mu = f'(c) - kappa lap c (an L2 projection of dF/dc)."""
+        self.u.x.array[self._map_c] = c_init.x.array
+        mu, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
+        c = fem.Function(self.V)
+        c.x.array[:] = c_init.x.array
+        E = Energy(ufl.dx(domain=self.V.mesh),
+                   bulk=double_well(c, self.p["rho_s"], self.p["c_alpha"], self.p["c_beta"]),
+                   gradient=gradient_penalty(c, self.p["kappa"]))
+        prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix="gpfem_ch_init_",
+                             petsc_options={"ksp_type": "preonly", "pc_type": "lu",
+                                            "pc_factor_mat_solver_type": "mumps"})
+        mu_h = prob.solve()
+        self.u.x.array[self._map_mu] = mu_h.x.array
+        self.u.x.scatter_forward()
+        self.u_n.x.array[:] = self.u.x.array
+        self._values = self._measure()
+
+    def _measure(self) -> dict[str, float]:
+        vals = self.energy.values()
+        mass = self.comm.allreduce(fem.assemble_scalar(self._mass))
+        return {"free_energy": vals["total"], "bulk_energy": vals["bulk"],
+                "gradient_energy": vals["gradient"], "mass": float(mass)}
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Energies and mass of the last accepted state."""
+        return dict(self._values)
+
+    # -- the Steppable protocol ------------------------------------------------------------------
+    def try_step(self, t: float, dt: float) -> StepResult:
+        """Solve for the state at ``t + dt``; reject if the free energy rose."""
+        self.dt.value = dt
+        self.u.x.array[:] = self.u_n.x.array
+        info = self.solver.solve()
+        vals = self._measure()
+        old = self._values["free_energy"]
+        if self.p["energy_check"] and vals["free_energy"] > old + 1e-9 * max(1.0, abs(old)):
+            return StepResult(False, info.iterations,
+                              f"free energy rose by {vals['free_energy'] - old:.3g}")
+        return StepResult(True, info.iterations, data={"newton_iterations": info.iterations,
+                                                        "_values": vals})
+
+    def accept(self, t_new: float, dt: float, result: StepResult) -> None:
+        """Make the trial state the current one."""
+        self._values = result.data.pop("_values")
+        self.u_n.x.array[:] = self.u.x.array
+
+    def reject(self) -> None:
+        """Go back to the last accepted state."""
+        self.u.x.array[:] = self.u_n.x.array
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def history_row(self) -> dict[str, Any]:
+        """Energies and mass of the current state."""
+        return {**self._values, "newton_iterations": 0}
+
+    def output_functions(self) -> list[Any]:
+        """``c`` and ``mu`` on P1."""
+        return [self.c_out, self.mu_out]
+
+    def update_outputs(self) -> None:
+        """Copy c and mu out of the mixed function."""
+        self.c_out.x.array[:] = self.u.x.array[self._map_c]
+        self.mu_out.x.array[:] = self.u.x.array[self._map_mu]
+
+    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+        """C and mu, as sub-spaces of the mixed function."""
+        return {"c": (self.u, 0), "mu": (self.u, 1)}
+
+    def restarted(self) -> None:
+        """Sync the previous state and the energies after loading a checkpoint."""
+        self.u_n.x.array[:] = self.u.x.array
+        self._values = self._measure()
+
+
+def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
+    """The preset's rectangle, or the user's mesh file."""
+    if ctx.mesh_file is not None:
+        return load_mesh(ctx.mesh_file, ctx.comm)
+    return rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm)
+
+
+def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
+    t0 = time.perf_counter()
+    bundle = build_mesh(p, ctx)
+    model = CahnHilliard(p, bundle)
+    ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+    ctx.log(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs, "
+            f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
+    initial = model.values
+    res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS,
+                        restart=ctx.restart is not None)
+    final = model.values
+    summary = {
+        "dofs": ndofs,
+        "cells": bundle.num_cells_global(),
+        "mesh": bundle.source,
+        "steps": res["steps"],
+        "rejected_steps": res["rejected_steps"],
+        "final_time": res["time"],
+        "initial_free_energy": initial["free_energy"],
+        "final_free_energy": final["free_energy"],
+        "initial_mass": initial["mass"],
+        "final_mass": final["mass"],
+        "field_file": res["field_file"],
+    }
+    if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
+        summary["png"] = post(ctx.out_dir, ctx.comm)
+    return summary
+
+
+def post(out_dir: Any, comm: Any = None) -> list[str]:
+    """PNGs from a run folder: the final composition and the free-energy curve (rank 0 only)."""
+    from pathlib import Path
+
+    from gpfem.io.history import read_history
+    from gpfem.io.plots import field_png, line_plot
+
+    out = Path(out_dir)
+    made: list[str] = []
+    if comm is not None:
+        comm.barrier()
+        if comm.rank != 0:
+            return made
+    pvds = sorted(out.glob("fields*.pvd"))
+    if pvds:
+        field_png(pvds[-1], "c", out / "c.png", cmap="RdBu_r", title="c")
+        made.append("c.png")
+    rows = read_history(out / "history.csv")
+    pts = [(float(r["time"]), float(r["free_energy"])) for r in rows if float(r["time"]) > 0]
+    if pts:
+        t, e = zip(*pts, strict=True)
+        line_plot(t, {"free energy": e}, out / "free_energy.png", "time", "free energy",
+                  logx=True, title="Cahn-Hilliard free energy")
+        made.append("free_energy.png")
+    return made

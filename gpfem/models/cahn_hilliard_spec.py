@@ -1,0 +1,65 @@
+"""Cahn-Hilliard: parameters and presets (cheap to import: no DOLFINx)."""
+
+from __future__ import annotations
+
+from gpfem.core.parameters import Parameter
+from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
+from gpfem.registry import Spec, register
+
+__all__ = ["PARAMETERS", "PRESETS", "SPEC"]
+
+PARAMETERS = [
+    Parameter("rho_s", 5.0, "double-well height rho_s in f = rho_s (c - c_alpha)^2 (c_beta - c)^2",
+              positive=True),
+    Parameter("c_alpha", 0.3, "first well (composition of phase alpha)"),
+    Parameter("c_beta", 0.7, "second well (composition of phase beta)"),
+    Parameter("kappa", 2.0, "gradient-penalty coefficient: energy (kappa/2)|grad c|^2", positive=True),
+    Parameter("mobility", 5.0, "mobility M in dc/dt = div(M grad mu)", positive=True),
+    Parameter("initial", "pfhub1", "initial condition: pfhub1 | random | cosine",
+              choices=("pfhub1", "random", "cosine")),
+    Parameter("c0", 0.5, "mean composition of the initial condition"),
+    Parameter("epsilon", 0.01, "amplitude of the initial perturbation", nonnegative=True),
+    Parameter("wavenumber", 0.3, "k of the 'cosine' initial condition c0 + epsilon cos(k x)",
+              positive=True),
+    Parameter("seed", 0, "random seed of the 'random' initial condition", nonnegative=True),
+    Parameter("Lx", 200.0, "domain length in x (built-in rectangle)", positive=True),
+    Parameter("Ly", 200.0, "domain length in y (built-in rectangle)", positive=True),
+    Parameter("nx", 200, "elements in x (built-in rectangle)", positive=True),
+    Parameter("ny", 200, "elements in y (built-in rectangle)", positive=True),
+    Parameter("theta", 0.5, "time-stepping theta: 0.5 Crank-Nicolson, 1 backward Euler",
+              bounds=(0.5, 1.0)),
+    Parameter("energy_check", True, "reject (and cut) a step that increases the free energy"),
+    *TIME_PARAMETERS,
+    *OUTPUT_PARAMETERS,
+]
+
+_PFHUB_TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0, 10000.0]
+
+PRESETS = {
+    "demo": dict(Lx=100.0, Ly=100.0, nx=100, ny=100, t_end=300.0, dt=0.05, dt_max=4.0,
+                 stop_times=[1.0, 10.0, 100.0], field_interval=10, checkpoint_interval=50),
+    "pfhub-bm1a": dict(t_end=10000.0, dt=0.05, dt_max=40.0, stop_times=_PFHUB_TIMES,
+                       field_interval=0, checkpoint_interval=100),
+    "spinodal": dict(initial="random", c0=0.5, epsilon=0.05, Lx=100.0, Ly=100.0, nx=100, ny=100,
+                     t_end=500.0, dt=0.01, dt_max=5.0, field_interval=10),
+    "ci": dict(Lx=40.0, Ly=40.0, nx=24, ny=24, t_end=20.0, dt=0.05, dt_max=2.0,
+               stop_times=[1.0, 10.0], field_interval=5, checkpoint_interval=10),
+}
+
+PRESET_HELP = {
+    "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (under a minute)",
+    "pfhub-bm1a": "PFHub benchmark 1a: 200x200 square, no-flux, to t = 10,000",
+    "spinodal": "random perturbation of c0 = 0.5 on a 100x100 square",
+    "ci": "tiny run for tests",
+}
+
+SPEC = register(
+    Spec(
+        name="cahn-hilliard",
+        description="Cahn-Hilliard spinodal decomposition (PFHub benchmark 1)",
+        parameters=PARAMETERS,
+        presets=PRESETS,
+        run="gpfem.models.cahn_hilliard:run",
+        preset_help=PRESET_HELP,
+    )
+)

@@ -1,0 +1,48 @@
+"""Parameters shared by the time-dependent models (time stepping and output)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpfem.core.parameters import Parameter
+from gpfem.core.stepping import StepControl
+from gpfem.core.timeloop import LoopSettings
+
+__all__ = ["OUTPUT_PARAMETERS", "TIME_PARAMETERS", "loop_settings", "step_control"]
+
+TIME_PARAMETERS = [
+    Parameter("t_end", 100.0, "final time", positive=True),
+    Parameter("dt", 0.01, "initial time step", positive=True),
+    Parameter("dt_min", 1e-8, "smallest time step; a failure at this size stops the run", positive=True),
+    Parameter("dt_max", 10.0, "largest time step", positive=True),
+    Parameter("dt_grow", 1.25, "factor by which dt grows after an easy step", bounds=(1.0, 10.0)),
+    Parameter("easy_iterations", 3, "a step with at most this many Newton iterations is easy",
+              nonnegative=True),
+    Parameter("max_steps", 0, "stop after this many accepted steps (0: no limit)", nonnegative=True),
+    Parameter("stop_times", [], "times the stepper lands on exactly (fields written there)",
+              type=list),
+]
+
+OUTPUT_PARAMETERS = [
+    Parameter("field_interval", 10, "write fields every this many steps (0: stop times and end only)",
+              nonnegative=True),
+    Parameter("checkpoint_interval", 50, "checkpoint every this many steps (0: end and Ctrl-C only)",
+              nonnegative=True),
+    Parameter("output_format", "vtk", "field series: vtk (.pvd, ParaView+pyvista), vtx (.bp), none",
+              choices=("vtk", "vtx", "none")),
+    Parameter("png", True, "write PNG snapshots at the end"),
+]
+
+
+def step_control(p: dict[str, Any]) -> StepControl:
+    """A :class:`StepControl` from resolved parameters."""
+    return StepControl(dt=p["dt"], dt_min=p["dt_min"], dt_max=p["dt_max"], grow=p["dt_grow"],
+                       easy_iterations=p["easy_iterations"])
+
+
+def loop_settings(p: dict[str, Any]) -> LoopSettings:
+    """A :class:`LoopSettings` from resolved parameters."""
+    return LoopSettings(t_end=p["t_end"], max_steps=p["max_steps"], stop_times=p["stop_times"],
+                        field_interval=p["field_interval"],
+                        checkpoint_interval=p["checkpoint_interval"],
+                        output_format=p["output_format"])
