@@ -1,0 +1,45 @@
+"""Shared test helpers (importable as ``from helpers import run_cli, read_csv, read_json``).
+
+Serial tests run with ``pytest -m "not mpi"``; tests marked ``mpi`` run under ``mpiexec -n 2 pytest -m mpi``
+(every rank runs them). ``run_cli`` runs the real ``gpfem`` command, optionally under ``mpiexec -n N``, so a
+serial test can compare a serial run with a parallel one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MPIEXEC = BIN / "mpiexec"
+
+
+def run_cli(args: list[str], np: int = 1, timeout: float = 600, check: bool = True,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``gpfem ARGS`` (under ``mpiexec -n np`` when np > 1); return the completed process."""
+    cmd = [str(BIN / "gpfem"), *args]
+    if np > 1:
+        cmd = [str(MPIEXEC), "-n", str(np), *cmd]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=cwd or ROOT)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def read_csv(path: Path) -> list[dict[str, float]]:
+    """A history CSV as a list of rows of floats (empty cells become nan)."""
+    with Path(path).open() as fh:
+        return [{k: float(v) if v not in ("", None) else float("nan") for k, v in r.items()}
+                for r in csv.DictReader(fh)]
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file."""
+    return json.loads(Path(path).read_text())
