@@ -42,9 +42,7 @@ def _train() -> list[Parameter]:
             "where the penalty is taken",
             choices=("interpolates", "real", "fake", "both"),
         ),
-        Parameter(
-            "target", 1.0, "penalty centre: 1 (WGAN-GP) or 0 (zero-centred)", nonnegative=True
-        ),
+        Parameter("target", 1.0, "penalty centre: 1 (WGAN-GP) or 0 (zero-centred)", nonnegative=True),
         Parameter("one_sided", False, "penalise only gradient norms above the target"),
         Parameter(
             "regularizer",
@@ -185,12 +183,8 @@ SPECS = [
                 Parameter("dim", 128, "critic width", positive=True),
                 Parameter("depth", 3, "critic hidden layers", positive=True),
                 Parameter("lr", 1e-3, "Adam learning rate", positive=True),
-                Parameter(
-                    "fake_radius", 1.5, "radius of the collapsed fake cluster", positive=True
-                ),
-                Parameter(
-                    "fake_spread", 0.2, "angular std of the fake cluster (rad)", positive=True
-                ),
+                Parameter("fake_radius", 1.5, "radius of the collapsed fake cluster", positive=True),
+                Parameter("fake_spread", 0.2, "angular std of the fake cluster (rad)", positive=True),
                 *_common(),
             ],
             presets={"default": {}, "quick": {"steps": 100}},
@@ -229,9 +223,7 @@ SPECS = [
             name="gp-restoring-force",
             description="quadratic penalty mu g^2 on the unit circle: violation ~ 1/mu, cond ~ mu",
             parameters=[
-                Parameter(
-                    "mus", [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0], "penalty weights mu"
-                ),
+                Parameter("mus", [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0], "penalty weights mu"),
                 *_common(),
             ],
             presets={"default": {}},

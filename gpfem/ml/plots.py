@@ -98,12 +98,7 @@ def plot_run(out_dir: str | Path, result: dict[str, Any], real: np.ndarray, tag:
     """The three standard PNGs of one training run into ``out_dir``."""
     out = Path(out_dir)
     sfx = f"_{tag}" if tag else ""
-    t = (
-        f"{tag} modes {result.get('modes_covered')} "
-        f"HQ {result.get('high_quality_fraction') or 0:.2f}"
-    )
+    t = f"{tag} modes {result.get('modes_covered')} HQ {result.get('high_quality_fraction') or 0:.2f}"
     plot_samples_critic(out / f"samples{sfx}.png", result["samples"], real, None, t)
-    plot_samples_critic(
-        out / f"critic{sfx}.png", result["samples"][:500], real, result["critic"], t
-    )
+    plot_samples_critic(out / f"critic{sfx}.png", result["samples"][:500], real, result["critic"], t)
     plot_grad_hist(out / f"grad_norms{sfx}.png", {tag or "run": result["grad_norms"]}, t)

@@ -86,9 +86,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def make_mlp(
-    n_in: int, n_out: int, dim: int, depth: int, activation: str = "relu"
-) -> nn.Sequential:
+def make_mlp(n_in: int, n_out: int, dim: int, depth: int, activation: str = "relu") -> nn.Sequential:
     """MLP ``n_in -> (dim, act) x depth -> n_out``."""
     if activation not in _ACT:
         raise ParameterError("activation", f"one of {', '.join(_ACT)}; got {activation!r}")
@@ -158,9 +156,7 @@ def train_wgan(
     if c["lr_decay"]:  # linear decay to zero over the run (sharper final samples)
         n_it = max(int(c["iters"]), 1)
         for o in (opt_d, opt_g):
-            scheds.append(
-                torch.optim.lr_scheduler.LambdaLR(o, lambda i, n=n_it: max(1.0 - i / n, 0.0))
-            )
+            scheds.append(torch.optim.lr_scheduler.LambdaLR(o, lambda i, n=n_it: max(1.0 - i / n, 0.0)))
 
     def real_batch() -> torch.Tensor:
         return torch.from_numpy(sample(c["dataset"], batch, rng)).to(device)

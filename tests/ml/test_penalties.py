@@ -29,8 +29,10 @@ class Linear(torch.nn.Module):
 
 def _data(b=16, d=3, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(b, d, generator=g, dtype=torch.float64),
-            torch.randn(b, d, generator=g, dtype=torch.float64) + 2.0)
+    return (
+        torch.randn(b, d, generator=g, dtype=torch.float64),
+        torch.randn(b, d, generator=g, dtype=torch.float64) + 2.0,
+    )
 
 
 @pytest.mark.parametrize("where", ["interpolates", "real", "fake", "both"])
@@ -84,8 +86,14 @@ def test_image_shaped_per_sample_norms(b):
     assert torch.allclose(norms, torch.full((b,), float(w.norm()), dtype=torch.float64))
     # per-sample, not whole-batch, norm: a quadratic critic gives each sample its own norm
     xs = x.clone()
-    gp2, n2 = gradient_penalty(lambda z: 0.5 * z.flatten(1).pow(2).sum(1), xs, where="real",
-                               target=0.0, weight=1.0, return_norms=True)
+    gp2, n2 = gradient_penalty(
+        lambda z: 0.5 * z.flatten(1).pow(2).sum(1),
+        xs,
+        where="real",
+        target=0.0,
+        weight=1.0,
+        return_norms=True,
+    )
     assert torch.allclose(n2, xs.flatten(1).norm(dim=1))
     assert float(gp2) == pytest.approx(float(xs.flatten(1).pow(2).sum(1).mean()), rel=1e-10)
 
@@ -135,9 +143,13 @@ def test_conditional_penalty_in_data_space_only():
 
 def test_amp_matches_fp32():
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.LeakyReLU(0.2),
-                              torch.nn.Linear(64, 64), torch.nn.LeakyReLU(0.2),
-                              torch.nn.Linear(64, 1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 64),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Linear(64, 64),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Linear(64, 1),
+    )
 
     def crit(x):
         return net(x).squeeze(-1)
@@ -162,8 +174,7 @@ def test_amp_matches_fp32():
     # without unscaling, the norm would be 4096x too large: the scaler path matters
     g = torch.Generator().manual_seed(3)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        raw = gradient_penalty(lambda x: crit(x) * scaler.get_scale(), real, fake, weight=10.0,
-                               generator=g)
+        raw = gradient_penalty(lambda x: crit(x) * scaler.get_scale(), real, fake, weight=10.0, generator=g)
     assert float(raw) > 1e3 * float(ref)
 
 

@@ -1,0 +1,126 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from gpfem import registry  # noqa: E402
+from gpfem.core.errors import ParameterError  # noqa: E402
+from gpfem.core.parameters import resolve  # noqa: E402
+from gpfem.io.history import read_history  # noqa: E402
+from gpfem.ml.toy import BASELINES, mode_metrics, modes, sample  # noqa: E402
+from gpfem.registry import RunContext  # noqa: E402
+
+torch.set_num_threads(1)
+
+NAMES = [
+    "wgan-gp",
+    "gp-lambda-sweep",
+    "gp-placement",
+    "gp-activations",
+    "gp-clipping",
+    "gp-stable-lr",
+    "gp-adamw",
+    "gp-manifold",
+    "gp-robustness",
+    "gp-restoring-force",
+]
+
+
+def _run(name, preset, tmp_path, **sets):
+    spec = registry.get(name)
+    pname, over = spec.preset(preset)
+    params = resolve(spec.parameters, over, sets)
+    ctx = RunContext(out_dir=tmp_path, preset=pname, log=lambda s: None)
+    return spec.runner()(params, ctx)
+
+
+def test_specs_registered_without_torch():
+    code = (
+        "import sys; from gpfem import registry; n = registry.names(); "
+        "print(','.join(n)); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    names, torch_loaded = out.stdout.strip().splitlines()
+    for n in NAMES:
+        assert n in names.split(",")
+    assert torch_loaded == "False"
+    spec = registry.get("wgan-gp")
+    assert list(spec.presets)[:4] == ["8gaussians", "25gaussians", "swissroll", "ci"]
+    for n in NAMES:
+        for p in registry.get(n).parameters:
+            assert p.help
+
+
+@pytest.mark.parametrize("name,k,std", [("8gaussians", 8, 0.02 / 1.414), ("25gaussians", 25, 0.05 / 2.828)])
+def test_toy_data_and_metrics(name, k, std):
+    rng = np.random.default_rng(0)
+    x = sample(name, 2500, rng)
+    c, s = modes(name)
+    assert c.shape == (k, 2) and s == pytest.approx(std)
+    assert x.std(0).mean() == pytest.approx(1.0, abs=0.1)  # the script's /stdev normalisation
+    m = mode_metrics(x, name)
+    assert m["modes_covered"] == k
+    assert m["high_quality_fraction"] > 0.985  # 3 sigma in 2D: 1 - exp(-4.5) = 0.989
+    collapsed = np.repeat(c[:1], 2500, axis=0) + 10 * std  # all far from every mode
+    m2 = mode_metrics(collapsed, name)
+    assert m2["modes_covered"] == 0 and m2["high_quality_fraction"] == 0.0
+    one = np.repeat(c[:1], 2500, axis=0)
+    assert mode_metrics(one, name)["modes_covered"] == 1
+    assert len(BASELINES[name]) >= 4
+
+
+def test_swissroll_sample():
+    x = sample("swissroll", 1000, np.random.default_rng(0))
+    assert x.shape == (1000, 2) and x.dtype == np.float32
+    assert 0.5 < float(np.abs(x).max()) < 2.5
+
+
+def test_cuda_request_without_gpu(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ParameterError, match="device"):
+        _run("wgan-gp", "ci", tmp_path, device="cuda", iters=1)
+
+
+def test_restoring_force(tmp_path):
+    s = _run("gp-restoring-force", "default", tmp_path)
+    assert s["violation_loglog_slope"] == pytest.approx(-1.0, abs=0.05)
+    assert s["condition_loglog_slope"] == pytest.approx(1.0, abs=0.05)
+    last = s["rows"][-1]
+    assert last["violation"] == pytest.approx(last["violation_theory"], rel=0.01)
+
+
+def test_stable_lr_matches_eigenvalues(tmp_path):
+    s = _run("gp-stable-lr", "quick", tmp_path)
+    for r in s["rows"]:
+        assert r["h_max_measured"] == pytest.approx(r["h_max_theory"], rel=0.05)
+    assert (tmp_path / "history.csv").exists() and (tmp_path / "stable_lr.png").exists()
+
+
+def test_wgan_gp_ci_run(tmp_path):
+    """The CI-sized 8-Gaussians run: >= 7 of 8 modes and >= 50% high-quality samples."""
+    s = _run("wgan-gp", "ci", tmp_path)
+    assert s["modes_covered"] >= 7
+    assert s["high_quality_fraction"] >= 0.5
+    assert 0.5 < s["final_grad_norm_mean"] < 2.0
+    rows = read_history(tmp_path / "history.csv")
+    assert list(rows[0]) == [
+        "iteration",
+        "critic_loss",
+        "generator_loss",
+        "gradient_penalty",
+        "grad_norm_mean",
+        "wasserstein_estimate",
+    ]
+    assert len(rows) > 50
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["modes_covered"] == s["modes_covered"]
+    assert "torch" in summary["versions"] and summary["parameters"]["iters"] == 2500
+    for png in ("samples.png", "critic.png", "grad_norms.png"):
+        p = Path(tmp_path / png)
+        assert p.exists() and p.stat().st_size < 300_000
