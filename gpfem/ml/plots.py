@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_grad_hist", "plot_lines", "plot_run", "plot_samples_critic"]
+__all__ = ["combine_pngs", "plot_grad_hist", "plot_lines", "plot_run", "plot_samples_critic"]
 
 
 def plot_samples_critic(
@@ -102,3 +102,17 @@ def plot_run(out_dir: str | Path, result: dict[str, Any], real: np.ndarray, tag:
     plot_samples_critic(out / f"samples{sfx}.png", result["samples"], real, None, t)
     plot_samples_critic(out / f"critic{sfx}.png", result["samples"][:500], real, result["critic"], t)
     plot_grad_hist(out / f"grad_norms{sfx}.png", {tag or "run": result["grad_norms"]}, t)
+
+
+def combine_pngs(paths: Sequence[str | Path], out: str | Path, titles: Sequence[str] = ()) -> None:
+    """Place saved PNGs side by side in one small figure (the README's toy-result picture)."""
+    imgs = [plt.imread(str(p)) for p in paths]
+    fig, axes = plt.subplots(1, len(imgs), figsize=(3.0 * len(imgs), 3.0), dpi=80)
+    for i, (ax, im) in enumerate(zip(np.atleast_1d(axes), imgs, strict=True)):
+        ax.imshow(im)
+        ax.axis("off")
+        if i < len(titles):
+            ax.set_title(titles[i], fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)

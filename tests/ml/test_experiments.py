@@ -124,3 +124,20 @@ def test_wgan_gp_ci_run(tmp_path):
     for png in ("samples.png", "critic.png", "grad_norms.png"):
         p = Path(tmp_path / png)
         assert p.exists() and p.stat().st_size < 300_000
+
+
+def test_adamw_vs_adam_l2_effective_decay(tmp_path):
+    s = _run("gp-adamw", "quick", tmp_path)
+    # Adam + L2: weights with small data gradients get far more decay than those with large ones
+    assert s["adam_l2"]["effective_decay_ratio_q1_over_q4"] > 5.0
+    # AdamW: the same decay lr * wd for every weight
+    assert s["adamw"]["effective_decay_ratio_q1_over_q4"] == pytest.approx(1.0)
+    assert s["adamw"]["effective_decay_min"] == pytest.approx(1e-4)
+
+
+def test_robustness_penalty_shrinks_input_gradient(tmp_path):
+    s = _run("gp-robustness", "quick", tmp_path)
+    for name in ("moons", "digits"):
+        r0, r1 = s[name]["lam0"], s[name]["lam0.1"]
+        assert r1["grad_l1_mean"] < r0["grad_l1_mean"]
+        assert 0.0 <= r1["pgd_acc"] <= r1["fgsm_acc"] + 0.05
