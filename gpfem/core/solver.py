@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
+
 import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc

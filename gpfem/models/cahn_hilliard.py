@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
+
 import basix.ufl
 import numpy as np
 import ufl
