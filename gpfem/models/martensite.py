@@ -1,0 +1,437 @@
+r"""Ginzburg-Landau martensite: orientational variants, twin walls and elastic coupling.
+
+Free energy of the order parameters :math:`\eta_1..\eta_n` and the displacement :math:`u`
+
+.. math:: F[\eta, u] = \int_\Omega f_L(\eta) + \sum_p \frac{\kappa}{2}|\nabla\eta_p|^2
+          + \frac12 (\varepsilon(u) - \varepsilon_t(\eta)) : C : (\varepsilon(u) - \varepsilon_t(\eta))\,dx,
+          \qquad \varepsilon_t = \sum_p \phi(\eta_p)\,\varepsilon^{00}_p,
+
+with the Landau polynomial :math:`f_L` (``234``, ``246`` or ``double-well``, see
+:mod:`gpfem.models.martensite_spec`), the twin-wall energy written with the shared
+:func:`~gpfem.core.energy.gradient_penalty`, cubic stiffness :math:`C` and per-variant Bain strains.
+
+Evolution: time-dependent Ginzburg-Landau :math:`\partial_t\eta_p = -L\,\delta F/\delta\eta_p` with
+mechanical equilibrium :math:`\delta F/\delta u = 0` at every step, **monolithic** and backward Euler: one
+step minimises :math:`F[\eta, u] + \frac{1}{2L\Delta t}\|\eta - \eta_n\|^2` over :math:`(\eta, u)`
+together, so an accepted step (a minimiser) cannot raise :math:`F`. The residual is ``ufl.derivative`` of
+that functional; nothing is expanded by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import basix.ufl
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from gpfem.core.energy import Energy, gradient_penalty
+from gpfem.core.solver import NonlinearSolver
+from gpfem.core.stepping import StepResult
+from gpfem.core.timeloop import run_time_loop
+from gpfem.io.checkpoint import _input_ids
+from gpfem.mesh import MeshBundle, box, load_mesh, rectangle
+from gpfem.models.common import loop_settings, step_control
+from gpfem.models.martensite_analysis import (
+    a2_of_t,
+    double_well_wall,
+    landau_minimum,
+    orientation_from_moments,
+    profile_error,
+)
+from gpfem.models.martensite_spec import check_consistency
+
+__all__ = ["Martensite", "bain_strains", "columns", "landau_density", "post", "run"]
+
+
+def columns(n: int) -> list[str]:
+    """History columns for ``n`` variants."""
+    return ["step", "time", "dt", "total_energy", "landau_energy", "gradient_energy", "elastic_energy",
+            *[f"variant_fraction_{p + 1}" for p in range(n)]]
+
+
+def landau_density(eta: list[Any], p: dict[str, Any], mesh: Any) -> Any:
+    """The Landau polynomial of the order parameters ``eta`` (a list of UFL scalars)."""
+    def c(v: float) -> Any:
+        return fem.Constant(mesh, float(v))
+
+    a2 = c(a2_of_t(p))
+    s2 = sum(e**2 for e in eta)
+    cross = sum(eta[i] ** 2 * eta[j] ** 2 for i in range(len(eta)) for j in range(i + 1, len(eta)))
+    if p["landau"] == "234":
+        return a2 / 2 * s2 + c(p["A3"]) / 3 * sum(e**3 for e in eta) + c(p["A4"]) / 4 * s2**2
+    if p["landau"] == "246":
+        f = sum(a2 / 2 * e**2 + c(p["A4"]) / 4 * e**4 + c(p["A6"]) / 6 * e**6 for e in eta)
+    else:
+        f = sum(c(p["W"]) * e**2 * (1 - e) ** 2 for e in eta)
+    if len(eta) > 1:
+        f = f + c(p["coupling"]) / 2 * cross
+    return f
+
+
+def bain_strains(p: dict[str, Any], gdim: int) -> list[np.ndarray]:
+    """Variant p's Bain strain: ``bain_axial`` along axis p, ``bain_transverse`` along the others."""
+    out = []
+    for k in range(gdim):
+        d = np.full(gdim, p["bain_transverse"], dtype=float)
+        d[k] = p["bain_axial"]
+        out.append(np.diag(d))
+    return out
+
+
+def _cubic_energy(e: Any, p: dict[str, Any], mesh: Any, gdim: int) -> Any:
+    """(1/2) e : C : e for cubic C (Voigt C11, C12, C44), plane strain in 2D."""
+    C11, C12, C44 = (fem.Constant(mesh, float(p[k])) for k in ("C11", "C12", "C44"))
+    diag2 = sum(e[i, i] ** 2 for i in range(gdim))
+    return C12 / 2 * ufl.tr(e) ** 2 + C44 * ufl.inner(e, e) + (C11 - C12 - 2 * C44) / 2 * diag2
+
+
+class Martensite:
+    """The Ginzburg-Landau martensite model on a mesh.
+
+    Args:
+        p: Resolved parameters (see :mod:`gpfem.models.martensite_spec`).
+        bundle: The mesh.
+        grid: ``(nx, ny[, nz], Lx, Ly[, Lz])`` of a structured built-in mesh: the noise is then indexed by
+            grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
+            mesh (noise indexed by vertex input index).
+    """
+
+    def __init__(self, p: dict[str, Any], bundle: MeshBundle, grid: tuple | None = None):
+        self.p = p
+        self.bundle = bundle
+        mesh = bundle.mesh
+        self.comm = mesh.comm
+        gdim = self.gdim = mesh.geometry.dim
+        check_consistency(p, gdim)
+        n = self.n = p["variants"] or gdim
+        self.elastic = bool(p["elastic"])
+        self.f_min, self.eta_star = landau_minimum(p)
+        cell = mesh.basix_cell()
+        Pn = basix.ufl.element("Lagrange", cell, 1, shape=(n,) if n > 1 else ())
+        if self.elastic:
+            Pu = basix.ufl.element("Lagrange", cell, 1, shape=(gdim,))
+            self.W = fem.functionspace(mesh, basix.ufl.mixed_element([Pn, Pu]))
+            eta_sub = self.W.sub(0)
+        else:
+            self.W = fem.functionspace(mesh, Pn)
+            eta_sub = self.W
+        self.w = fem.Function(self.W, name="w")
+        self.w_n = fem.Function(self.W, name="w_n")
+        # Collapsed scalar spaces of each eta_p and the dof maps into w.
+        self._eta_maps = []
+        self.eta_out = []
+        for k in range(n):
+            if n == 1:  # a scalar space (elastic runs have n = gdim >= 2)
+                Vk = fem.functionspace(mesh, ("Lagrange", 1))
+                imap = self.W.dofmap.index_map
+                mk = np.arange(imap.size_local + imap.num_ghosts)
+            else:
+                Vk, mk = eta_sub.sub(k).collapse()
+            self._eta_maps.append(np.asarray(mk, dtype=np.int64))
+            self.eta_out.append(fem.Function(Vk, name=f"eta_{k + 1}"))
+        self.S = self.eta_out[0].function_space
+        self.variant_out = fem.Function(self.S, name="variant")
+        if self.elastic:
+            self.Vu, mu = self.W.sub(1).collapse()
+            self._u_map = np.asarray(mu, dtype=np.int64)
+            self.u_out = fem.Function(self.Vu, name="u")
+
+        self.dt = fem.Constant(mesh, 1.0)
+        L = fem.Constant(mesh, float(p["mobility"]))
+        kappa = fem.Constant(mesh, float(p["kappa"]))
+        if self.elastic:
+            eta_v, disp = ufl.split(self.w)
+            eta_n = ufl.split(self.w_n)[0]
+        else:
+            eta_v, eta_n = self.w, self.w_n
+        eta = [eta_v[k] for k in range(n)] if n > 1 else [eta_v]
+        self.eta = eta
+        dx = ufl.dx(domain=mesh)
+        terms = {
+            "landau": landau_density(eta, p, mesh),
+            "gradient": sum(gradient_penalty(e, kappa) for e in eta),
+        }
+        self.bcs: list[Any] = []
+        if self.elastic:
+            phi = (lambda e: e) if p["strain_coupling"] == "linear" else (lambda e: e**2)
+            e00 = [fem.Constant(mesh, b) for b in bain_strains(p, gdim)]
+            eps_t = sum(phi(eta[k]) * e00[k] for k in range(n))
+            terms["elastic"] = _cubic_energy(ufl.sym(ufl.grad(disp)) - eps_t, p, mesh, gdim)
+            self.bcs = self._clamp()
+        self.energy = Energy(dx, **terms)
+        v = ufl.TestFunction(self.W)
+        q = ufl.split(v)[0] if self.elastic else v
+        # Backward-Euler TDGL + equilibrium: first variation of F + |eta - eta_n|^2 / (2 L dt).
+        residual = ufl.inner(eta_v - eta_n, q) / (L * self.dt) * dx + self.energy.residual(self.w, v)
+        self.solver = NonlinearSolver(residual, self.w, prefix="gpfem_gl_", bcs=self.bcs)
+
+        vol = self.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx)))
+        self.volume = float(vol)
+        half = 0.5 * abs(self.eta_star)
+        self._fraction_forms = []
+        for k in range(n):
+            ind = ufl.conditional(ufl.gt(abs(eta[k]), half), 1.0, 0.0)
+            for j in range(n):
+                if j != k:
+                    ind = ind * ufl.conditional(ufl.ge(abs(eta[k]), abs(eta[j])), 1.0, 0.0)
+            self._fraction_forms.append(fem.form(ind * dx))
+        self._orient_forms = None
+        if gdim == 2 and n >= 2:
+            g = ufl.grad(eta[0] - eta[1])
+            gx, gy = g[0], g[1]
+            self._orient_forms = [fem.form(f * dx) for f in (
+                gx**4 - 6 * gx**2 * gy**2 + gy**4, 4 * gx**3 * gy - 4 * gx * gy**3, (gx**2 + gy**2) ** 2)]
+        self.set_initial(grid)
+
+    # -- set-up -----------------------------------------------------------------------------------
+    def _clamp(self) -> list[Any]:
+        mesh = self.bundle.mesh
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        sides = list(self.p["clamped"])
+        if "all" in sides:
+            sides = [s for s in ("left", "right", "bottom", "top", "back", "front")[: 2 * self.gdim]]
+        facets = np.unique(np.concatenate([self.bundle.facets(s) for s in sides]).astype(np.int32))
+        zero = fem.Function(self.Vu)
+        dofs = fem.locate_dofs_topological((self.W.sub(1), self.Vu), tdim - 1, facets)
+        return [fem.dirichletbc(zero, dofs, self.W.sub(1))]
+
+    def set_initial(self, grid: tuple | None) -> None:
+        """Random noise (``eta0 + epsilon r``, r uniform per vertex) or one wall at ``x = Lx/2``."""
+        p, n = self.p, self.n
+        X = self.S.tabulate_dof_coordinates()
+        self.w.x.array[:] = 0.0
+        if p["initial"] == "step":
+            xm = 0.5 * p["Lx"]
+            x = X[:, 0]
+            at = np.isclose(x, xm, atol=1e-9 * p["Lx"])
+            right = np.where(at, 0.5, (x > xm).astype(float)) * self.eta_star
+            vals = [right] if n == 1 else [self.eta_star - right, right] + [0.0 * x] * (n - 2)
+        else:
+            rng = np.random.default_rng(p["seed"])
+            if grid is not None:
+                shape = grid[: self.gdim]
+                lengths = grid[self.gdim:]
+                idx = tuple(np.rint(X[:, d] / lengths[d] * shape[d]).astype(np.int64)
+                            for d in range(self.gdim))
+                R = rng.random((n, *(s + 1 for s in shape)))
+                if p["mirror"]:
+                    vals = [R[1 - k][idx[1], idx[0]] for k in range(n)]
+                else:
+                    vals = [R[k][idx] for k in range(n)]
+            else:
+                ids, _, _ = _input_ids(self.S)
+                R = rng.random((n, self.bundle.mesh.geometry.index_map().size_global))
+                vals = [R[k][ids] for k in range(n)]
+            vals = [p["eta0"] + p["epsilon"] * v for v in vals]
+        for k in range(n):
+            self.w.x.array[self._eta_maps[k]] = vals[k]
+        self.w.x.scatter_forward()
+        self.w_n.x.array[:] = self.w.x.array
+        self._values = self._measure()
+
+    # -- measures ---------------------------------------------------------------------------------
+    def _measure(self) -> dict[str, float]:
+        vals = self.energy.values()
+        out = {"total_energy": vals["total"], "landau_energy": vals["landau"],
+               "gradient_energy": vals["gradient"], "elastic_energy": vals.get("elastic", 0.0)}
+        local = np.array([fem.assemble_scalar(f) for f in self._fraction_forms])
+        frac = self.comm.allreduce(local) / self.volume
+        for k in range(self.n):
+            out[f"variant_fraction_{k + 1}"] = float(frac[k])
+        return out
+
+    def orientation(self) -> dict[str, float] | None:
+        """Dominant normal angle of the eta_1/eta_2 walls, from the 4th angular moments of the field."""
+        if self._orient_forms is None:
+            return None
+        c4, s4, w4 = self.comm.allreduce(np.array([fem.assemble_scalar(f) for f in self._orient_forms]))
+        return orientation_from_moments(float(c4), float(s4), float(w4))
+
+    def profile(self) -> np.ndarray | None:
+        """Rank 0: ``(x, eta_1..eta_n)`` averaged over the other coordinates, sorted by x."""
+        self.update_outputs()
+        nown = self.S.dofmap.index_map.size_local
+        X = self.S.tabulate_dof_coordinates()[:nown, 0]
+        data = np.column_stack([X] + [f.x.array[:nown] for f in self.eta_out])
+        parts = self.comm.gather(data, root=0)
+        if self.comm.rank != 0:
+            return None
+        allv = np.concatenate(parts)
+        key = np.round(allv[:, 0], 9)
+        xs, inv = np.unique(key, return_inverse=True)
+        sums = np.zeros((len(xs), allv.shape[1]))
+        np.add.at(sums, inv, allv)
+        counts = np.bincount(inv)
+        return sums / counts[:, None]
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Energies and variant fractions of the last accepted state."""
+        return dict(self._values)
+
+    # -- the TimeModel protocol -------------------------------------------------------------------
+    def try_step(self, t: float, dt: float) -> StepResult:
+        """Solve for the state at ``t + dt``; reject if the free energy rose."""
+        self.dt.value = dt
+        self.w.x.array[:] = self.w_n.x.array
+        info = self.solver.solve()
+        vals = self._measure()
+        old = self._values["total_energy"]
+        if self.p["energy_check"] and vals["total_energy"] > old + 1e-10 * max(1.0, abs(old)):
+            return StepResult(False, info.iterations,
+                              f"free energy rose by {vals['total_energy'] - old:.3g}")
+        return StepResult(True, info.iterations, data={"_values": vals})
+
+    def accept(self, t_new: float, dt: float, result: StepResult) -> None:
+        """Make the trial state the current one."""
+        self._values = result.data.pop("_values")
+        self.w_n.x.array[:] = self.w.x.array
+
+    def reject(self) -> None:
+        """Go back to the last accepted state."""
+        self.w.x.array[:] = self.w_n.x.array
+
+    def history_row(self) -> dict[str, Any]:
+        """Energies and variant fractions of the current state."""
+        return dict(self._values)
+
+    def output_functions(self) -> list[Any]:
+        """``eta_1..eta_n``, the variant map and (with elasticity) ``u``, all P1."""
+        return [*self.eta_out, self.variant_out, *([self.u_out] if self.elastic else [])]
+
+    def update_outputs(self) -> None:
+        """Copy the fields out of ``w``; variant = 1 + argmax_p |eta_p| where it exceeds eta*/2, else 0."""
+        for f, m in zip(self.eta_out, self._eta_maps, strict=True):
+            f.x.array[:] = self.w.x.array[m]
+        a = np.abs(np.stack([f.x.array for f in self.eta_out]))
+        self.variant_out.x.array[:] = np.where(a.max(axis=0) > 0.5 * abs(self.eta_star),
+                                               1 + a.argmax(axis=0), 0)
+        if self.elastic:
+            self.u_out.x.array[:] = self.w.x.array[self._u_map]
+
+    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+        """The order parameters (and u), as sub-spaces of ``w``."""
+        if self.elastic:
+            return {"eta": (self.w, 0), "u": (self.w, 1)}
+        return {"eta": (self.w, None)}
+
+    def restarted(self) -> None:
+        """Sync the previous state and the energies after loading a checkpoint."""
+        self.w_n.x.array[:] = self.w.x.array
+        self._values = self._measure()
+
+
+def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
+    """The preset's rectangle/box (and its grid), or the user's mesh file."""
+    if ctx.mesh_file is not None:
+        return load_mesh(ctx.mesh_file, ctx.comm), None
+    if p["dim"] == 3:
+        b = box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm)
+        return b, (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
+    b = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], quadrilateral=p["cell"] == "quadrilateral",
+                  comm=ctx.comm)
+    return b, (p["nx"], p["ny"], p["Lx"], p["Ly"])
+
+
+def wall_summary(model: Martensite) -> dict[str, Any]:
+    """Excess energy per unit wall area of a single wall across x, its gradient part, and analytics."""
+    p = model.p
+    vals = model.values
+    area = model.volume / p["Lx"]
+    excess = (vals["total_energy"] - model.f_min * model.volume) / area
+    grad = vals["gradient_energy"] / area
+    out: dict[str, Any] = {"wall_energy": excess, "wall_gradient_energy": grad,
+                           "equipartition_ratio": grad / excess if excess else float("nan"),
+                           "f_min": model.f_min, "eta_star": model.eta_star}
+    prof = model.profile()
+    if p["landau"] == "double-well" and model.n == 1:
+        ana = double_well_wall(p["kappa"], p["W"])
+        out.update({"analytic_wall_energy": ana["energy"], "analytic_delta": ana["delta"],
+                    "wall_energy_rel_error": excess / ana["energy"] - 1.0})
+        if prof is not None:
+            err, x0 = profile_error(prof[:, 0], prof[:, 1], ana["delta"])
+            out.update({"profile_max_error": err, "wall_centre": x0})
+    out["_profile"] = prof
+    return out
+
+
+def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Run the martensite model with resolved parameters; return the summary's final values."""
+    t0 = time.perf_counter()
+    bundle, grid = build_mesh(p, ctx)
+    model = Martensite(p, bundle, grid)
+    ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+    ctx.log(f"martensite: {bundle.source}, {bundle.num_cells_global()} cells, {model.n} variants, "
+            f"{ndofs} DOFs, elastic={model.elastic}, {ctx.comm.size} rank(s); "
+            f"setup {time.perf_counter() - t0:.1f} s")
+    initial = model.values
+    t1 = time.perf_counter()
+    res = run_time_loop(model, step_control(p), loop_settings(p), ctx, columns(model.n),
+                        restart=ctx.restart is not None)
+    final = model.values
+    summary: dict[str, Any] = {
+        "dofs": ndofs,
+        "cells": bundle.num_cells_global(),
+        "mesh": bundle.source,
+        "variants": model.n,
+        "steps": res["steps"],
+        "rejected_steps": res["rejected_steps"],
+        "final_time": res["time"],
+        "loop_wall_time_s": time.perf_counter() - t1,
+        "initial_total_energy": initial["total_energy"],
+        "final": final,
+        "f_min": model.f_min,
+        "eta_star": model.eta_star,
+        "field_file": res["field_file"],
+    }
+    orient = model.orientation()
+    if orient is not None:
+        summary["wall_orientation"] = orient
+    if p["initial"] == "step":
+        ws = wall_summary(model)
+        prof = ws.pop("_profile")
+        summary["wall"] = ws
+        if ctx.comm.rank == 0 and prof is not None:
+            header = "x," + ",".join(f"eta_{k + 1}" for k in range(model.n))
+            np.savetxt(Path(ctx.out_dir) / "profile.csv", prof, delimiter=",", header=header,
+                       comments="")
+    model.solver.close()
+    if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
+        summary["png"] = post(ctx.out_dir, ctx.comm)
+    return summary
+
+
+_COLOURS = ["#d9d9d9", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+
+def post(out_dir: Any, comm: Any = None) -> list[str]:
+    """PNGs from a run folder: the variant map (one colour per variant) and the energy curve (rank 0)."""
+    from gpfem.io.history import read_history
+    from gpfem.io.plots import field_png, line_plot
+
+    out = Path(out_dir)
+    made: list[str] = []
+    if comm is not None:
+        comm.barrier()
+        if comm.rank != 0:
+            return made
+    rows = read_history(out / "history.csv")
+    n = sum(1 for k in (rows[0] if rows else {}) if k.startswith("variant_fraction_"))
+    pvds = sorted(out.glob("fields*.pvd"))
+    if pvds and n:
+        cats = ["parent", *[f"variant {k + 1}" for k in range(n)]]
+        field_png(pvds[-1], "variant", out / "variant_map.png", cmap=_COLOURS[: n + 1],
+                  clim=(-0.5, n + 0.5), title="variant", categories=cats)
+        made.append("variant_map.png")
+    pts = [(float(r["time"]), float(r["total_energy"])) for r in rows if float(r["time"]) > 0]
+    if pts:
+        t, e = zip(*pts, strict=True)
+        line_plot(t, {"total free energy": e}, out / "energy.png", "time", "free energy",
+                  logx=True, title="Ginzburg-Landau martensite")
+        made.append("energy.png")
+    return made

@@ -1,0 +1,114 @@
+r"""Closed forms and field measures for the martensite model (NumPy only, no DOLFINx).
+
+* :func:`landau_minimum`: the bulk minimum :math:`f_{min}` and the variant's order parameter
+  :math:`\eta^*` of a single-variant state (for the wall's excess energy and the variant indicator).
+* :func:`double_well_wall`: the analytic wall of :math:`W\eta^2(1-\eta)^2` with
+  :math:`\frac{\kappa}{2}|\nabla\eta|^2`: profile :math:`\frac12(1+\tanh(x/(2\delta)))`,
+  :math:`\delta=\sqrt{\kappa/(2W)}`, energy :math:`\sqrt{2\kappa W}/6`.
+* :func:`orientation_from_moments`: the dominant wall-normal angle (mod 90 degrees) from the fourth
+  angular moments of :math:`\nabla(\eta_1-\eta_2)`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "a2_of_t",
+    "double_well_wall",
+    "landau_minimum",
+    "landau_single",
+    "orientation_from_moments",
+    "profile_error",
+]
+
+
+def a2_of_t(p: dict[str, Any]) -> float:
+    """The temperature-dependent quadratic coefficient ``A2 + alpha_T (temperature - T0)``."""
+    return float(p["A2"] + p["alpha_T"] * (p["temperature"] - p["T0"]))
+
+
+def landau_single(e: Any, p: dict[str, Any]) -> Any:
+    """The Landau density of a single-variant state (one eta = e, the others 0)."""
+    e = np.asarray(e, dtype=float)
+    a2 = a2_of_t(p)
+    if p["landau"] == "234":
+        return a2 / 2 * e**2 + p["A3"] / 3 * e**3 + p["A4"] / 4 * e**4
+    if p["landau"] == "246":
+        return a2 / 2 * e**2 + p["A4"] / 4 * e**4 + p["A6"] / 6 * e**6
+    return p["W"] * e**2 * (1 - e) ** 2
+
+
+def landau_minimum(p: dict[str, Any]) -> tuple[float, float]:
+    """``(f_min, eta_star)``: the lowest single-variant Landau density and where it is.
+
+    Among equal minima the one of largest ``|eta|`` (the transformed variant, not the parent) wins; for a
+    symmetric well the positive one.
+    """
+    a2 = a2_of_t(p)
+    if p["landau"] == "234":
+        dcoef = [p["A4"], p["A3"], a2, 0.0]
+    elif p["landau"] == "246":
+        dcoef = [p["A6"], 0.0, p["A4"], 0.0, a2, 0.0]
+    else:
+        W = p["W"]
+        dcoef = [4 * W, -6 * W, 2 * W, 0.0]
+    roots = np.roots(dcoef)
+    crit = np.unique(np.round(np.real(roots[np.abs(np.imag(roots)) < 1e-10]), 14))
+    vals = landau_single(crit, p)
+    fmin = float(vals.min())
+    tol = 1e-10 * max(1.0, abs(fmin))
+    cands = crit[vals <= fmin + tol]
+    best = cands[np.lexsort((-np.sign(cands), -np.abs(cands)))][0]
+    return fmin, float(best)
+
+
+def double_well_wall(kappa: float, W: float) -> dict[str, float]:
+    """Analytic wall of ``W eta^2 (1 - eta)^2`` with ``(kappa/2)|grad eta|^2``.
+
+    Returns:
+        ``energy`` (per unit wall area) ``sqrt(2 kappa W)/6``, ``delta = sqrt(kappa/(2W))`` (the profile
+        is ``(1 + tanh(x/(2 delta)))/2``) and the gradient part ``energy/2`` (equipartition).
+    """
+    energy = math.sqrt(2.0 * kappa * W) / 6.0
+    return {"energy": energy, "delta": math.sqrt(kappa / (2.0 * W)), "gradient": energy / 2.0}
+
+
+def profile_error(x: np.ndarray, eta: np.ndarray, delta: float) -> tuple[float, float]:
+    """Max deviation of a computed wall profile from ``(1 + tanh((x - x0)/(2 delta)))/2``.
+
+    The centre ``x0`` is where the computed profile crosses 1/2 (linear interpolation).
+
+    Returns:
+        ``(max_abs_error, x0)``.
+    """
+    order = np.argsort(x)
+    x, eta = np.asarray(x)[order], np.asarray(eta)[order]
+    if eta[0] > eta[-1]:
+        x, eta = x[::-1], eta[::-1]
+    k = int(np.searchsorted(eta, 0.5)) if np.all(np.diff(eta) >= -1e-12) else int(np.argmin(abs(eta - 0.5)))
+    k = min(max(k, 1), len(x) - 1)
+    x0 = float(x[k - 1] + (0.5 - eta[k - 1]) * (x[k] - x[k - 1]) / (eta[k] - eta[k - 1]))
+    exact = 0.5 * (1.0 + np.tanh((x - x0) / (2.0 * delta)))
+    return float(np.max(np.abs(eta - exact))), x0
+
+
+def orientation_from_moments(c4: float, s4: float, w: float) -> dict[str, float]:
+    r"""Dominant wall-normal angle from :math:`\int \mathrm{Re}/\mathrm{Im}\,(g_x + i g_y)^4` and
+    :math:`\int |g|^4`.
+
+    With :math:`g = |g|(\cos\theta, \sin\theta)`, ``c4/w`` is the :math:`|g|^4`-weighted mean of
+    :math:`\cos 4\theta`: -1 when every wall lies at +-45 degrees, +1 when every wall is axis-aligned, about
+    0 when the walls have no preferred orientation.
+
+    Returns:
+        ``angle_deg``: the mean normal angle mod 90 degrees, in [0, 90) (45 for +-45 degree walls);
+        ``coherence``: ``|(c4, s4)|/w`` in [0, 1]; ``cos4``: ``c4/w``.
+    """
+    if w <= 0:
+        return {"angle_deg": float("nan"), "coherence": 0.0, "cos4": 0.0}
+    ang = math.degrees(math.atan2(s4, c4)) / 4.0
+    return {"angle_deg": ang % 90.0, "coherence": math.hypot(c4, s4) / w, "cos4": c4 / w}

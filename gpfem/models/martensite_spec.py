@@ -1,0 +1,143 @@
+"""Ginzburg-Landau martensite: parameters and presets (cheap to import: no DOLFINx).
+
+Formulas the names refer to (see :mod:`gpfem.models.martensite` and ``docs/martensite.md``)::
+
+    F = int  f_landau(eta) + sum_p (kappa/2)|grad eta_p|^2 + (1/2)(eps(u) - eps_t) : C : (eps(u) - eps_t)
+    234:         f = A2/2 sum eta_p^2 + A3/3 sum eta_p^3 + A4/4 (sum eta_p^2)^2
+    246:         f = sum [A2/2 eta_p^2 + A4/4 eta_p^4 + A6/6 eta_p^6] + coupling/2 sum_{p<q} eta_p^2 eta_q^2
+    double-well: f = W sum eta_p^2 (1 - eta_p)^2 + coupling/2 sum_{p<q} eta_p^2 eta_q^2
+    A2(T) = A2 + alpha_T (temperature - T0)
+    eps_t = sum_p phi(eta_p) eps_p^00,  phi(eta) = eta (linear) or eta^2 (quadratic)
+    eps_p^00 = bain_axial along axis p, bain_transverse along the other axes
+    d eta_p / dt = -mobility dF/d eta_p,   div sigma = 0 (monolithic, every step)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpfem.core.parameters import Parameter
+from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
+from gpfem.registry import Spec, register
+
+__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC", "check_consistency"]
+
+
+def _sides(v: Any) -> str | None:
+    allowed = {"all", "left", "right", "bottom", "top", "back", "front"}
+    bad = [s for s in v if str(s) not in allowed]
+    return f"unknown side(s) {bad}; use {sorted(allowed)}" if bad else None
+
+
+PARAMETERS = [
+    # -- Landau polynomial ------------------------------------------------------------------------
+    Parameter("landau", "234", "Landau polynomial: 234 | 246 | double-well",
+              choices=("234", "246", "double-well")),
+    Parameter("A2", 0.2, "quadratic Landau coefficient at temperature = T0"),
+    Parameter("A3", -12.6, "cubic Landau coefficient (234)"),
+    Parameter("A4", 12.4, "quartic Landau coefficient (234, 246)"),
+    Parameter("A6", 1.0, "sextic Landau coefficient (246)", positive=True),
+    Parameter("W", 1.0, "double-well height W in W eta^2 (1 - eta)^2", positive=True),
+    Parameter("coupling", 1.0, "cross term coupling/2 sum_{p<q} eta_p^2 eta_q^2 (246, double-well)",
+              nonnegative=True),
+    Parameter("temperature", 0.0, "temperature T in A2(T) = A2 + alpha_T (T - T0)"),
+    Parameter("T0", 0.0, "reference temperature of A2"),
+    Parameter("alpha_T", 0.1, "dA2/dT: slope of the temperature-like coefficient", nonnegative=True),
+    Parameter("variants", 0, "number of order parameters eta_p (0: the space dimension)",
+              bounds=(0, 6)),
+    # -- gradient penalty and kinetics ------------------------------------------------------------
+    Parameter("kappa", 1.0, "gradient-penalty (twin-wall) coefficient: (kappa/2)|grad eta_p|^2",
+              positive=True),
+    Parameter("mobility", 1.0, "L in d eta/dt = -L dF/d eta", positive=True),
+    # -- elasticity -------------------------------------------------------------------------------
+    Parameter("elastic", True, "couple to linear elasticity (mechanical equilibrium every step)"),
+    Parameter("C11", 700.0, "cubic stiffness C11", positive=True),
+    Parameter("C12", 300.0, "cubic stiffness C12"),
+    Parameter("C44", 300.0, "cubic stiffness C44", positive=True),
+    Parameter("bain_axial", 0.1, "Bain strain of variant p along axis p"),
+    Parameter("bain_transverse", -0.1, "Bain strain of variant p along the other axes"),
+    Parameter("strain_coupling", "linear", "phi in eps_t = sum phi(eta_p) eps_p^00: linear | quadratic",
+              choices=("linear", "quadratic")),
+    Parameter("clamped", ["all"], "sides with u = 0 (all | left,right,bottom,top,back,front)",
+              type=list, check=_sides),
+    # -- geometry -------------------------------------------------------------------------------
+    Parameter("dim", 2, "space dimension of the built-in domain (2: rectangle, 3: box)", bounds=(2, 3)),
+    Parameter("cell", "quadrilateral", "2D cells: quadrilateral | triangle",
+              choices=("quadrilateral", "triangle")),
+    Parameter("Lx", 50.0, "domain length in x", positive=True),
+    Parameter("Ly", 50.0, "domain length in y", positive=True),
+    Parameter("Lz", 10.0, "domain length in z (3D)", positive=True),
+    Parameter("nx", 100, "elements in x", positive=True),
+    Parameter("ny", 100, "elements in y", positive=True),
+    Parameter("nz", 10, "elements in z (3D)", positive=True),
+    # -- initial condition ------------------------------------------------------------------------
+    Parameter("initial", "random", "random: eta0 + epsilon r per vertex; step: one wall at x = Lx/2",
+              choices=("random", "step")),
+    Parameter("eta0", 0.0, "mean offset of the random initial condition"),
+    Parameter("epsilon", 0.1, "amplitude of the random initial condition (uniform in [0, epsilon])",
+              nonnegative=True),
+    Parameter("seed", 0, "random seed (noise indexed by grid position: partition-independent)",
+              nonnegative=True),
+    Parameter("mirror", False, "mirror image of the run: noise transposed (x <-> y), variants 1, 2 "
+              "swapped; the energy history must not change"),
+    Parameter("energy_check", True, "reject (and cut) a step that increases the free energy"),
+    *TIME_PARAMETERS,
+    *OUTPUT_PARAMETERS,
+]
+
+_TWINS = dict(Lx=50.0, Ly=50.0, nx=100, ny=100, t_end=200.0, dt=0.01, dt_max=5.0,
+              stop_times=[1.0, 10.0, 50.0], field_interval=0, checkpoint_interval=50)
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "twins-2d": _TWINS,
+    "wall-1d": dict(elastic=False, initial="step", dim=2, cell="triangle", Lx=20.0, Ly=0.2, nx=400,
+                    ny=2, t_end=200.0, dt=0.01, dt_max=50.0, field_interval=0,
+                    checkpoint_interval=0),
+    "cubic-tetragonal-3d": dict(dim=3, Lx=16.0, Ly=16.0, Lz=16.0, nx=16, ny=16, nz=16,
+                                bain_transverse=-0.05, t_end=50.0, dt=0.01, dt_max=5.0,
+                                field_interval=0, checkpoint_interval=0),
+    "ci": dict(_TWINS, Lx=20.0, Ly=20.0, nx=40, ny=40, t_end=20.0, stop_times=[], png=False),
+}
+
+PRESET_HELP = {
+    "twins-2d": "square-to-rectangle, clamped square, random start -> twinned laminate "
+                "(MOOSE LandauPhaseTrans coefficients)",
+    "wall-1d": "one wall between two variants in a long strip, no elasticity (analytic check)",
+    "cubic-tetragonal-3d": "three variants in a small clamped box (run it under mpiexec)",
+    "ci": "a small twins run for tests (40x40)",
+}
+
+
+def check_consistency(p: dict[str, Any], gdim: int) -> None:
+    """Checks across parameters, once the space dimension is known (before any solve).
+
+    Raises:
+        ParameterError: Naming the offending parameter.
+    """
+    from gpfem.core.errors import ParameterError
+
+    n = p["variants"] or gdim
+    if p["elastic"] and n != gdim:
+        raise ParameterError("variants", f"with elastic=true the Bain strains need variants = {gdim} "
+                             f"(one per axis), got {n}")
+    if p["mirror"]:
+        if gdim != 2 or n != 2:
+            raise ParameterError("mirror", "needs a 2D run with two variants")
+        if p["Lx"] != p["Ly"] or p["nx"] != p["ny"]:
+            raise ParameterError("mirror", "needs a square domain (Lx = Ly, nx = ny)")
+        if p["initial"] != "random":
+            raise ParameterError("mirror", "needs initial = random")
+    if p["landau"] == "234" and p["A4"] <= 0:
+        raise ParameterError("A4", f"the 234 polynomial needs A4 > 0, got {p['A4']}")
+
+
+SPEC = register(
+    Spec(
+        name="martensite",
+        description="Ginzburg-Landau martensite: variants, twin walls, elastic coupling",
+        parameters=PARAMETERS,
+        presets=PRESETS,
+        run="gpfem.models.martensite:run",
+        preset_help=PRESET_HELP,
+    )
+)
