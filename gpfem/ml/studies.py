@@ -252,6 +252,32 @@ def _dirac_stable(gamma: float, h: float, steps: int) -> bool:
     return max(tail) < r0 * 0.999
 
 
+def _mlp_critic_stable(lam: float, h: float, steps: int, seed: int) -> bool:
+    """SGD on the WGAN-GP critic loss of an MLP (8 Gaussians vs a fixed Gaussian blob).
+
+    Unstable if the loss or the mean input-gradient norm leaves a bounded range (> 1e3).
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = make_mlp(2, 1, 64, 2, "leakyrelu")
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        return net(x).squeeze(-1)
+
+    opt = torch.optim.SGD(net.parameters(), lr=h)
+    for _ in range(steps):
+        real = torch.from_numpy(sample("8gaussians", 128, rng))
+        fake = 0.5 * torch.randn(128, 2)
+        gp, norms = gradient_penalty(critic, real, fake, weight=lam, return_norms=True)
+        loss = critic(fake).mean() - critic(real).mean() + gp
+        if not torch.isfinite(loss).item() or float(norms.mean()) > 1e3 or abs(float(loss)) > 1e6:
+            return False
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return True
+
+
 def run_stable_lr(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Largest stable learning rate vs penalty weight, measured on the Dirac-GAN vs ``2/gamma``."""
     t0 = time.perf_counter()
@@ -290,6 +316,22 @@ def run_stable_lr(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "gamma (zero-centred penalty weight x2)",
         "largest stable step h",
     )
+    mlp_rows = []
+    for lam in params["mlp_lams"]:
+        lo, hi = 1e-4, 10.0
+        for _ in range(params["bisections_mlp"]):
+            mid = math.sqrt(lo * hi)
+            if _mlp_critic_stable(lam, mid, params["steps_mlp"], params["seed"]):
+                lo = mid
+            else:
+                hi = mid
+        mlp_rows.append({"lam": lam, "h_max_measured": lo, "h_max_times_lam": lo * lam})
+        ctx.log(f"MLP critic, lambda {lam:g}: largest stable SGD step {lo:.4g}")
+    lam_big = [r for r in mlp_rows if r["lam"] >= 10]
+    mlp_slope = None
+    if len(lam_big) > 1:
+        xs = np.log([r["lam"] for r in lam_big])
+        mlp_slope = float(np.polyfit(xs, np.log([r["h_max_measured"] for r in lam_big]), 1)[0])
     big = [r for r in rows if r["gamma"] > 2]
     slope = (
         float(np.polyfit(np.log([r["gamma"] for r in big]), np.log([r["h_max_measured"] for r in big]), 1)[0])
@@ -301,7 +343,13 @@ def run_stable_lr(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         ctx,
         params,
         t0,
-        {"rows": rows, "loglog_slope_gamma_gt_2": slope, "max_rel_error_vs_eigenvalue": rel},
+        {
+            "rows": rows,
+            "loglog_slope_gamma_gt_2": slope,
+            "max_rel_error_vs_eigenvalue": rel,
+            "mlp_rows": mlp_rows,
+            "mlp_loglog_slope_lam_ge_10": mlp_slope,
+        },
     )
 
 
@@ -428,19 +476,29 @@ def run_manifold(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
             opt.zero_grad()
             loss.backward()
             opt.step()
-        # probe: points on the circle (r = 1) at angles far from the fakes (|angle| > 60 deg)
+        # probe: points near the circle (radii probe_radii) at angles far from the fakes
+        # (|angle| > 60 deg); components along the circle's normal n and tangent t there.
         ang = torch.linspace(math.pi / 3, 2 * math.pi - math.pi / 3, 400).unsqueeze(1)
-        p = torch.cat([ang.cos(), ang.sin()], 1).to(dev).requires_grad_(True)
-        (g,) = torch.autograd.grad(critic(p).sum(), p)
-        nrm = p.detach()
-        tan = torch.cat([-nrm[:, 1:2], nrm[:, 0:1]], 1)
-        gn = (g * nrm).sum(1).abs()
-        gt = (g * tan).sum(1).abs()
-        res = {
-            "normal_mean": float(gn.mean()),
-            "tangential_mean": float(gt.mean()),
-            "tangential_over_normal": float(gt.mean() / gn.mean()),
-        }
+        unit = torch.cat([ang.cos(), ang.sin()], 1)
+        tan = torch.cat([-unit[:, 1:2], unit[:, 0:1]], 1)
+        res = {}
+        gn_all, gt_all = [], []
+        for rad in params["probe_radii"]:
+            p = (rad * unit).to(dev).requires_grad_(True)
+            (g,) = torch.autograd.grad(critic(p).sum(), p)
+            g = g.cpu()
+            gn, gt = (g * unit).sum(1).abs(), (g * tan).sum(1).abs()
+            gn_all.append(gn)
+            gt_all.append(gt)
+            res[f"tangential_over_normal_r{rad:g}"] = float(gt.mean() / gn.mean())
+        gn, gt = torch.cat(gn_all), torch.cat(gt_all)
+        res.update(
+            {
+                "normal_mean": float(gn.mean()),
+                "tangential_mean": float(gt.mean()),
+                "tangential_over_normal": float(gt.mean() / gn.mean()),
+            }
+        )
         out[where] = res
         norms_plot[where] = (gt / (gn + 1e-12)).cpu().numpy()
         rows.append({"placement": where, **res})
@@ -461,7 +519,14 @@ def run_manifold(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         for r in rows:
             h.write(r)
     plot_grad_hist(Path(ctx.out_dir) / "grad_norms.png", norms_plot, "|g_t| / |g_n| on the circle")
-    return _finish(ctx, params, t0, {"placements": out})
+    ang = torch.linspace(math.pi / 3, 2 * math.pi - math.pi / 3, 400).unsqueeze(1)
+    unit = torch.cat([ang.cos(), ang.sin()], 1)
+    tan = torch.cat([-unit[:, 1:2], unit[:, 0:1]], 1)
+    ray = unit - torch.tensor([[params["fake_radius"], 0.0]])
+    ray = ray / ray.norm(dim=1, keepdim=True)
+    ot = float((ray * tan).sum(1).abs().mean() / (ray * unit).sum(1).abs().mean())
+    ctx.log(f"transport-ray reference |t|/|n| on the circle: {ot:.3f}")
+    return _finish(ctx, params, t0, {"placements": out, "transport_ray_tangential_over_normal": ot})
 
 
 # --------------------------------------------------------------------------------------------

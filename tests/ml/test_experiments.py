@@ -100,6 +100,8 @@ def test_stable_lr_matches_eigenvalues(tmp_path):
     for r in s["rows"]:
         assert r["h_max_measured"] == pytest.approx(r["h_max_theory"], rel=0.05)
     assert (tmp_path / "history.csv").exists() and (tmp_path / "stable_lr.png").exists()
+    h = {r["lam"]: r["h_max_measured"] for r in s["mlp_rows"]}
+    assert 5.0 < h[10.0] / h[100.0] < 20.0  # MLP critic: h_max ~ 1/lambda
 
 
 def test_wgan_gp_ci_run(tmp_path):
