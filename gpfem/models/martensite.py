@@ -171,7 +171,7 @@ class Martensite:
 
         vol = self.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx)))
         self.volume = float(vol)
-        half = 0.5 * abs(self.eta_star)
+        half = abs(self.eta_star) / 3.0
         self._fraction_forms = []
         for k in range(n):
             ind = ufl.conditional(ufl.gt(abs(eta[k]), half), 1.0, 0.0)
@@ -305,11 +305,11 @@ class Martensite:
         return [*self.eta_out, self.variant_out, *([self.u_out] if self.elastic else [])]
 
     def update_outputs(self) -> None:
-        """Copy the fields out of ``w``; variant = 1 + argmax_p |eta_p| where it exceeds eta*/2, else 0."""
+        """Copy the fields out of ``w``; variant = 1 + argmax_p |eta_p| where it exceeds eta*/3, else 0."""
         for f, m in zip(self.eta_out, self._eta_maps, strict=True):
             f.x.array[:] = self.w.x.array[m]
         a = np.abs(np.stack([f.x.array for f in self.eta_out]))
-        self.variant_out.x.array[:] = np.where(a.max(axis=0) > 0.5 * abs(self.eta_star),
+        self.variant_out.x.array[:] = np.where(a.max(axis=0) > abs(self.eta_star) / 3.0,
                                                1 + a.argmax(axis=0), 0)
         if self.elastic:
             self.u_out.x.array[:] = self.w.x.array[self._u_map]
@@ -426,7 +426,7 @@ def post(out_dir: Any, comm: Any = None) -> list[str]:
     if pvds and n:
         cats = ["parent", *[f"variant {k + 1}" for k in range(n)]]
         field_png(pvds[-1], "variant", out / "variant_map.png", cmap=_COLOURS[: n + 1],
-                  clim=(-0.5, n + 0.5), title="variant", categories=cats)
+                  clim=(0.0, float(n)), title="variant", categories=cats)
         made.append("variant_map.png")
     pts = [(float(r["time"]), float(r["total_energy"])) for r in rows if float(r["time"]) > 0]
     if pts:
