@@ -85,7 +85,7 @@ PARAMETERS = [
     *OUTPUT_PARAMETERS,
 ]
 
-_TWINS = dict(Lx=50.0, Ly=50.0, nx=100, ny=100, t_end=200.0, dt=0.01, dt_max=5.0,
+_TWINS = dict(Lx=50.0, Ly=50.0, nx=100, ny=100, t_end=200.0, dt=0.01, dt_max=5.0, easy_iterations=5,
               stop_times=[1.0, 10.0, 50.0], field_interval=0, checkpoint_interval=50)
 
 PRESETS: dict[str, dict[str, Any]] = {
