@@ -54,9 +54,10 @@ def _train() -> list[Parameter]:
         Parameter("lr", 1e-3, "Adam learning rate (both networks)", positive=True),
         Parameter("beta1", 0.5, "Adam beta1", bounds=(0.0, 1.0)),
         Parameter("beta2", 0.9, "Adam beta2", bounds=(0.0, 1.0)),
-        Parameter("lr_decay", True, "decay learning rates linearly to zero"),
+        Parameter("lr_decay", False, "decay learning rates linearly to zero"),
         Parameter("collapse_init", False, "start from a generator collapsed to the origin"),
         Parameter("log_every", 25, "history.csv row interval (iterations)", positive=True),
+        Parameter("eval_every", 0, "mode-metric interval in history.csv (0: off)", nonnegative=True),
         Parameter("n_eval", 2500, "generated samples for the mode metrics", positive=True),
         *_common(),
     ]
@@ -108,7 +109,10 @@ SPECS = [
             name="gp-placement",
             description="penalty at interpolates / real / fake / both, from a collapsed generator",
             parameters=[*_train(), Parameter("targets", [1.0, 0.0], "penalty centres tried")],
-            presets={"default": {"iters": 1500}, "quick": {"iters": 200, "targets": [1.0]}},
+            presets={
+                "default": {"iters": 800, "eval_every": 25},
+                "quick": {"iters": 200, "targets": [1.0], "eval_every": 25},
+            },
             run=_RUN + "run_placement",
             uses_mesh=False,
             preset_help={"default": "4 placements x 2 centres x 1500 iterations", "quick": "smoke"},
@@ -212,7 +216,7 @@ SPECS = [
             name="gp-robustness",
             description="input-gradient penalty on two moons and digits: FGSM/PGD accuracy vs lambda",
             parameters=[
-                Parameter("lams", [0.0, 0.01, 0.1, 1.0], "input-gradient penalty weights"),
+                Parameter("lams", [0.0, 0.01, 0.03, 0.1, 0.3, 1.0], "input-gradient penalty weights"),
                 Parameter("eps_moons", 0.15, "L_inf attack radius on two moons", positive=True),
                 Parameter(
                     "eps_digits",

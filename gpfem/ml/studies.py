@@ -54,7 +54,8 @@ def _finish(ctx: Any, params: dict[str, Any], t0: float, results: dict[str, Any]
 def _train_cfg(params: dict[str, Any]) -> dict[str, Any]:
     keys = (
         "dataset iters critic_iters batch dim depth activation lam where target one_sided "
-        "regularizer clip lr beta1 beta2 collapse_init log_every n_eval seed device threads"
+        "regularizer clip lr beta1 beta2 lr_decay collapse_init log_every eval_every n_eval seed "
+        "device threads"
     ).split()
     return {k: params[k] for k in keys if k in params}
 
@@ -71,7 +72,10 @@ def _sweep(
     real = sample(params["dataset"], 1000, np.random.default_rng(1))
     results: dict[str, dict[str, Any]] = {}
     norms: dict[str, np.ndarray] = {}
-    with HistoryWriter(out / "history.csv", ["run", *HISTORY_COLUMNS]) as hist:
+    cols = ["run", *HISTORY_COLUMNS]
+    if int(params.get("eval_every", 0)) > 0:
+        cols += ["modes_covered", "modes_covered_min20", "high_quality_fraction"]
+    with HistoryWriter(out / "history.csv", cols) as hist:
 
         class _Tagged:
             def __init__(self, tag: str):
@@ -94,6 +98,13 @@ def _sweep(
                 res["critic"],
                 f"{label}: modes {res['modes_covered']} HQ {res['high_quality_fraction'] or 0:.2f}",
             )
+            evals = [r for r in res["rows"] if "modes_covered" in r]
+            if evals:
+                k = max(1, int(0.875 * (res["n_modes"] or 8)))  # 7 of 8
+                hit = [r["iteration"] for r in evals if r["modes_covered_min20"] >= k]
+                res["first_iteration_7of8_modes_min20"] = hit[0] if hit else None
+                hit = [r["iteration"] for r in evals if (r["high_quality_fraction"] or 0) >= 0.5]
+                res["first_iteration_hq_ge_half"] = hit[0] if hit else None
             norms[label] = res["grad_norms"]
             results[label] = _scalars(res)
     plot_grad_hist(out / "grad_norms.png", norms, "critic gradient norms at interpolates")
@@ -605,7 +616,7 @@ def run_robustness(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
                 "fgsm_acc": acc(x_f),
                 "pgd_acc": acc(x_p),
                 "grad_l1_mean": float(gq.mean()),
-                "loss_clean": float(per.mean()),
+                "loss_clean": float(per.detach().mean()),
                 "loss_pgd": float(l_p.mean()),
                 "bound_mean": float(bound.mean()),
                 "fgsm_bound_holds_fraction": float((l_f <= bound + 1e-6).float().mean()),

@@ -56,6 +56,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "lr_decay": False,
     "collapse_init": False,
     "log_every": 50,
+    "eval_every": 0,
     "n_eval": 2500,
     "seed": 0,
     "device": "cpu",
@@ -131,6 +132,9 @@ def train_wgan(
             penalty of :func:`gpfem.ml.penalties.gradient_penalty` with ``lam``, ``where``,
             ``target``, ``one_sided``), ``clip`` (weight clipping to ``[-clip, clip]``, WGAN) or
             ``none``. ``lr_decay`` decays both learning rates linearly to zero.
+            ``eval_every > 0`` adds ``modes_covered``, ``modes_covered_min20`` and
+            ``high_quality_fraction`` to the logged
+            rows at multiples of ``eval_every`` (a multiple of ``log_every``).
         log: Progress printer.
         history: A :class:`gpfem.io.history.HistoryWriter` with :data:`HISTORY_COLUMNS`, or None.
 
@@ -210,6 +214,13 @@ def train_wgan(
                 "grad_norm_mean": float(norms.mean()),
                 "wasserstein_estimate": float(w_est.detach()),
             }
+            if int(c["eval_every"]) > 0 and it % int(c["eval_every"]) == 0:
+                with torch.no_grad():
+                    smp = gen(torch.randn(int(c["n_eval"]), 2, device=device)).cpu().numpy()
+                mm = mode_metrics(np.nan_to_num(smp, nan=1e3), c["dataset"])
+                row["modes_covered"] = mm["modes_covered"]
+                row["modes_covered_min20"] = mm["modes_covered_min20"]
+                row["high_quality_fraction"] = mm["high_quality_fraction"]
             rows.append(row)
             if history is not None:
                 history.write(row)
