@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_OPTIONS",
     "NonlinearSolver",
     "SolveInfo",
+    "destroy_petsc",
     "ksp_reason_name",
     "snes_reason_name",
 ]
@@ -172,10 +173,27 @@ class NonlinearSolver:
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
     def close(self) -> None:
-        """Release the prefix (the PETSc objects go with the problem)."""
+        """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
+
+        Call it collectively: left to Python's garbage collector, ranks would destroy (collective)
+        PETSc objects at different moments and could deadlock.
+        """
         if _live_prefixes.get(self.prefix) is self:
             del _live_prefixes[self.prefix]
+        if self.problem is not None:
+            destroy_petsc(self.problem)
         self.problem = None  # type: ignore[assignment]
+
+
+def destroy_petsc(problem: Any) -> None:
+    """Destroy the PETSc objects of a DOLFINx ``NonlinearProblem``/``LinearProblem`` (collective).
+
+    A later ``__del__`` then finds them already destroyed, which is harmless.
+    """
+    for name in ("solver", "A", "P_mat", "b", "x"):
+        obj = getattr(problem, name, None)
+        if obj is not None and hasattr(obj, "destroy"):
+            obj.destroy()
 
 
 def _mpi_land() -> Any:

@@ -25,7 +25,7 @@ from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
 
 from gpfem.core.energy import Energy, double_well, gradient_penalty
-from gpfem.core.solver import NonlinearSolver
+from gpfem.core.solver import NonlinearSolver, destroy_petsc
 from gpfem.core.stepping import StepResult
 from gpfem.core.timeloop import run_time_loop
 from gpfem.io.checkpoint import _input_ids
@@ -129,6 +129,7 @@ class CahnHilliard:
                                             "pc_factor_mat_solver_type": "mumps"})
         mu_h = prob.solve()
         self.u.x.array[self._map_mu] = mu_h.x.array
+        destroy_petsc(prob)
         self.u.x.scatter_forward()
         self.u_n.x.array[:] = self.u.x.array
         self._values = self._measure()
@@ -166,6 +167,10 @@ class CahnHilliard:
     def reject(self) -> None:
         """Go back to the last accepted state."""
         self.u.x.array[:] = self.u_n.x.array
+
+    def close(self) -> None:
+        """Destroy the solver's PETSc objects (collective: call on every rank)."""
+        self.solver.close()
 
     # -- outputs ---------------------------------------------------------------------------------
     def history_row(self) -> dict[str, Any]:
@@ -207,9 +212,12 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     ctx.log(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs, "
             f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
     initial = model.values
-    res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS,
-                        restart=ctx.restart is not None)
-    final = model.values
+    try:
+        res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS,
+                            restart=ctx.restart is not None)
+        final = model.values
+    finally:
+        model.close()
     summary = {
         "dofs": ndofs,
         "cells": bundle.num_cells_global(),

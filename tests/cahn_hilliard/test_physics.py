@@ -1,0 +1,86 @@
+"""Cahn-Hilliard against analytic results: linear stability, mass, energy decay, PFHub 1a at t = 0."""
+
+import math
+
+from mpi4py import MPI
+
+import numpy as np
+import pytest
+import ufl
+from dolfinx import fem
+
+from gpfem.core.parameters import resolve
+from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.mesh import rectangle
+from gpfem.models.cahn_hilliard import CahnHilliard
+from gpfem.models.cahn_hilliard_spec import PARAMETERS, PRESETS
+
+
+def params(**kw):
+    return resolve(PARAMETERS, kw)
+
+
+def omega(p, k):
+    """Growth rate of a small mode cos(kx) about c0: -M k^2 (f''(c0) + kappa k^2)."""
+    a, b, c0, rho = p["c_alpha"], p["c_beta"], p["c0"], p["rho_s"]
+    fpp = rho * (2 * (b - c0) ** 2 - 8 * (c0 - a) * (b - c0) + 2 * (c0 - a) ** 2)
+    return -p["mobility"] * k**2 * (fpp + p["kappa"] * k**2)
+
+
+def amplitude(model, k, c0):
+    mesh = model.bundle.mesh
+    x = ufl.SpatialCoordinate(mesh)
+    c = ufl.split(model.u)[0]
+    area = model.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ufl.dx(domain=mesh))))
+    val = fem.assemble_scalar(fem.form((c - c0) * ufl.cos(k * x[0]) * ufl.dx))
+    return 2.0 * model.comm.allreduce(val) / area
+
+
+@pytest.mark.parametrize(("k", "t_end", "dt"), [(0.3, 4.0, 0.02), (0.8, 1.0, 0.005)])
+def test_linear_stability_growth_rate(k, t_end, dt):
+    p = params(initial="cosine", wavenumber=k, c0=0.5, epsilon=1e-5, energy_check=False)
+    Lx = 2 * math.pi / k
+    nx = 64
+    bundle = rectangle(Lx, 2 * Lx / nx, nx, 2, comm=MPI.COMM_WORLD)
+    model = CahnHilliard(p, bundle)
+    a0 = amplitude(model, k, 0.5)
+    assert a0 == pytest.approx(1e-5, rel=1e-3)
+    stepper = AdaptiveStepper(model, StepControl(dt=dt, dt_min=dt, dt_max=dt, grow=1.0))
+    t = 0.0
+    while t < t_end - 1e-12:
+        t, _, _ = stepper.step(t, t_end)
+    measured = math.log(amplitude(model, k, 0.5) / a0) / t
+    expected = omega(p, k)
+    assert measured == pytest.approx(expected, rel=0.02)
+    # k = 0.3 lies below k_max = sqrt(-f''(c0) / (2 kappa)) = 0.447 and grows; k = 0.8 above, decays.
+    fpp = -0.16 * p["rho_s"]
+    assert (measured > 0) == (k < math.sqrt(-fpp / (2 * p["kappa"])))
+
+
+def test_mass_conserved_and_energy_decreases():
+    p = resolve(PARAMETERS, PRESETS["ci"], {"t_end": 60.0})
+    bundle = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=MPI.COMM_WORLD)
+    model = CahnHilliard(p, bundle)
+    stepper = AdaptiveStepper(model, StepControl(dt=0.05, dt_min=1e-6, dt_max=5.0, grow=1.5))
+    m0 = model.values["mass"]
+    energies = [model.values["free_energy"]]
+    masses = [m0]
+    t = 0.0
+    while t < p["t_end"]:
+        t, _, _ = stepper.step(t, p["t_end"])
+        energies.append(model.values["free_energy"])
+        masses.append(model.values["mass"])
+    assert len(energies) > 10
+    assert max(abs(m - m0) for m in masses) / abs(m0) < 1e-10
+    assert np.all(np.diff(energies) <= 1e-9 * abs(energies[0]))
+    assert energies[-1] < 0.8 * energies[0]  # the decomposition really happened
+
+
+def test_pfhub_1a_initial_free_energy():
+    """PFHub 1a at t = 0: 319.0337 (PRISMS-PF's published value) on the 200 x 200 square."""
+    p = resolve(PARAMETERS, PRESETS["pfhub-bm1a"])
+    bundle = rectangle(200.0, 200.0, 200, 200, comm=MPI.COMM_WORLD)
+    model = CahnHilliard(p, bundle)
+    assert model.values["free_energy"] == pytest.approx(319.0337, rel=5e-4)
+    # mean of c0 + eps (cos cos)^2 is c0 + eps/4
+    assert model.values["mass"] / 200.0**2 == pytest.approx(0.5025, abs=1e-4)
