@@ -33,12 +33,12 @@ def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
 def _input_ids(V: Any) -> tuple[np.ndarray, int, int]:
     """Per local dof block of a P1 space: the input vertex index; block size; owned count."""
     mesh = V.mesh
-    if V.element.basix_element.degree != 1 or mesh.geometry.cmap.degree != 1:
+    if V.element.basix_element.degree != 1 or mesh.geometry.cmaps[0].degree != 1:
         raise GpfemError("checkpoints support P1 fields on affine meshes only")
     imap = V.dofmap.index_map
     n = imap.size_local + imap.num_ghosts
     ids = np.full(n, -1, dtype=np.int64)
-    ids[V.dofmap.list.ravel()] = mesh.geometry.input_global_indices[mesh.geometry.dofmap.ravel()]
+    ids[V.dofmap.list.ravel()] = mesh.geometry.input_global_indices[mesh.geometry.dofmaps[0].ravel()]
     return ids, V.dofmap.index_map_bs, imap.size_local
 
 
