@@ -93,9 +93,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "wall-1d": dict(elastic=False, initial="step", dim=2, cell="triangle", Lx=20.0, Ly=0.2, nx=400,
                     ny=2, t_end=200.0, dt=0.01, dt_max=50.0, field_interval=0,
                     checkpoint_interval=0),
-    "cubic-tetragonal-3d": dict(dim=3, Lx=16.0, Ly=16.0, Lz=16.0, nx=16, ny=16, nz=16,
+    "cubic-tetragonal-3d": dict(dim=3, Lx=10.0, Ly=10.0, Lz=10.0, nx=12, ny=12, nz=12,
                                 bain_transverse=-0.05, t_end=50.0, dt=0.01, dt_max=5.0,
-                                field_interval=0, checkpoint_interval=0),
+                                easy_iterations=5, stop_times=[5.0], field_interval=0,
+                                checkpoint_interval=0),
     "ci": dict(_TWINS, Lx=20.0, Ly=20.0, nx=40, ny=40, t_end=20.0, stop_times=[], png=False),
 }
 
