@@ -126,7 +126,7 @@ class Martensite:
         self.eta_out = []
         for k in range(n):
             if n == 1:  # a scalar space (elastic runs have n = gdim >= 2)
-                Vk = fem.functionspace(mesh, ("Lagrange", 1))
+                Vk = self.W
                 imap = self.W.dofmap.index_map
                 mk = np.arange(imap.size_local + imap.num_ghosts)
             else:

@@ -97,8 +97,9 @@ def profile_error(x: np.ndarray, eta: np.ndarray, delta: float) -> tuple[float, 
 
 
 def orientation_from_moments(c4: float, s4: float, w: float) -> dict[str, float]:
-    r"""Dominant wall-normal angle from :math:`\int \mathrm{Re}/\mathrm{Im}\,(g_x + i g_y)^4` and
-    :math:`\int |g|^4`.
+    r"""Dominant wall-normal angle from the fourth angular moments of a gradient field.
+
+    ``c4, s4`` are :math:`\int \mathrm{Re}/\mathrm{Im}\,(g_x + i g_y)^4` and ``w`` is :math:`\int |g|^4`.
 
     With :math:`g = |g|(\cos\theta, \sin\theta)`, ``c4/w`` is the :math:`|g|^4`-weighted mean of
     :math:`\cos 4\theta`: -1 when every wall lies at +-45 degrees, +1 when every wall is axis-aligned, about
