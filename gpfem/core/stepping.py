@@ -28,12 +28,15 @@ class StepResult:
         iterations: Nonlinear iterations used (drives the dt update).
         reason: Why it was rejected (for the log).
         data: Anything the model wants to pass to ``accept``/the history row.
+        dt_next: The model's own proposal for the next step (e.g. from an error or energy estimate);
+            when given it replaces the iteration-count rule (still clamped to [dt_min, dt_max]).
     """
 
     ok: bool
     iterations: int = 0
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    dt_next: float | None = None
 
 
 class Steppable(Protocol):
@@ -114,7 +117,9 @@ class AdaptiveStepper:
                 res = StepResult(ok=False, reason=str(e))
             if res.ok:
                 self.model.accept(t + dt, dt, res)
-                if res.iterations <= c.easy_iterations:
+                if res.dt_next is not None:
+                    c.dt = min(max(res.dt_next, c.dt_min), c.dt_max, c.dt * c.grow)
+                elif res.iterations <= c.easy_iterations:
                     c.dt = min(c.dt * c.grow, c.dt_max)
                 return t + dt, dt, res
             self.model.reject()

@@ -156,8 +156,12 @@ class CahnHilliard:
         if self.p["energy_check"] and vals["free_energy"] > old + 1e-9 * max(1.0, abs(old)):
             return StepResult(False, info.iterations,
                               f"free energy rose by {vals['free_energy'] - old:.3g}")
-        return StepResult(True, info.iterations, data={"newton_iterations": info.iterations,
-                                                        "_values": vals})
+        dt_next = None
+        if self.p["dt_policy"] == "energy":
+            rate = (vals["free_energy"] - old) / dt
+            dt_next = self.p["dt_max"] / (1.0 + self.p["dt_alpha"] * rate**2) ** 0.5
+        return StepResult(True, info.iterations, dt_next=dt_next,
+                          data={"newton_iterations": info.iterations, "_values": vals})
 
     def accept(self, t_new: float, dt: float, result: StepResult) -> None:
         """Make the trial state the current one."""

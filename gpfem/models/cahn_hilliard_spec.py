@@ -29,6 +29,9 @@ PARAMETERS = [
     Parameter("theta", 0.5, "time-stepping theta: 0.5 Crank-Nicolson, 1 backward Euler",
               bounds=(0.5, 1.0)),
     Parameter("energy_check", True, "reject (and cut) a step that increases the free energy"),
+    Parameter("dt_policy", "newton", "time-step rule: newton (grow after easy Newton solves) | energy "
+              "(dt = dt_max / sqrt(1 + dt_alpha |dF/dt|^2), Qiao-Zhang-Tang)", choices=("newton", "energy")),
+    Parameter("dt_alpha", 1e3, "dt_policy=energy: sensitivity alpha to the free-energy rate", positive=True),
     *TIME_PARAMETERS,
     *OUTPUT_PARAMETERS,
 ]
