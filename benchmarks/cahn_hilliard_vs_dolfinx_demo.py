@@ -2,10 +2,11 @@
 
 Same problem for both: unit square, 96 x 96 triangles, P1 x P1 (18,818 DOFs), f = 100 c^2 (1 - c)^2,
 kappa (the demo's lambda) = 1e-2, M = 1, theta = 0.5, dt = 5e-6, 50 steps, the same random initial
-condition c = 0.63 + 0.02 (0.5 - r) on the same gmsh mesh. The reference is the demo's scheme written out
-here: hand-expanded weak form, SNES Newton without line search, stopping on the increment
-(stol = sqrt(eps) 1e-2, as the demo's NewtonSolver "incremental" rtol), LU by MUMPS. gpfem derives the same equations from its energy
-and uses its defaults (Newton + backtracking, rtol 1e-9 / atol 1e-10 on the residual, MUMPS).
+condition c = 0.63 + 0.02 (0.5 - r) on the same gmsh mesh. The reference is the demo's scheme written
+out here: hand-expanded weak form, SNES Newton without line search, stopping on the increment (stol =
+sqrt(eps) 1e-2, as the demo's NewtonSolver "incremental" rtol), LU by MUMPS. gpfem derives the same
+equations from its energy and uses its defaults (Newton + backtracking, rtol 1e-9 / atol 1e-10 on the
+residual, MUMPS).
 
     .venv/bin/python benchmarks/cahn_hilliard_vs_dolfinx_demo.py
     .venv/bin/mpiexec -n 2 .venv/bin/python benchmarks/cahn_hilliard_vs_dolfinx_demo.py

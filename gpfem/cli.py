@@ -77,8 +77,9 @@ def _world() -> Any:
 
 
 def _init_petsc(petsc_args: list[str]) -> None:
-    import petsc4py
     from mpi4py import MPI  # noqa: F401  (loads libmpi before PETSc)
+
+    import petsc4py
 
     petsc4py.init([sys.argv[0], *petsc_args])
 
@@ -126,6 +127,7 @@ def cmd_info() -> int:
 
     if comm.rank == 0:
         from mpi4py import MPI
+
         from petsc4py import PETSc
 
         import gpfem

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from mpi4py import MPI
+
+import numpy as np
 
 from gpfem.core.errors import MeshError
 

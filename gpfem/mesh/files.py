@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from mpi4py import MPI
+
+import numpy as np
 
 from gpfem.core.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle

@@ -43,7 +43,8 @@ from typing import Any
 import basix.ufl
 import numpy as np
 import ufl
-from dolfinx import fem, mesh as dmesh
+from dolfinx import fem
+from dolfinx import mesh as dmesh
 from dolfinx.fem.petsc import assemble_vector
 from petsc4py import PETSc
 
@@ -159,6 +160,7 @@ class LoadPath:
         return [float(v) for v in self.s[1:]]
 
     def __call__(self, s: float) -> float:
+        """The imposed displacement at pseudo-time ``s``."""
         return float(np.interp(s, self.s, self.loads))
 
 
@@ -239,7 +241,10 @@ class Fracture:
         total = self.energy.form()
         F_u = ufl.derivative(total, self.u, ufl.TestFunction(self.V))
         F_a = ufl.derivative(total, self.alpha, ufl.TestFunction(self.A))
-        self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u)
+        # Without a split the u-problem is linear: one Newton step is the solution (ksponly).
+        opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
+        self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u,
+                                        options=opts_u)
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
@@ -340,6 +345,7 @@ class Fracture:
             ConvergenceError: After ``altmin_max_it`` iterations without convergence.
         """
         omega = self.p["relaxation"]
+        delay = self.p["relaxation_after"]
         tol = self.p["altmin_tol"]
         a, a_it = self.alpha.x.petsc_vec, self.alpha_iter.x.petsc_vec
         lo, hi = self.alpha_prev.x.petsc_vec, self.alpha_ub.x.petsc_vec
@@ -350,13 +356,7 @@ class Fracture:
                 self.solver_u.solve()
                 a.copy(a_it)
                 self.solver_alpha.solve()
-                if omega != 1.0:
-                    # alpha <- P[alpha_it + omega (alpha - alpha_it)], P the projection onto the bounds
-                    a.scale(omega)
-                    a.axpy(1.0 - omega, a_it)
-                    a.pointwiseMax(a, lo)
-                    a.pointwiseMin(a, hi)
-                    self.alpha.x.scatter_forward()
+                # the plain alternate-minimisation increment G(alpha_k) - alpha_k, a global max-norm
                 a.copy(diff)
                 diff.axpy(-1.0, a_it)
                 err = diff.norm(PETSc.NormType.NORM_INFINITY)
@@ -367,6 +367,14 @@ class Fracture:
                         return k, False
                 if err < tol:
                     return k, True
+                if omega == 1.0 or k <= delay:
+                    continue
+                # alpha <- P[alpha_k + omega (G(alpha_k) - alpha_k)], P: projection onto the bounds
+                a.scale(omega)
+                a.axpy(1.0 - omega, a_it)
+                a.pointwiseMax(a, lo)
+                a.pointwiseMin(a, hi)
+                self.alpha.x.scatter_forward()
         finally:
             diff.destroy()
         raise ConvergenceError("gpfem_altmin_", iterations=self.p["altmin_max_it"],
@@ -433,8 +441,7 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
     if len(band) != 2 or not band[0] < band[1]:
         raise ParameterError("band", f"must be [lo, hi] with lo < hi, got {band}")
     return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
-                         band=(band[0] * p["L"] if band[1] <= 1 else band[0],
-                               band[1] * p["L"] if band[1] <= 1 else band[1]),
+                         band=(band[0] * p["L"], band[1] * p["L"]),
                          comm=ctx.comm)
 
 

@@ -46,7 +46,8 @@ PARAMETERS = [
     Parameter("notch_width", 1e-3, "notched: width of the notch slot", positive=True),
     Parameter("h_fine", 0.0075, "notched: element size in the band where the crack runs", positive=True),
     Parameter("h_coarse", 0.025, "notched: element size elsewhere", positive=True),
-    Parameter("band", [0.45, 0.55], "notched: y-range [lo, hi] of the refined band", type=list),
+    Parameter("band", [0.45, 0.55], "notched: y-range [lo, hi] of the refined band, as fractions of L",
+              type=list),
     # -- boundary conditions and load programme ----------------------------------------------------
     Parameter("fixed", "bottom", "boundary group clamped (u = 0)"),
     Parameter("loaded", "top", "boundary group with the imposed displacement"),
@@ -74,8 +75,10 @@ PARAMETERS = [
               "alternate minimisations (reduced over ranks)", positive=True),
     Parameter("altmin_max_it", 2000, "alternate minimisations per step before ConvergenceError",
               positive=True),
-    Parameter("relaxation", 1.6, "over-relaxation omega of the damage update (1: plain alternate "
+    Parameter("relaxation", 1.9, "over-relaxation omega of the damage update (1: plain alternate "
               "minimisation), projected onto the bounds", bounds=(1.0, 1.95)),
+    Parameter("relaxation_after", 10, "plain iterations in a step before the over-relaxation starts (easy "
+              "steps converge faster without it)", nonnegative=True),
     # -- post-processing ----------------------------------------------------------------------------
     Parameter("crack_level", 0.5, "damage level of the extracted crack path", bounds=(0.0, 1.0),
               open_bounds=True),
