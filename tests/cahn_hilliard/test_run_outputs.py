@@ -92,3 +92,19 @@ def test_user_mesh_with_a_preset(tmp_path):
     # T-shape area = 20 x 100 + 100 x 20 = 4000; mean composition ~ 0.5025, conserved
     assert rows[0]["mass"] == pytest.approx(0.5025 * 4000, rel=5e-3)
     assert abs(rows[-1]["mass"] - rows[0]["mass"]) / rows[0]["mass"] < 1e-10
+
+
+def test_post_remakes_plots(ci_run):
+    for png in ("c.png", "free_energy.png"):
+        (ci_run / png).unlink()
+    p = run_cli(["post", str(ci_run)])
+    assert "c.png" in p.stdout
+    assert (ci_run / "c.png").stat().st_size > 10_000 and (ci_run / "free_energy.png").exists()
+
+
+def test_vtx_output_option(tmp_path):
+    out = tmp_path / "vtx"
+    run_cli(["run", "cahn-hilliard", "--preset", "ci", "--set", "t_end=1", "--set", "output_format=vtx",
+             "--out", str(out)])
+    assert (out / "fields.bp").is_dir() and any((out / "fields.bp").iterdir())
+    assert not (out / "fields.pvd").exists()
