@@ -11,6 +11,12 @@ from gpfem.registry import Spec, register
 __all__ = ["SPECS"]
 
 _RUN = "gpfem.ml.studies:"
+_WHERE = ("interpolates", "real", "fake", "both")
+
+
+def _check_placements(value: str) -> str | None:
+    bad = [w for w in value.split(",") if w.strip() not in _WHERE]
+    return f"unknown placement(s) {bad}; use {', '.join(_WHERE)}" if bad else None
 
 
 def _common() -> list[Parameter]:
@@ -115,7 +121,10 @@ SPECS = [
             },
             run=_RUN + "run_placement",
             uses_mesh=False,
-            preset_help={"default": "4 placements x 2 centres x 1500 iterations", "quick": "smoke"},
+            preset_help={
+                "default": "4 placements x 2 centres x 800 iterations, mode metrics every 25",
+                "quick": "smoke",
+            },
         )
     ),
     register(
@@ -194,7 +203,12 @@ SPECS = [
             name="gp-manifold",
             description="data on a circle: normal vs tangential critic gradient per penalty placement",
             parameters=[
-                Parameter("placements", ["interpolates", "real", "fake"], "where the penalty is taken"),
+                Parameter(
+                    "placements",
+                    "interpolates,real,fake",
+                    "comma-separated placements (interpolates, real, fake, both)",
+                    check=_check_placements,
+                ),
                 Parameter("lam", 10.0, "penalty weight", nonnegative=True),
                 Parameter("steps", 1500, "critic steps", positive=True),
                 Parameter("dim", 128, "critic width", positive=True),
@@ -208,7 +222,7 @@ SPECS = [
             presets={"default": {}, "quick": {"steps": 100}},
             run=_RUN + "run_manifold",
             uses_mesh=False,
-            preset_help={"default": "2 placements x 1500 critic steps", "quick": "smoke"},
+            preset_help={"default": "3 placements x 1500 critic steps", "quick": "smoke"},
         )
     ),
     register(
@@ -233,7 +247,7 @@ SPECS = [
             presets={"default": {}, "quick": {"epochs": 3, "lams": [0.0, 0.1], "pgd_steps": 3}},
             run=_RUN + "run_robustness",
             uses_mesh=False,
-            preset_help={"default": "4 lambdas x 2 datasets", "quick": "smoke"},
+            preset_help={"default": "6 lambdas x 2 datasets", "quick": "smoke"},
         )
     ),
     register(

@@ -472,7 +472,7 @@ def run_manifold(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         r = params["fake_radius"] + 0.05 * torch.randn(n, 1)
         return (r * torch.cat([a.cos(), a.sin()], 1)).to(dev)
 
-    for where in params["placements"]:
+    for where in [w.strip() for w in str(params["placements"]).split(",")]:
         torch.manual_seed(params["seed"])
         net = make_mlp(2, 1, params["dim"], params["depth"], "leakyrelu").to(dev)
 
