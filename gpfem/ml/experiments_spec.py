@@ -71,8 +71,8 @@ def _train() -> list[Parameter]:
 
 _DATA_PRESETS = {
     "8gaussians": {"dataset": "8gaussians"},
-    "25gaussians": {"dataset": "25gaussians", "iters": 6000},
-    "swissroll": {"dataset": "swissroll", "iters": 4000},
+    "25gaussians": {"dataset": "25gaussians", "iters": 3000},
+    "swissroll": {"dataset": "swissroll", "iters": 2000},
     "ci": {"dataset": "8gaussians", "iters": 2500},
 }
 
@@ -87,8 +87,8 @@ SPECS = [
             uses_mesh=False,
             preset_help={
                 "8gaussians": "8 Gaussians on a ring (2500 iterations, ~1-2 min on one core)",
-                "25gaussians": "5x5 grid of Gaussians (6000 iterations)",
-                "swissroll": "swiss roll (4000 iterations)",
+                "25gaussians": "5x5 grid of Gaussians (3000 iterations)",
+                "swissroll": "swiss roll (2000 iterations)",
                 "ci": "CI-sized 8-Gaussians run (the test asserts >= 7 modes, >= 50% high quality)",
             },
         )
@@ -116,13 +116,15 @@ SPECS = [
             description="penalty at interpolates / real / fake / both, from a collapsed generator",
             parameters=[*_train(), Parameter("targets", [1.0, 0.0], "penalty centres tried")],
             presets={
-                "default": {"iters": 800, "eval_every": 25},
+                "default": {"iters": 1500},
+                "recovery": {"iters": 500, "eval_every": 25},
                 "quick": {"iters": 200, "targets": [1.0], "eval_every": 25},
             },
             run=_RUN + "run_placement",
             uses_mesh=False,
             preset_help={
-                "default": "4 placements x 2 centres x 800 iterations, mode metrics every 25",
+                "default": "4 placements x 2 centres x 1500 iterations",
+                "recovery": "500 iterations with mode metrics every 25 (recovery speed)",
                 "quick": "smoke",
             },
         )
@@ -142,11 +144,11 @@ SPECS = [
         Spec(
             name="gp-clipping",
             description="weight clipping (WGAN) at several bounds vs the gradient penalty",
-            parameters=[*_train(), Parameter("clips", [0.001, 0.01, 0.1], "clipping bounds c")],
+            parameters=[*_train(), Parameter("clips", [0.01, 0.1], "clipping bounds c")],
             presets={"default": {"iters": 1500}, "quick": {"iters": 200, "clips": [0.01]}},
             run=_RUN + "run_clipping",
             uses_mesh=False,
-            preset_help={"default": "GP and 3 clipping bounds x 1500 iterations", "quick": "smoke"},
+            preset_help={"default": "GP and 2 clipping bounds x 1500 iterations", "quick": "smoke"},
         )
     ),
     register(
