@@ -171,13 +171,13 @@ class Martensite:
 
         vol = self.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx)))
         self.volume = float(vol)
-        half = abs(self.eta_star) / 3.0
+        half, margin = abs(self.eta_star) / 3.0, abs(self.eta_star) / 10.0
         self._fraction_forms = []
         for k in range(n):
             ind = ufl.conditional(ufl.gt(abs(eta[k]), half), 1.0, 0.0)
             for j in range(n):
-                if j != k:
-                    ind = ind * ufl.conditional(ufl.ge(abs(eta[k]), abs(eta[j])), 1.0, 0.0)
+                if j != k:  # clearly the largest: a uniform mixture eta_1 = eta_2 is no variant
+                    ind = ind * ufl.conditional(ufl.gt(abs(eta[k]), abs(eta[j]) + margin), 1.0, 0.0)
             self._fraction_forms.append(fem.form(ind * dx))
         self._orient_forms = None
         if gdim == 2 and n >= 2:
@@ -305,12 +305,19 @@ class Martensite:
         return [*self.eta_out, self.variant_out, *([self.u_out] if self.elastic else [])]
 
     def update_outputs(self) -> None:
-        """Copy the fields out of ``w``; variant = 1 + argmax_p |eta_p| where it exceeds eta*/3, else 0."""
+        """Copy the fields out of ``w``; the variant map.
+
+        ``variant`` is p where ``|eta_p| > eta*/3`` and ``|eta_p| > |eta_q| + eta*/10`` for every other q
+        (the variant fractions use the same rule), else 0 (parent, wall centre or uniform mixture).
+        """
         for f, m in zip(self.eta_out, self._eta_maps, strict=True):
             f.x.array[:] = self.w.x.array[m]
-        a = np.abs(np.stack([f.x.array for f in self.eta_out]))
-        self.variant_out.x.array[:] = np.where(a.max(axis=0) > abs(self.eta_star) / 3.0,
-                                               1 + a.argmax(axis=0), 0)
+        a = np.sort(np.abs(np.stack([f.x.array for f in self.eta_out])), axis=0)
+        top = a[-1]
+        second = a[-2] if self.n > 1 else np.zeros_like(top)
+        ok = (top > abs(self.eta_star) / 3.0) & (top > second + abs(self.eta_star) / 10.0)
+        arg = np.abs(np.stack([f.x.array for f in self.eta_out])).argmax(axis=0)
+        self.variant_out.x.array[:] = np.where(ok, 1 + arg, 0)
         if self.elastic:
             self.u_out.x.array[:] = self.w.x.array[self._u_map]
 

@@ -94,9 +94,9 @@ PRESETS: dict[str, dict[str, Any]] = {
                     ny=2, t_end=200.0, dt=0.01, dt_max=50.0, field_interval=0,
                     checkpoint_interval=0),
     "cubic-tetragonal-3d": dict(dim=3, Lx=10.0, Ly=10.0, Lz=10.0, nx=12, ny=12, nz=12,
-                                bain_transverse=-0.05, t_end=50.0, dt=0.01, dt_max=5.0,
-                                easy_iterations=5, stop_times=[5.0], field_interval=0,
-                                checkpoint_interval=0),
+                                bain_transverse=-0.05, temperature=-12.0, eta0=-0.05,
+                                t_end=60.0, dt=0.01, dt_max=2.0, easy_iterations=5,
+                                stop_times=[10.0, 20.0], field_interval=0, checkpoint_interval=0),
     "ci": dict(_TWINS, Lx=20.0, Ly=20.0, nx=40, ny=40, t_end=20.0, stop_times=[], png=False),
 }
 

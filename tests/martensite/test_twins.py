@@ -43,8 +43,9 @@ def test_total_energy_never_increases(twins):
     assert res["steps"] == len(rows) - 1 > 10
     assert np.all(np.diff(e) <= 0.0)
     assert e[-1] < e[0] - 100.0  # it did transform
-    f = rows[-1]["variant_fraction_1"] + rows[-1]["variant_fraction_2"]
-    assert 0.9 < f <= 1.0
+    f1, f2 = rows[-1]["variant_fraction_1"], rows[-1]["variant_fraction_2"]
+    assert 0.75 < f1 + f2 <= 1.0  # the rest: wall centres (about 1.3 wide, spacing about 3)
+    assert abs(f1 - f2) < 0.1  # a laminate: both variants equally
 
 
 def test_outputs(twins):
