@@ -71,8 +71,8 @@ def _train() -> list[Parameter]:
 
 _DATA_PRESETS = {
     "8gaussians": {"dataset": "8gaussians"},
-    "25gaussians": {"dataset": "25gaussians", "iters": 3000},
-    "swissroll": {"dataset": "swissroll", "iters": 2000},
+    "25gaussians": {"dataset": "25gaussians", "iters": 2000},
+    "swissroll": {"dataset": "swissroll", "iters": 1000},
     "ci": {"dataset": "8gaussians", "iters": 2500},
 }
 
@@ -87,8 +87,8 @@ SPECS = [
             uses_mesh=False,
             preset_help={
                 "8gaussians": "8 Gaussians on a ring (2500 iterations, ~1-2 min on one core)",
-                "25gaussians": "5x5 grid of Gaussians (3000 iterations)",
-                "swissroll": "swiss roll (2000 iterations)",
+                "25gaussians": "5x5 grid of Gaussians (2000 iterations)",
+                "swissroll": "swiss roll (1000 iterations)",
                 "ci": "CI-sized 8-Gaussians run (the test asserts >= 7 modes, >= 50% high quality)",
             },
         )
@@ -144,7 +144,11 @@ SPECS = [
         Spec(
             name="gp-clipping",
             description="weight clipping (WGAN) at several bounds vs the gradient penalty",
-            parameters=[*_train(), Parameter("clips", [0.01, 0.1], "clipping bounds c")],
+            parameters=[
+                *_train(),
+                Parameter("clips", [0.01, 0.1], "clipping bounds c"),
+                Parameter("with_gp", True, "also train the gradient-penalty reference run"),
+            ],
             presets={"default": {"iters": 1500}, "quick": {"iters": 200, "clips": [0.01]}},
             run=_RUN + "run_clipping",
             uses_mesh=False,

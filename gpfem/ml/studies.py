@@ -206,7 +206,7 @@ def run_clipping(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Weight clipping (WGAN) at several ``c`` against the gradient penalty."""
     t0 = time.perf_counter()
     resolve_device(params["device"])
-    runs = [("gp", {"regularizer": "gp"})]
+    runs = [("gp", {"regularizer": "gp"})] if params["with_gp"] else []
     runs += [(f"clip{c:g}", {"regularizer": "clip", "clip": float(c)}) for c in params["clips"]]
     res = _sweep(params, ctx, runs)
     return _finish(ctx, params, t0, {"runs": res})
