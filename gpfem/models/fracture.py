@@ -245,6 +245,8 @@ class Fracture:
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
         self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u,
                                         options=opts_u)
+        if opts_u:  # ksponly has no line search: drop the default's option (PETSc warns at exit)
+            PETSc.Options().delValue("gpfem_displacement_snes_linesearch_type")
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
