@@ -86,3 +86,17 @@ def test_restart_continues_the_run(sent_runs, tmp_path):
     assert [r["step"] for r in b] == [r["step"] for r in a]
     assert b[-1]["reaction_force"] == pytest.approx(a[-1]["reaction_force"], rel=0.05, abs=1e-4)
     assert b[-1]["dissipated_energy"] == pytest.approx(a[-1]["dissipated_energy"], rel=0.01)
+
+
+@pytest.mark.parametrize("split", ["voldev", "spectral"])
+def test_every_split_converges_on_sent(tmp_path, split):
+    """The coarse SENT converges with the voldev and spectral splits and breaks from notch to edge."""
+    out = tmp_path / split
+    run_cli(["run", "fracture", "--preset", "sent-ci", "--out", str(out), "--set", f"split={split}",
+             "--set", "png=false"])
+    res = read_json(out / "summary.json")["results"]
+    assert res["path_bounds"][1] == pytest.approx(1.0, abs=1e-6)
+    assert res["path_bounds"][0] == pytest.approx(0.5, abs=0.05)
+    rows = read_csv(out / "history.csv")
+    assert rows[-1]["reaction_force"] < 0.02 * res["peak_force"]
+    assert 0.6 < res["peak_force"] < 0.75
