@@ -43,3 +43,16 @@ def test_small_ell_warns(tmp_path):
     proc = run_cli(["run", "fracture", "--preset", "sent-ci", "--out", str(tmp_path / "ok"),
                     "--set", "max_steps=1", "--set", "output_format=none"])
     assert "warning" not in proc.stdout + proc.stderr
+
+
+def test_non_convergence_stops_the_run(tmp_path):
+    """Alternate minimisation capped at 1 iteration: steps are cut to dload_min, then the run stops with
+    a typed error (exit code non-zero, 'did not converge' in the message), never silently going on."""
+    out = tmp_path / "nc"
+    proc = run_cli(["run", "fracture", "--preset", "sent-ci", "--out", str(out), "--set", "altmin_max_it=1",
+                    "--set", "dload_min=2.5e-4", "--set", "output_format=none"], check=False)
+    assert proc.returncode != 0
+    assert "gpfem_altmin_" in proc.stderr and "did not converge" in proc.stderr
+    from helpers import read_json
+
+    assert read_json(out / "summary.json")["status"].startswith("failed")
