@@ -19,6 +19,7 @@ that functional; nothing is expanded by hand.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from gpfem.models.martensite_analysis import (
 )
 from gpfem.models.martensite_spec import check_consistency
 
-__all__ = ["Martensite", "bain_strains", "columns", "landau_density", "post", "run"]
+__all__ = ["Martensite", "bain_strains", "columns", "landau_density", "post", "run", "variant_png"]
 
 
 def columns(n: int) -> list[str]:
@@ -416,10 +417,42 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
 _COLOURS = ["#d9d9d9", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
+def variant_png(pvd: Path, png: Path, n: int, eta_star: float) -> Path:
+    """Render the variant map: one flat colour per cell.
+
+    The rule of :meth:`Martensite.update_outputs` is applied to the cell averages of ``eta_p``, so no false
+    colour bands appear between two variants (as they would when a P1 index field is interpolated).
+    """
+    from gpfem.io.plots import _pyvista, read_series
+
+    pv = _pyvista()
+    grid, t = read_series(pvd)
+    cells = grid.point_data_to_cell_data()
+    a = np.abs(np.stack([np.asarray(cells.cell_data[f"eta_{k + 1}"]) for k in range(n)]))
+    srt = np.sort(a, axis=0)
+    second = srt[-2] if n > 1 else np.zeros_like(srt[-1])
+    ok = (srt[-1] > abs(eta_star) / 3.0) & (srt[-1] > second + abs(eta_star) / 10.0)
+    cells.cell_data["variant map"] = np.where(ok, 1 + a.argmax(axis=0), 0).astype(float)
+    p = pv.Plotter(off_screen=True, window_size=(900, 800))
+    p.add_mesh(cells, scalars="variant map", cmap=_COLOURS[: n + 1], clim=(-0.5, n + 0.5),
+               n_colors=n + 1, preference="cell",
+               annotations={0.0: "parent/wall", **{float(k): f"variant {k}" for k in range(1, n + 1)}},
+               scalar_bar_args={"title": "", "n_labels": 0, "vertical": True})
+    b = cells.bounds
+    if abs(b[5] - b[4]) < 1e-12:
+        p.view_xy()
+    else:
+        p.view_isometric()
+    p.add_text(f"martensite variants  t = {t:.6g}", font_size=12)
+    p.screenshot(str(png))
+    p.close()
+    return Path(png)
+
+
 def post(out_dir: Any, comm: Any = None) -> list[str]:
     """PNGs from a run folder: the variant map (one colour per variant) and the energy curve (rank 0)."""
     from gpfem.io.history import read_history
-    from gpfem.io.plots import field_png, line_plot
+    from gpfem.io.plots import line_plot
 
     out = Path(out_dir)
     made: list[str] = []
@@ -431,9 +464,8 @@ def post(out_dir: Any, comm: Any = None) -> list[str]:
     n = sum(1 for k in (rows[0] if rows else {}) if k.startswith("variant_fraction_"))
     pvds = sorted(out.glob("fields*.pvd"))
     if pvds and n:
-        cats = ["parent", *[f"variant {k + 1}" for k in range(n)]]
-        field_png(pvds[-1], "variant", out / "variant_map.png", cmap=_COLOURS[: n + 1],
-                  clim=(0.0, float(n)), title="variant", categories=cats)
+        params = json.loads((out / "params.json").read_text())["parameters"]
+        variant_png(pvds[-1], out / "variant_map.png", n, landau_minimum(params)[1])
         made.append("variant_map.png")
     pts = [(float(r["time"]), float(r["total_energy"])) for r in rows if float(r["time"]) > 0]
     if pts:
