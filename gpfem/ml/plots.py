@@ -104,9 +104,17 @@ def plot_run(out_dir: str | Path, result: dict[str, Any], real: np.ndarray, tag:
     plot_grad_hist(out / f"grad_norms{sfx}.png", {tag or "run": result["grad_norms"]}, t)
 
 
-def combine_pngs(paths: Sequence[str | Path], out: str | Path, titles: Sequence[str] = ()) -> None:
-    """Place saved PNGs side by side in one small figure (the README's toy-result picture)."""
-    imgs = [plt.imread(str(p)) for p in paths]
+def combine_pngs(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    titles: Sequence[str] = (),
+    crop_top: int = 0,
+) -> None:
+    """Place saved PNGs side by side in one small figure (the README's toy-result picture).
+
+    ``crop_top`` pixels are cut from the top of each image (to replace its title by ``titles``).
+    """
+    imgs = [plt.imread(str(p))[crop_top:] for p in paths]
     fig, axes = plt.subplots(1, len(imgs), figsize=(3.0 * len(imgs), 3.0), dpi=80)
     for i, (ax, im) in enumerate(zip(np.atleast_1d(axes), imgs, strict=True)):
         ax.imshow(im)
