@@ -281,7 +281,7 @@ def _mlp_critic_stable(lam: float, h: float, steps: int, seed: int) -> bool:
         fake = 0.5 * torch.randn(128, 2)
         gp, norms = gradient_penalty(critic, real, fake, weight=lam, return_norms=True)
         loss = critic(fake).mean() - critic(real).mean() + gp
-        if not torch.isfinite(loss).item() or float(norms.mean()) > 1e3 or abs(float(loss)) > 1e6:
+        if not torch.isfinite(loss).item() or float(norms.mean()) > 1e3 or abs(float(loss.detach())) > 1e6:
             return False
         opt.zero_grad()
         loss.backward()
