@@ -154,6 +154,9 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
     restart = args.restart is not None
     sets = parse_assignments(args.sets)
     config = load_config(args.config) if args.config else {}
+    if args.backend is None and "backend" in config:  # config key ``backend``; --backend wins
+        args.backend = str(config.pop("backend"))
+    config.pop("backend", None)
     if restart:
         rdir = Path(args.restart)
         pfile = rdir / "params.json"
@@ -185,9 +188,9 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
 
         args.mesh = str(check_mesh_file(args.mesh).resolve())
     if args.backend is not None:
-        from gpfem.core.backend import check_backend
+        from gpfem.core.backend import set_active_backend
 
-        check_backend(args.backend)
+        set_active_backend(args.backend)  # checked here; applied to every solver built later
     return spec, preset, params, out, restart
 
 

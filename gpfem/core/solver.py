@@ -4,7 +4,8 @@ Every sub-problem has a mandatory, unique options prefix (``gpfem_ch_``, ``gpfem
 PETSc option reaches it from the command line (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``).
 Options are layered: built-in defaults < preset/config ``petsc`` table < command line. Non-convergence
 raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons. Variable bounds (for
-irreversibility) switch SNES to ``vinewtonrsls``.
+irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
+:mod:`gpfem.core.backend`) sets the matrix and vector types of every solver.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
+from gpfem.core.backend import backend_types, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 
 __all__ = [
@@ -124,9 +126,13 @@ class NonlinearSolver:
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
+        vec_type, mat_type = backend_types(prefix)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts
+            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
         )
+        if vec_type is not None:
+            space = (u[0] if isinstance(u, list | tuple) else u).function_space
+            retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         self.u = u
         self._bounds = bounds
