@@ -410,7 +410,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
                        comments="")
     model.solver.close()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm)
+        summary["png"] = post(ctx.out_dir, ctx.comm, eta_star=model.eta_star)
     return summary
 
 
@@ -449,7 +449,7 @@ def variant_png(pvd: Path, png: Path, n: int, eta_star: float) -> Path:
     return Path(png)
 
 
-def post(out_dir: Any, comm: Any = None) -> list[str]:
+def post(out_dir: Any, comm: Any = None, eta_star: float | None = None) -> list[str]:
     """PNGs from a run folder: the variant map (one colour per variant) and the energy curve (rank 0)."""
     from gpfem.io.history import read_history
     from gpfem.io.plots import line_plot
@@ -464,8 +464,9 @@ def post(out_dir: Any, comm: Any = None) -> list[str]:
     n = sum(1 for k in (rows[0] if rows else {}) if k.startswith("variant_fraction_"))
     pvds = sorted(out.glob("fields*.pvd"))
     if pvds and n:
-        params = json.loads((out / "params.json").read_text())["parameters"]
-        variant_png(pvds[-1], out / "variant_map.png", n, landau_minimum(params)[1])
+        if eta_star is None:
+            eta_star = landau_minimum(json.loads((out / "params.json").read_text())["parameters"])[1]
+        variant_png(pvds[-1], out / "variant_map.png", n, eta_star)
         made.append("variant_map.png")
     pts = [(float(r["time"]), float(r["total_energy"])) for r in rows if float(r["time"]) > 0]
     if pts:
