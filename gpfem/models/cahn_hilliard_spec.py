@@ -41,7 +41,7 @@ _PFHUB_TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0, 10000.0]
 PRESETS = {
     "demo": dict(Lx=100.0, Ly=100.0, nx=100, ny=100, t_end=300.0, dt=0.05, dt_max=4.0,
                  stop_times=[1.0, 10.0, 100.0], field_interval=10, checkpoint_interval=50),
-    "pfhub-bm1a": dict(t_end=10000.0, dt=0.05, dt_max=40.0, easy_iterations=5, stop_times=_PFHUB_TIMES,
+    "pfhub-bm1a": dict(t_end=10000.0, dt=0.05, dt_max=200.0, easy_iterations=5, stop_times=_PFHUB_TIMES,
                        field_interval=0, checkpoint_interval=100),
     "spinodal": dict(initial="random", c0=0.5, epsilon=0.05, Lx=100.0, Ly=100.0, nx=100, ny=100,
                      t_end=500.0, dt=0.01, dt_max=5.0, field_interval=10),
