@@ -43,7 +43,7 @@ from gpfem.models.martensite_analysis import (
     orientation_from_moments,
     profile_error,
 )
-from gpfem.models.martensite_spec import check_consistency
+from gpfem.models.martensite_spec import check_consistency, clamped_sides
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density", "post", "run", "variant_png"]
 
@@ -193,9 +193,7 @@ class Martensite:
         mesh = self.bundle.mesh
         tdim = mesh.topology.dim
         mesh.topology.create_connectivity(tdim - 1, tdim)
-        sides = list(self.p["clamped"])
-        if "all" in sides:
-            sides = [s for s in ("left", "right", "bottom", "top", "back", "front")[: 2 * self.gdim]]
+        sides = clamped_sides(self.p["clamped"], self.gdim)
         facets = np.unique(np.concatenate([self.bundle.facets(s) for s in sides]).astype(np.int32))
         zero = fem.Function(self.Vu)
         dofs = fem.locate_dofs_topological((self.W.sub(1), self.Vu), tdim - 1, facets)

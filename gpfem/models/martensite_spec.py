@@ -20,13 +20,24 @@ from gpfem.core.parameters import Parameter
 from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
 from gpfem.registry import Spec, register
 
-__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC", "check_consistency"]
+__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check_consistency", "clamped_sides"]
+
+
+SIDES = ("left", "right", "bottom", "top", "back", "front")
+
+
+def clamped_sides(value: str, gdim: int) -> list[str]:
+    """The sides named by ``clamped`` (``all`` or a comma-separated list of side names)."""
+    names = [s.strip() for s in value.split(",") if s.strip()]
+    return list(SIDES[: 2 * gdim]) if "all" in names else names
 
 
 def _sides(v: Any) -> str | None:
-    allowed = {"all", "left", "right", "bottom", "top", "back", "front"}
-    bad = [s for s in v if str(s) not in allowed]
-    return f"unknown side(s) {bad}; use {sorted(allowed)}" if bad else None
+    names = [s.strip() for s in str(v).split(",") if s.strip()]
+    bad = [s for s in names if s not in ("all", *SIDES)]
+    if not names:
+        return "name at least one side (a free body has rigid-body modes)"
+    return f"unknown side(s) {bad}; use all or {', '.join(SIDES)}" if bad else None
 
 
 PARAMETERS = [
@@ -58,8 +69,8 @@ PARAMETERS = [
     Parameter("bain_transverse", -0.1, "Bain strain of variant p along the other axes"),
     Parameter("strain_coupling", "linear", "phi in eps_t = sum phi(eta_p) eps_p^00: linear | quadratic",
               choices=("linear", "quadratic")),
-    Parameter("clamped", ["all"], "sides with u = 0 (all | left,right,bottom,top,back,front)",
-              type=list, check=_sides),
+    Parameter("clamped", "all", "sides with u = 0: all, or comma-separated left,right,bottom,top,"
+              "back,front", check=_sides),
     # -- geometry -------------------------------------------------------------------------------
     Parameter("dim", 2, "space dimension of the built-in domain (2: rectangle, 3: box)", bounds=(2, 3)),
     Parameter("cell", "quadrilateral", "2D cells: quadrilateral | triangle",
