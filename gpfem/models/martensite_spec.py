@@ -49,8 +49,8 @@ PARAMETERS = [
     Parameter("A4", 12.4, "quartic Landau coefficient (234, 246)"),
     Parameter("A6", 1.0, "sextic Landau coefficient (246)", positive=True),
     Parameter("W", 1.0, "double-well height W in W eta^2 (1 - eta)^2", positive=True),
-    Parameter("coupling", 1.0, "cross term coupling/2 sum_{p<q} eta_p^2 eta_q^2 (246, double-well)",
-              nonnegative=True),
+    Parameter("coupling", 10.0, "cross term coupling/2 sum_{p<q} eta_p^2 eta_q^2 (246, double-well): "
+              "large enough that variants exclude each other", nonnegative=True),
     Parameter("temperature", 0.0, "temperature T in A2(T) = A2 + alpha_T (T - T0)"),
     Parameter("T0", 0.0, "reference temperature of A2"),
     Parameter("alpha_T", 0.1, "dA2/dT: slope of the temperature-like coefficient", nonnegative=True),
