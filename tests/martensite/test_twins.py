@@ -84,3 +84,15 @@ def test_bad_input_names_the_parameter(tmp_path):
                     "--set", "kappa=-1"], check=False)
     assert proc.returncode != 0
     assert "kappa" in proc.stderr
+
+
+def test_restart_on_two_ranks_continues_the_same_history(twins, tmp_path):
+    _, rows = twins
+    out = tmp_path / "restart"
+    _run(out, "max_steps=12")
+    run_cli(["run", "martensite", "--preset", "ci", "--restart", str(out), "--quiet",
+             "--set", "output_format=none", "--set", "max_steps=0"], np=2)
+    cont = read_csv(out / "history.csv")
+    assert len(cont) == len(rows)
+    assert cont[-1]["time"] == pytest.approx(rows[-1]["time"])
+    assert cont[-1]["total_energy"] == pytest.approx(rows[-1]["total_energy"], rel=1e-8)
