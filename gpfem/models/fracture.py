@@ -232,7 +232,6 @@ class Fracture:
             dissipation=Gc / self.cw * w / ell,
             gradient=gradient_penalty(a, 2.0 * Gc * ell / self.cw),
         )
-        self._sigma_dir = None
 
         # -- boundary conditions --------------------------------------------------------------------
         self.bcs_u, self.bcs_alpha = self._boundary_conditions()
@@ -299,6 +298,7 @@ class Fracture:
         ind = fem.Function(self.V)
         d = fem.locate_dofs_topological(self.V.sub(self._comp), fdim, self._loaded_facets)
         ind.x.array[d] = 1.0
+        self._loaded_dofs = d
         return ind
 
     def set_load(self, value: float) -> None:
@@ -425,6 +425,10 @@ class Fracture:
     def restarted(self) -> None:
         """Sync state and values after loading a checkpoint (the load is re-imposed by the next step)."""
         self.u_prev.x.array[:] = self.u.x.array
+        if self.p["loading"] == "displacement":  # the imposed value, read back from the loaded dofs
+            vals = self.u.x.array[self._loaded_dofs]
+            local = float(vals[0]) if len(vals) else None
+            self.set_load(next(v for v in self.comm.allgather(local) if v is not None))
         self._values = self._measure()
 
     def close(self) -> None:
