@@ -25,8 +25,8 @@ from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
 
 from gpfem.core.energy import Energy, double_well, gradient_penalty
+from gpfem.core.gradient_flow import GradientFlowStepping
 from gpfem.core.solver import NonlinearSolver, destroy_petsc
-from gpfem.core.stepping import StepResult
 from gpfem.core.timeloop import run_time_loop
 from gpfem.io.checkpoint import _input_ids
 from gpfem.mesh import MeshBundle, load_mesh, rectangle
@@ -67,7 +67,7 @@ def initial_condition(p: dict[str, Any], V: Any) -> Any:
     return f
 
 
-class CahnHilliard:
+class CahnHilliard(GradientFlowStepping):
     """The Cahn-Hilliard model on a mesh.
 
     Args:
@@ -84,8 +84,10 @@ class CahnHilliard:
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element([P1, P1]))
         self.V, self._map_c = self.W.sub(0).collapse()
         _, self._map_mu = self.W.sub(1).collapse()
-        self.u = fem.Function(self.W, name="u")
-        self.u_n = fem.Function(self.W, name="u_n")
+        self.u = self.state = fem.Function(self.W, name="u")
+        self.u_n = self.state_n = fem.Function(self.W, name="u_n")
+        self.energy_key, self.energy_tol = "free_energy", 1e-9
+        self.check_energy = bool(p["energy_check"])
         self.dt = fem.Constant(mesh, 1.0)
         theta = fem.Constant(mesh, float(p["theta"]))
         M = fem.Constant(mesh, float(p["mobility"]))
@@ -140,37 +142,12 @@ class CahnHilliard:
         return {"free_energy": vals["total"], "bulk_energy": vals["bulk"],
                 "gradient_energy": vals["gradient"], "mass": float(mass)}
 
-    @property
-    def values(self) -> dict[str, float]:
-        """Energies and mass of the last accepted state."""
-        return dict(self._values)
-
-    # -- the Steppable protocol ------------------------------------------------------------------
-    def try_step(self, t: float, dt: float) -> StepResult:
-        """Solve for the state at ``t + dt``; reject if the free energy rose."""
-        self.dt.value = dt
-        self.u.x.array[:] = self.u_n.x.array
-        info = self.solver.solve()
-        vals = self._measure()
-        old = self._values["free_energy"]
-        if self.p["energy_check"] and vals["free_energy"] > old + 1e-9 * max(1.0, abs(old)):
-            return StepResult(False, info.iterations,
-                              f"free energy rose by {vals['free_energy'] - old:.3g}")
-        dt_next = None
-        if self.p["dt_policy"] == "energy":
-            rate = (vals["free_energy"] - old) / dt
-            dt_next = self.p["dt_max"] / (1.0 + self.p["dt_alpha"] * rate**2) ** 0.5
-        return StepResult(True, info.iterations, dt_next=dt_next,
-                          data={"newton_iterations": info.iterations, "_values": vals})
-
-    def accept(self, t_new: float, dt: float, result: StepResult) -> None:
-        """Make the trial state the current one."""
-        self._values = result.data.pop("_values")
-        self.u_n.x.array[:] = self.u.x.array
-
-    def reject(self) -> None:
-        """Go back to the last accepted state."""
-        self.u.x.array[:] = self.u_n.x.array
+    def propose_dt(self, new: float, old: float, dt: float) -> float | None:
+        """``dt_policy=energy``: dt_max / sqrt(1 + alpha |dF/dt|^2) (else the iteration rule)."""
+        if self.p["dt_policy"] != "energy":
+            return None
+        rate = (new - old) / dt
+        return self.p["dt_max"] / (1.0 + self.p["dt_alpha"] * rate**2) ** 0.5
 
     def close(self) -> None:
         """Destroy the solver's PETSc objects (collective: call on every rank)."""
@@ -193,11 +170,6 @@ class CahnHilliard:
     def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
         """C and mu, as sub-spaces of the mixed function."""
         return {"c": (self.u, 0), "mu": (self.u, 1)}
-
-    def restarted(self) -> None:
-        """Sync the previous state and the energies after loading a checkpoint."""
-        self.u_n.x.array[:] = self.u.x.array
-        self._values = self._measure()
 
 
 def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:

@@ -30,8 +30,8 @@ import ufl
 from dolfinx import fem
 
 from gpfem.core.energy import Energy, gradient_penalty
+from gpfem.core.gradient_flow import GradientFlowStepping
 from gpfem.core.solver import NonlinearSolver
-from gpfem.core.stepping import StepResult
 from gpfem.core.timeloop import run_time_loop
 from gpfem.io.checkpoint import _input_ids
 from gpfem.mesh import MeshBundle, box, load_mesh, rectangle
@@ -90,7 +90,7 @@ def _cubic_energy(e: Any, p: dict[str, Any], mesh: Any, gdim: int) -> Any:
     return C12 / 2 * ufl.tr(e) ** 2 + C44 * ufl.inner(e, e) + (C11 - C12 - 2 * C44) / 2 * diag2
 
 
-class Martensite:
+class Martensite(GradientFlowStepping):
     """The Ginzburg-Landau martensite model on a mesh.
 
     Args:
@@ -120,8 +120,10 @@ class Martensite:
         else:
             self.W = fem.functionspace(mesh, Pn)
             eta_sub = self.W
-        self.w = fem.Function(self.W, name="w")
-        self.w_n = fem.Function(self.W, name="w_n")
+        self.w = self.state = fem.Function(self.W, name="w")
+        self.w_n = self.state_n = fem.Function(self.W, name="w_n")
+        self.energy_key, self.energy_tol = "total_energy", 1e-10
+        self.check_energy = bool(p["energy_check"])
         # Collapsed scalar spaces of each eta_p and the dof maps into w.
         self._eta_maps = []
         self.eta_out = []
@@ -268,33 +270,6 @@ class Martensite:
         counts = np.bincount(inv)
         return sums / counts[:, None]
 
-    @property
-    def values(self) -> dict[str, float]:
-        """Energies and variant fractions of the last accepted state."""
-        return dict(self._values)
-
-    # -- the TimeModel protocol -------------------------------------------------------------------
-    def try_step(self, t: float, dt: float) -> StepResult:
-        """Solve for the state at ``t + dt``; reject if the free energy rose."""
-        self.dt.value = dt
-        self.w.x.array[:] = self.w_n.x.array
-        info = self.solver.solve()
-        vals = self._measure()
-        old = self._values["total_energy"]
-        if self.p["energy_check"] and vals["total_energy"] > old + 1e-10 * max(1.0, abs(old)):
-            return StepResult(False, info.iterations,
-                              f"free energy rose by {vals['total_energy'] - old:.3g}")
-        return StepResult(True, info.iterations, data={"_values": vals})
-
-    def accept(self, t_new: float, dt: float, result: StepResult) -> None:
-        """Make the trial state the current one."""
-        self._values = result.data.pop("_values")
-        self.w_n.x.array[:] = self.w.x.array
-
-    def reject(self) -> None:
-        """Go back to the last accepted state."""
-        self.w.x.array[:] = self.w_n.x.array
-
     def history_row(self) -> dict[str, Any]:
         """Energies and variant fractions of the current state."""
         return dict(self._values)
@@ -325,11 +300,6 @@ class Martensite:
         if self.elastic:
             return {"eta": (self.w, 0), "u": (self.w, 1)}
         return {"eta": (self.w, None)}
-
-    def restarted(self) -> None:
-        """Sync the previous state and the energies after loading a checkpoint."""
-        self.w_n.x.array[:] = self.w.x.array
-        self._values = self._measure()
 
 
 def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
