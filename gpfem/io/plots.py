@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["field_png", "line_plot", "read_series"]
+__all__ = ["field_png", "history_curve", "line_plot", "read_series", "writer_rank"]
 
 
 def _pyvista() -> Any:
@@ -109,3 +109,23 @@ def line_plot(
     fig.savefig(png)
     plt.close(fig)
     return Path(png)
+
+
+def writer_rank(comm: Any) -> bool:
+    """Wait for every rank (files complete), then True on the rank that makes the plots (rank 0)."""
+    if comm is None:
+        return True
+    comm.barrier()
+    return comm.rank == 0
+
+
+def history_curve(
+    rows: Sequence[dict[str, str]], column: str, png: str | Path, label: str, title: str,
+    x: str = "time",
+) -> Path | None:
+    """``column`` of a history against ``x`` (log x, points with x > 0); ``None`` if there are none."""
+    pts = [(float(r[x]), float(r[column])) for r in rows if float(r[x]) > 0]
+    if not pts:
+        return None
+    xs, ys = zip(*pts, strict=True)
+    return line_plot(xs, {label: ys}, png, x, label, logx=True, title=title)

@@ -217,23 +217,18 @@ def post(out_dir: Any, comm: Any = None) -> list[str]:
     from pathlib import Path
 
     from gpfem.io.history import read_history
-    from gpfem.io.plots import field_png, line_plot
+    from gpfem.io.plots import field_png, history_curve, writer_rank
 
     out = Path(out_dir)
     made: list[str] = []
-    if comm is not None:
-        comm.barrier()
-        if comm.rank != 0:
-            return made
+    if not writer_rank(comm):
+        return made
     pvds = sorted(out.glob("fields*.pvd"))
     if pvds:
         field_png(pvds[-1], "c", out / "c.png", cmap="RdBu_r", title="c")
         made.append("c.png")
     rows = read_history(out / "history.csv")
-    pts = [(float(r["time"]), float(r["free_energy"])) for r in rows if float(r["time"]) > 0]
-    if pts:
-        t, e = zip(*pts, strict=True)
-        line_plot(t, {"free energy": e}, out / "free_energy.png", "time", "free energy",
-                  logx=True, title="Cahn-Hilliard free energy")
+    if history_curve(rows, "free_energy", out / "free_energy.png", "free energy",
+                     "Cahn-Hilliard free energy"):
         made.append("free_energy.png")
     return made

@@ -420,14 +420,12 @@ def variant_png(pvd: Path, png: Path, n: int, eta_star: float) -> Path:
 def post(out_dir: Any, comm: Any = None, eta_star: float | None = None) -> list[str]:
     """PNGs from a run folder: the variant map (one colour per variant) and the energy curve (rank 0)."""
     from gpfem.io.history import read_history
-    from gpfem.io.plots import line_plot
+    from gpfem.io.plots import history_curve, writer_rank
 
     out = Path(out_dir)
     made: list[str] = []
-    if comm is not None:
-        comm.barrier()
-        if comm.rank != 0:
-            return made
+    if not writer_rank(comm):
+        return made
     rows = read_history(out / "history.csv")
     n = sum(1 for k in (rows[0] if rows else {}) if k.startswith("variant_fraction_"))
     pvds = sorted(out.glob("fields*.pvd"))
@@ -436,10 +434,7 @@ def post(out_dir: Any, comm: Any = None, eta_star: float | None = None) -> list[
             eta_star = landau_minimum(json.loads((out / "params.json").read_text())["parameters"])[1]
         variant_png(pvds[-1], out / "variant_map.png", n, eta_star)
         made.append("variant_map.png")
-    pts = [(float(r["time"]), float(r["total_energy"])) for r in rows if float(r["time"]) > 0]
-    if pts:
-        t, e = zip(*pts, strict=True)
-        line_plot(t, {"total free energy": e}, out / "energy.png", "time", "free energy",
-                  logx=True, title="Ginzburg-Landau martensite")
+    if history_curve(rows, "total_energy", out / "energy.png", "total free energy",
+                     "Ginzburg-Landau martensite"):
         made.append("energy.png")
     return made
