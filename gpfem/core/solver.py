@@ -23,6 +23,7 @@ from petsc4py import PETSc
 
 from gpfem.core.backend import backend_types, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
+from gpfem.core.solver_defaults import DIRECT, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -121,6 +122,12 @@ class NonlinearSolver:
         if bounds is not None:
             opts["snes_type"] = "vinewtonrsls"
             opts["snes_linesearch_type"] = "basic"
+        space = (u[0] if isinstance(u, list | tuple) else u).function_space
+        ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
+        self.auto_krylov = size_default(prefix, ndofs, options or {})  # measured; MUMPS fallback
+        if self.auto_krylov:
+            opts.pop("pc_factor_mat_solver_type", None)
+            opts.update(self.auto_krylov)
         opts.update(options or {})
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
@@ -131,7 +138,6 @@ class NonlinearSolver:
             F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
         )
         if vec_type is not None:
-            space = (u[0] if isinstance(u, list | tuple) else u).function_space
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         self.u = u
@@ -156,12 +162,16 @@ class NonlinearSolver:
         if self._bounds is not None:
             for f in self._bounds:
                 f.x.scatter_forward()
+        backup = self._backup() if self.auto_krylov else None
         try:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
         snes = self.snes
         reason = snes.getConvergedReason()
+        if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
+            self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
+            return self.solve()
         its = snes.getIterationNumber()
         ksp_reason = snes.getKSP().getConvergedReason()
         lin = snes.getLinearSolveIterations()
@@ -177,6 +187,21 @@ class NonlinearSolver:
                 detail="" if finite else "non-finite values in the solution",
             )
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
+
+    def _backup(self) -> list[np.ndarray]:
+        us = self.u if isinstance(self.u, list | tuple) else [self.u]
+        return [f.x.array.copy() for f in us]
+
+    def _to_direct(self, backup: list[np.ndarray]) -> None:
+        us = self.u if isinstance(self.u, list | tuple) else [self.u]
+        for f, a in zip(us, backup, strict=True):
+            f.x.array[:] = a
+        ksp = self.snes.getKSP()
+        ksp.setType(DIRECT["ksp_type"])
+        ksp.getPC().setType(DIRECT["pc_type"])
+        ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+        self.auto_krylov = {}
+        self.options.update(DIRECT)
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
