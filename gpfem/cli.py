@@ -81,7 +81,8 @@ def _init_petsc(petsc_args: list[str]) -> None:
 
     import petsc4py
 
-    petsc4py.init([sys.argv[0], *petsc_args])
+    # PETSc's own SIGTERM/SIGINT handlers would abort the run; gpfem's (core.interrupt) checkpoint it.
+    petsc4py.init([sys.argv[0], "-no_signal_handler", *petsc_args])
 
 
 def _log_fn(comm: Any, quiet: bool) -> Any:
@@ -214,14 +215,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     log(f"gpfem run {spec.name} --preset {preset} -> {out}  ({comm.size} MPI rank(s))")
     t0 = time.perf_counter()
     status, results, code = "completed", {}, 0
+    from gpfem.core.interrupt import graceful_stop
+
     try:
-        results = spec.runner()(params, ctx) or {}
+        with graceful_stop():
+            results = spec.runner()(params, ctx) or {}
     except GpfemError as e:
         status, code = f"failed: {e}", EXIT_FAILED
         if comm.rank == 0:
             print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         status, code = "interrupted", EXIT_INTERRUPTED
+        log(f"interrupted: outputs so far are in {out}; continue with: gpfem run {spec.name} --restart {out}")
     wall = comm.allreduce(time.perf_counter() - t0, op=_max())
     previous = {}
     sfile = out / "summary.json"

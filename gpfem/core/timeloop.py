@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gpfem.core.interrupt import stop_requested
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
 from gpfem.io.fields import FieldWriter
@@ -146,9 +147,11 @@ def run_time_loop(
             if now - last_log >= settings.progress_seconds:
                 last_log = now
                 log(_progress(step, t, dt, last, now - t0))
+            if stop_requested(model.comm):
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         checkpoint()
-        log(f"interrupted at step {step}, t = {t:.6g}: checkpoint written; continue with --restart {out}")
+        log(f"stopped at step {step}, t = {t:.6g}: checkpoint written")
         raise
     finally:
         history.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,9 @@ def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
     if comm.rank != 0:
         yield None
         return
+    # gmsh's C++ initialisation installs its own signal handlers; put Python's back afterwards so that
+    # Ctrl-C / SIGTERM still reach gpfem's graceful stop (gpfem.core.interrupt).
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = not gmsh.isInitialized()
     if started:
         gmsh.initialize(interruptible=False)
@@ -93,6 +97,10 @@ def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
         gmsh.model.remove()
         if started:
             gmsh.finalize()
+        with contextlib.suppress(ValueError, TypeError):  # ValueError: not the main thread
+            for sig, handler in saved.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
 
 def to_bundle(model: Any, comm: Any, gdim: int, source: str) -> MeshBundle:

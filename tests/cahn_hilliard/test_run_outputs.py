@@ -108,3 +108,38 @@ def test_vtx_output_option(tmp_path):
              "--out", str(out)])
     assert (out / "fields.bp").is_dir() and any((out / "fields.bp").iterdir())
     assert not (out / "fields.pvd").exists()
+
+
+def test_sigterm_stops_cleanly_with_a_checkpoint_and_restarts(tmp_path):
+    """A batch system's SIGTERM (or Ctrl-C) finishes the step, checkpoints, writes the summary, exits 130."""
+    import signal
+    import subprocess
+    import time
+
+    from helpers import BIN, ROOT
+
+    out = tmp_path / "term"
+    proc = subprocess.Popen([str(BIN / "gpfem"), "run", "cahn-hilliard", "--preset", "ci", "--out", str(out),
+                             "--set", "t_end=1e6", "--set", "dt_max=0.05", "--set", "png=false"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        hist = out / "history.csv"
+        if hist.exists() and len(hist.read_text().splitlines()) > 6:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "SIGTERM received" in err and "Traceback" not in err
+    s = read_json(out / "summary.json")
+    assert s["status"] == "interrupted"
+    rows = read_csv(out / "history.csv")
+    with np.load(out / "checkpoint.npz") as z:
+        meta = json.loads(str(z["__meta__"]))
+    assert meta["step"] == rows[-1]["step"] and meta["time"] == pytest.approx(rows[-1]["time"])
+    n = int(rows[-1]["step"])
+    run_cli(["run", "cahn-hilliard", "--restart", str(out), "--set", f"max_steps={n + 3}"])
+    steps = [r["step"] for r in read_csv(out / "history.csv")]
+    assert steps == list(range(n + 4))
+    assert read_json(out / "summary.json")["status"] == "completed"
