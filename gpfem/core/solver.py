@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
+from mpi4py import MPI
 
 import dolfinx.fem.petsc
 import numpy as np
@@ -177,7 +178,7 @@ class NonlinearSolver:
         lin = snes.getLinearSolveIterations()
         u = self.u if not isinstance(self.u, list | tuple) else self.u[0]
         finite = bool(np.all(np.isfinite(u.x.array)))
-        finite = self.comm.allreduce(finite, op=_mpi_land())
+        finite = self.comm.allreduce(finite, op=MPI.LAND)
         if reason <= 0 or not finite:
             raise ConvergenceError(
                 self.prefix,
@@ -226,8 +227,3 @@ def destroy_petsc(problem: Any) -> None:
         if obj is not None and hasattr(obj, "destroy"):
             obj.destroy()
 
-
-def _mpi_land() -> Any:
-    from mpi4py import MPI
-
-    return MPI.LAND

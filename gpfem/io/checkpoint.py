@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from gpfem.core.errors import GpfemError
+from gpfem.mesh.vertices import vertex_input_ids
 
 __all__ = ["load_checkpoint", "save_checkpoint"]
 
@@ -28,18 +29,6 @@ def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
         return V, np.arange(n * V.dofmap.index_map_bs, dtype=np.int64)
     Vi, dofs = V.sub(sub).collapse()
     return Vi, np.asarray(dofs, dtype=np.int64)
-
-
-def _input_ids(V: Any) -> tuple[np.ndarray, int, int]:
-    """Per local dof block of a P1 space: the input vertex index; block size; owned count."""
-    mesh = V.mesh
-    if V.element.basix_element.degree != 1 or mesh.geometry.cmaps[0].degree != 1:
-        raise GpfemError("checkpoints support P1 fields on affine meshes only")
-    imap = V.dofmap.index_map
-    n = imap.size_local + imap.num_ghosts
-    ids = np.full(n, -1, dtype=np.int64)
-    ids[V.dofmap.list.ravel()] = mesh.geometry.input_global_indices[mesh.geometry.dofmaps[0].ravel()]
-    return ids, V.dofmap.index_map_bs, imap.size_local
 
 
 def save_checkpoint(
@@ -58,7 +47,7 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {}
     for name, (u, sub) in fields.items():
         V, dofs = _space_and_map(u, sub)
-        ids, bs, n_owned = _input_ids(V)
+        ids, bs, n_owned = vertex_input_ids(V)
         blocks = dofs.reshape(-1, bs)[:n_owned]
         vals = u.x.array[blocks.ravel()].reshape(-1, bs)
         gathered = comm.gather((ids[:n_owned], vals), root=0)
@@ -103,7 +92,7 @@ def load_checkpoint(
         if name not in data:
             raise GpfemError(f"checkpoint {p} has no field '{name}'")
         V, dofs = _space_and_map(u, sub)
-        ids, bs, _ = _input_ids(V)
+        ids, bs, _ = vertex_input_ids(V)
         vals = data[name]
         if vals.shape[0] <= ids.max() or vals.shape[1] != bs:
             raise GpfemError(f"checkpoint {p} does not match this mesh/field '{name}'")

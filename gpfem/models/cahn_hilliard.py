@@ -28,8 +28,8 @@ from gpfem.core.energy import Energy, double_well, gradient_penalty
 from gpfem.core.gradient_flow import GradientFlowStepping
 from gpfem.core.solver import NonlinearSolver, destroy_petsc
 from gpfem.core.timeloop import run_time_loop
-from gpfem.io.checkpoint import _input_ids
 from gpfem.mesh import MeshBundle, load_mesh, rectangle
+from gpfem.mesh.vertices import vertex_random
 from gpfem.models.common import loop_settings, step_control
 
 __all__ = ["COLUMNS", "CahnHilliard", "initial_condition", "run"]
@@ -59,10 +59,8 @@ def initial_condition(p: dict[str, Any], V: Any) -> Any:
         k = p["wavenumber"]
         f.interpolate(lambda x: c0 + eps * np.cos(k * x[0]))
     else:
-        ids, _, _ = _input_ids(V)
-        n_global = V.mesh.geometry.index_map().size_global
-        r = np.random.default_rng(p["seed"]).random(n_global)
-        f.x.array[:] = c0 + eps * (1.0 - 2.0 * r[ids])
+        r = vertex_random(V, np.random.default_rng(p["seed"]))[0]
+        f.x.array[:] = c0 + eps * (1.0 - 2.0 * r)
     f.x.scatter_forward()
     return f
 

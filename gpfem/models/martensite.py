@@ -33,8 +33,8 @@ from gpfem.core.energy import Energy, gradient_penalty
 from gpfem.core.gradient_flow import GradientFlowStepping
 from gpfem.core.solver import NonlinearSolver
 from gpfem.core.timeloop import run_time_loop
-from gpfem.io.checkpoint import _input_ids
 from gpfem.mesh import MeshBundle, box, load_mesh, rectangle
+from gpfem.mesh.vertices import vertex_random
 from gpfem.models.common import loop_settings, step_control
 from gpfem.models.martensite_analysis import (
     a2_of_t,
@@ -225,9 +225,7 @@ class Martensite(GradientFlowStepping):
                 else:
                     vals = [R[k][idx] for k in range(n)]
             else:
-                ids, _, _ = _input_ids(self.S)
-                R = rng.random((n, self.bundle.mesh.geometry.index_map().size_global))
-                vals = [R[k][ids] for k in range(n)]
+                vals = list(vertex_random(self.S, rng, n))
             vals = [p["eta0"] + p["epsilon"] * v for v in vals]
         for k in range(n):
             self.w.x.array[self._eta_maps[k]] = vals[k]
