@@ -1,0 +1,123 @@
+r"""Moving P1 fields from one mesh to another: interpolation, exact mass, irreversibility.
+
+* **Interpolation** (:func:`transfer`): the new function takes the old one's values at its degrees of freedom
+  (``interpolate_nonmatching``: points are located in the old mesh across ranks). When the new mesh is a
+  refinement of the old one (nested), the old P1 space is a subspace of the new one and the transfer is the
+  identity on functions: values, integrals, energies and bounds are kept to round-off.
+* **Exact mass after a non-nested transfer** (:func:`conserve_integral`): when a region is coarsened the
+  interpolant loses mass of the order of the interpolation error. The correction adds the constant
+  ``(m_old - m_new)/|Omega|``: of all fields with the old mass it is the one closest to the interpolant in
+  L2 (the L2-orthogonal projection onto the affine set ``{integral = m_old}``; constants are in P1), so it
+  changes nothing else more than it must, and the mass is restored to round-off.
+* **Irreversibility** (:func:`transfer_bounded`): the damage and its lower bound (the last accepted damage)
+  are moved together and the new damage is ``max(alpha, bound)`` pointwise, so ``alpha >= bound`` holds on
+  the new mesh whatever the transfer. With nested refinement both are exact and the max changes nothing;
+  damage then never decreases anywhere across an adapt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gpfem.amr.indicators import num_owned_cells
+from gpfem.core.errors import GpfemError
+
+__all__ = ["Transfer", "conserve_integral", "transfer", "transfer_all", "transfer_bounded"]
+
+
+class Transfer:
+    """Interpolation from the P1 space of one mesh into one of another (collective).
+
+    The point location (the expensive part) is done once per pair of spaces and reused for every function
+    on them.
+
+    Args:
+        V_from: The old space.
+        V_to: The new space (same element).
+    """
+
+    def __init__(self, V_from: Any, V_to: Any):
+        from mpi4py import MPI
+
+        from dolfinx import fem
+
+        self.V_from, self.V_to = V_from, V_to
+        mesh = V_to.mesh
+        x = mesh.geometry.x
+        lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+        if x.size:
+            lo, hi = x.min(axis=0), x.max(axis=0)
+        glo, ghi = np.empty(3), np.empty(3)
+        mesh.comm.Allreduce(lo, glo, op=MPI.MIN)
+        mesh.comm.Allreduce(hi, ghi, op=MPI.MAX)
+        padding = 1e-10 * float(np.linalg.norm(ghi - glo))
+        self.cells = np.arange(num_owned_cells(mesh), dtype=np.int32)
+        self.data = fem.create_interpolation_data(V_to, V_from, self.cells, padding=padding)
+        missing = mesh.comm.allreduce(int(np.count_nonzero(self.data.src_owner < 0)))
+        if missing:
+            raise GpfemError(f"mesh transfer: {missing} points of the new mesh lie outside the old one")
+
+    def __call__(self, u: Any, out: Any = None) -> Any:
+        """Interpolate ``u`` (on ``V_from``) into ``out`` (a new function on ``V_to`` if ``None``)."""
+        from dolfinx import fem
+
+        if out is None:
+            out = fem.Function(self.V_to, name=u.name)
+        out.interpolate_nonmatching(u, self.cells, self.data)
+        out.x.scatter_forward()
+        return out
+
+
+def transfer(u: Any, V_to: Any) -> Any:
+    """``u`` interpolated into the space ``V_to`` on another mesh (collective)."""
+    return Transfer(u.function_space, V_to)(u)
+
+
+def _integral(u: Any) -> float:
+    import ufl
+    from dolfinx import fem
+
+    return float(u.function_space.mesh.comm.allreduce(fem.assemble_scalar(fem.form(u * ufl.dx))))
+
+
+def conserve_integral(u: Any, target: float) -> float:
+    """Add the constant that makes ``integral(u) = target`` (collective); return that constant.
+
+    The L2-nearest field with the target integral (see the module docstring).
+    """
+    import ufl
+    from dolfinx import fem
+
+    mesh = u.function_space.mesh
+    vol = float(mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ufl.dx(domain=mesh)))))
+    shift = (target - _integral(u)) / vol
+    u.x.array[:] += shift
+    return shift
+
+
+def transfer_bounded(
+    alpha: Any, bound: Any, V_to: Any, transfer_op: Transfer | None = None
+) -> tuple[Any, Any]:
+    """Move a damage field and its lower bound; return ``(alpha_new, bound_new)`` with alpha >= bound.
+
+    Args:
+        alpha: Damage (P1).
+        bound: Its lower bound (the last accepted damage).
+        V_to: The new P1 space.
+        transfer_op: A :class:`Transfer` between the two spaces to reuse.
+    """
+    op = transfer_op or Transfer(alpha.function_space, V_to)
+    a_new, b_new = op(alpha), op(bound)
+    np.maximum(a_new.x.array, b_new.x.array, out=a_new.x.array)
+    return a_new, b_new
+
+
+def transfer_all(funcs: Sequence[Any], V_to: Any) -> list[Any]:
+    """Several functions on one space moved with one point location."""
+    if not funcs:
+        return []
+    op = Transfer(funcs[0].function_space, V_to)
+    return [op(f) for f in funcs]
