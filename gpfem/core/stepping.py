@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gpfem.core.errors import ConvergenceError, GpfemError
+from gpfem.core.log import logger
 
 __all__ = ["AdaptiveStepper", "StepControl", "StepResult", "Steppable", "StepTooSmallError"]
 
@@ -88,7 +89,7 @@ class AdaptiveStepper:
     Args:
         model: The steppable model.
         control: Step-size control.
-        log: Progress printer (rank 0).
+        log: Where rejected steps are reported (default: the ``gpfem`` logger's ``info``).
     """
 
     def __init__(
@@ -99,7 +100,7 @@ class AdaptiveStepper:
     ):
         self.model = model
         self.control = control
-        self.log = log or (lambda _msg: None)
+        self.log = log or logger.info
         self.rejected = 0
 
     def step(self, t: float, t_end: float | None = None) -> tuple[float, float, StepResult]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["field_png", "history_curve", "line_plot", "read_series", "writer_rank"]
+__all__ = ["field_png", "field_series", "history_curve", "line_plot", "read_series", "writer_rank"]
 
 
 def _pyvista() -> Any:
@@ -20,6 +20,19 @@ def _pyvista() -> Any:
 
     pyvista.OFF_SCREEN = True
     return pyvista
+
+
+def field_series(run_dir: str | Path, name: str = "fields") -> Path | None:
+    """The ``.pvd`` field series of a run folder (``None`` if it wrote none).
+
+    ``<name>.pvd`` since the index is rewritten at every output; a folder of an older gpfem may hold only
+    ``<name>_restart<k>.pvd`` files, then the newest of those.
+    """
+    d = Path(run_dir)
+    if (d / f"{name}.pvd").exists():
+        return d / f"{name}.pvd"
+    older = sorted(d.glob(f"{name}*.pvd"), key=lambda q: q.stat().st_mtime)
+    return older[-1] if older else None
 
 
 def read_series(pvd: str | Path, index: int = -1) -> tuple[Any, float]:
