@@ -20,15 +20,15 @@ log = get_logger("martensite")
 
 
 def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
-    """The preset's rectangle/box (and its grid), or the user's mesh file (no grid)."""
-    if ctx.mesh_file is not None:
-        return ctx.mesh(lambda: None), None
+    """The preset's rectangle/box and its grid, or the user's mesh file (and no grid)."""
     if p["dim"] == 3:
-        b = box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm)
-        return b, (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
-    b = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], quadrilateral=p["cell"] == "quadrilateral",
-                  comm=ctx.comm)
-    return b, (p["nx"], p["ny"], p["Lx"], p["Ly"])
+        grid = (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
+        bundle = ctx.mesh(lambda: box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm))
+    else:
+        grid = (p["nx"], p["ny"], p["Lx"], p["Ly"])
+        bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm,
+                                            quadrilateral=p["cell"] == "quadrilateral"))
+    return bundle, None if ctx.mesh_file is not None else grid
 
 
 def wall_summary(model: Martensite) -> dict[str, Any]:

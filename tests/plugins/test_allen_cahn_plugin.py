@@ -36,7 +36,8 @@ def test_listed_as_a_plug_in(env):
     out = run_cli(["list", "allen-cahn"], env=env).stdout
     assert "kappa = 1.0 [> 0]" in out and "wall:" in out
     bad = run_cli(["run", "allen-cahn", "--set", "kappa=-1"], env=env, check=False)
-    assert bad.returncode == 2 and bad.stderr.strip() == "gpfem: error: parameter 'kappa': must be > 0, got -1.0"
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "gpfem: error: parameter 'kappa': must be > 0, got -1.0"
 
 
 def _wall(tmp_path, env, name, *sets, np=1):

@@ -1,4 +1,4 @@
-"""Allen-Cahn on gpfem's public API: d phi/dt = -L dF/d phi, F = int W phi^2 (1-phi)^2 + kappa/2 |grad phi|^2."""
+"""Allen-Cahn on gpfem's public API: dphi/dt = -L dF/dphi, F = int W phi^2 (1-phi)^2 + kappa/2|grad phi|^2."""
 
 import numpy as np
 import ufl
