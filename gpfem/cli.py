@@ -247,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     wall = comm.allreduce(time.perf_counter() - t0, op=_max())
     previous = {}
     sfile = out / "summary.json"
-    if comm.rank == 0 and sfile.exists():
+    if restart and comm.rank == 0 and sfile.exists():  # a restart adds to the first part's summary
         try:
             previous = json.loads(sfile.read_text())
         except json.JSONDecodeError:
