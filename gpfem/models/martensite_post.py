@@ -21,27 +21,14 @@ def variant_png(pvd: Path, png: Path, n: int, eta_star: float) -> Path:
     The variant rule is applied to the cell averages of ``eta_p``, so no false colour bands appear between
     two variants (as they would when a P1 index field is interpolated).
     """
-    from gpfem.io.plots import _pyvista, read_series
+    from gpfem.io.plots import category_png, read_series
 
-    pv = _pyvista()
     grid, t = read_series(pvd)
     cells = grid.point_data_to_cell_data()
     a = np.abs(np.stack([np.asarray(cells.cell_data[f"eta_{k + 1}"]) for k in range(n)]))
-    cells.cell_data["variant map"] = variant_rule(a, eta_star).astype(float)
-    p = pv.Plotter(off_screen=True, window_size=(900, 800))
-    p.add_mesh(cells, scalars="variant map", cmap=_COLOURS[: n + 1], clim=(-0.5, n + 0.5),
-               n_colors=n + 1, preference="cell",
-               annotations={0.0: "parent/wall", **{float(k): f"variant {k}" for k in range(1, n + 1)}},
-               scalar_bar_args={"title": "", "n_labels": 0, "vertical": True})
-    b = cells.bounds
-    if abs(b[5] - b[4]) < 1e-12:
-        p.view_xy()
-    else:
-        p.view_isometric()
-    p.add_text(f"martensite variants  t = {t:.6g}", font_size=12)
-    p.screenshot(str(png))
-    p.close()
-    return Path(png)
+    labels = ["parent/wall", *(f"variant {k}" for k in range(1, n + 1))]
+    return category_png(cells, variant_rule(a, eta_star), png, labels, _COLOURS,
+                        f"martensite variants  t = {t:.6g}")
 
 
 def post(out_dir: Any, comm: Any = None, eta_star: float | None = None) -> list[str]:
