@@ -23,6 +23,12 @@ __all__ = ["FORMATS", "FieldWriter"]
 FORMATS = ("vtk", "vtx", "none")
 
 
+def _min() -> Any:
+    from mpi4py import MPI
+
+    return MPI.MIN
+
+
 class FieldWriter:
     """Write a fixed list of functions at chosen times.
 
@@ -99,11 +105,11 @@ class FieldWriter:
         self._writer.write_function(self.functions, t)
         piece = self._pieces / f"{self._stem}{self._count:06d}.pvtu"
         self._count += 1
-        self.comm.barrier()  # every rank's .vtu is on disk before the index names it
-        if self.comm.rank == 0:
-            if not piece.exists():
-                raise GpfemError(f"field output: DOLFINx did not write the expected {piece}")
-            self.index.add(t, piece.relative_to(self.path.parent))
+        # an allreduce: every rank's .vtu is on disk before rank 0's index names it, and all ranks agree
+        written = self.comm.allreduce(int(piece.exists()) if self.comm.rank == 0 else 1, op=_min())
+        if not written:
+            raise GpfemError(f"field output: DOLFINx did not write the expected {piece}")
+        self.index.add(t, piece.relative_to(self.path.parent))
 
     def close(self) -> None:
         """Close the file (VTK: DOLFINx's own per-session ``.pvd`` in the pieces' folder is removed)."""
