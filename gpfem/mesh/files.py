@@ -56,7 +56,7 @@ def validate_mesh_file(path: str | Path, comm: Any = MPI.COMM_WORLD) -> Path:
                 head = fh.read(64).lstrip()
             if not head.startswith(_MSH_HEADERS):
                 err = f"{p} is not a gmsh .msh file (it does not start with $MeshFormat)"
-        else:
+        elif p.suffix.lower() == ".geo":
             import gmsh
 
             with gmsh_model("check", comm) as _model:
