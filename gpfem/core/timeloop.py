@@ -2,8 +2,9 @@
 
 A model implements :class:`TimeModel`; :func:`run_time_loop` does the rest: adaptive steps landing on the
 requested output times, one ``history.csv`` row per accepted step (flushed), fields every
-``field_interval`` steps, a checkpoint every ``checkpoint_interval`` steps and on Ctrl-C, and restart from
-the last checkpoint.
+``field_interval`` steps, a checkpoint every ``checkpoint_interval`` steps and on a stop (SIGTERM, Ctrl-C:
+:mod:`gpfem.core.interrupt`), and restart from the last checkpoint. The checkpoint written on a stop holds
+the last accepted step, the one in the last ``history.csv`` row, whatever the stop interrupted.
 """
 
 from __future__ import annotations
@@ -149,9 +150,10 @@ def run_time_loop(
                 log(_progress(step, t, dt, last, now - t0))
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        checkpoint()
-        log(f"stopped at step {step}, t = {t:.6g}: checkpoint written")
+    except KeyboardInterrupt as e:
+        checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
+        why = f" ({e})" if str(e) else ""
+        log(f"stopped{why}; checkpoint of the last accepted step {step}, t = {t:.6g} written")
         raise
     finally:
         history.close()

@@ -1,0 +1,92 @@
+"""SIGTERM stops a 2-rank run inside a step that would never end, with the last accepted state checkpointed.
+
+Batch systems send SIGTERM and kill the job after a grace period (Slurm's KillWait, 30 s). Phase B below
+restarts a run with PETSc options under which the Newton solve of the next step never converges nor stops
+(convergence test ``skip``, 10^9 iterations): the only way out is to abandon the step. Without that (the
+old "finish this step, then checkpoint") the run never ends and the test fails on its deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from helpers import BIN, MPIEXEC, ROOT, read_csv, read_json, run_cli
+
+from gpfem.core.interrupt import graceful_stop, request_stop, stop_now, stop_requested
+
+CH = ["--preset", "ci", "--set", "png=false", "--set", "field_interval=0", "--set", "checkpoint_interval=0"]
+NEVER_CONVERGES = ["-gpfem_ch_snes_convergence_test", "skip", "-gpfem_ch_snes_max_it", "1000000000",
+                   "-gpfem_ch_snes_linesearch_type", "basic"]
+KILL_WAIT = 30.0  # Slurm's default grace period between SIGTERM and SIGKILL
+
+
+def _checkpoint(path):
+    with np.load(path) as z:
+        return json.loads(str(z["__meta__"])), {k: z[k].copy() for k in z.files if k != "__meta__"}
+
+
+def test_request_flags_are_reset_per_run():
+    with graceful_stop():
+        assert not stop_requested() and not stop_now()
+        request_stop(urgent=False)
+        assert stop_requested() and not stop_now()
+        request_stop(urgent=True)
+        assert stop_now()
+    assert not stop_requested() and not stop_now()
+
+
+def test_sigterm_abandons_a_never_ending_step_on_2_ranks_and_restart_reproduces_the_history(tmp_path):
+    k, n = 4, 8
+    ref, out = tmp_path / "ref", tmp_path / "run"
+    run_cli(["run", "cahn-hilliard", "--out", str(ref), "--set", f"max_steps={n}", *CH], np=2)
+    # A: the first k steps, then B: restart into a step whose Newton solve never ends
+    run_cli(["run", "cahn-hilliard", "--out", str(out), "--set", f"max_steps={k}", *CH], np=2)
+    meta_a, fields_a = _checkpoint(out / "checkpoint.npz")
+    assert meta_a["step"] == k
+    log = tmp_path / "b.log"
+    cmd = [str(MPIEXEC), "-n", "2", str(BIN / "gpfem"), "run", "cahn-hilliard", "--restart", str(out),
+           "--set", f"max_steps={n}", *NEVER_CONVERGES]
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT,
+                                env=dict(os.environ, OMP_NUM_THREADS="1"))
+    try:
+        deadline = time.time() + 300
+        while "restarted from" not in log.read_text() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        time.sleep(2.0)  # well inside the step: ~100 Newton iterations of this mesh
+        assert proc.poll() is None, log.read_text()
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)  # to mpiexec, which forwards it to the ranks
+        rc = proc.wait(timeout=KILL_WAIT)
+        print(f"SIGTERM to exit: {time.perf_counter() - t0:.2f} s")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert rc == 130, text
+    assert "Traceback" not in text and "SIGTERM received" in text
+    stopped = [ln for ln in text.splitlines() if ln.startswith("stopped (solve 'gpfem_ch_' stopped at")]
+    assert stopped and int(stopped[0].split("iteration ")[1].split(")")[0]) > 0, text  # mid-solve
+    assert read_json(out / "summary.json")["status"] == "interrupted"
+    rows = read_csv(out / "history.csv")
+    assert [r["step"] for r in rows] == list(range(k + 1))  # no row of the abandoned step
+    meta_b, fields_b = _checkpoint(out / "checkpoint.npz")
+    assert meta_b["step"] == rows[-1]["step"] == k and meta_b["time"] == rows[-1]["time"]
+    assert meta_b == meta_a and fields_b.keys() == fields_a.keys()
+    for name in fields_a:  # the last accepted state, not the abandoned Newton iterate
+        np.testing.assert_array_equal(fields_b[name], fields_a[name])
+    # C: restart with the normal solver: the history of the uninterrupted run, to round-off
+    run_cli(["run", "cahn-hilliard", "--restart", str(out), "--set", f"max_steps={n}"], np=2)
+    assert read_json(out / "summary.json")["status"] == "completed"
+    got, want = read_csv(out / "history.csv"), read_csv(ref / "history.csv")
+    assert len(got) == len(want) == n + 1
+    for a, b in zip(got, want, strict=True):
+        assert a.keys() == b.keys()
+        for key in b:
+            assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-12), (key, a["step"])
