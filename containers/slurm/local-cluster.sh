@@ -211,6 +211,9 @@ same_weak_table() {  # DOFs, ranks, steps, Newton, KSP and status columns of the
 cmd_test() {
   local timelimit=${1:-}
   local t_all=$SECONDS
+  mkdir -p "$DIR"
+  exec 9>"$DIR/test.lock"  # one --test at a time: a second one would stop the daemons under the first
+  flock -w 1800 9 || die "another local-cluster.sh --test holds $DIR/test.lock"
   cmd_start
   trap '[[ -z ${KEEP:-} ]] && cmd_stop' EXIT
   [[ -x $ROOT/.venv/bin/gpfem ]] || die "no $ROOT/.venv (run scripts/setup.sh)"
@@ -271,8 +274,8 @@ cmd_test() {
   check "scancel: checkpoint = last history row" checkpoint_is_last_row "$W/slurm-sent"
   if [[ -n $timelimit ]]; then
     local j5 s5
-    j5=$(MODEL=fracture OUT=$W/slurm-sent RESTART=1 GPFEM_ARGS="-gpfem_displacement_snes_convergence_test skip
-         -gpfem_displacement_snes_max_it 1000000000 -gpfem_displacement_snes_linesearch_type basic" \
+    j5=$(MODEL=fracture OUT=$W/slurm-sent RESTART=1 GPFEM_ARGS="-gpfem_damage_snes_convergence_test skip
+         -gpfem_damage_snes_max_it 1000000000" \
          "${SB[@]}" --time=1 --output="$W/timeout-%j.out" containers/slurm/gpfem-run.sbatch)
     s5=$(wait_job "$j5" 240)
     say "job $j5 (--time=1, a step that never ends): $s5 after $((SECONDS - t0)) s"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,14 +45,11 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _say(msg: str) -> None:
-    # os.write, not print: a handler may run while the main thread is inside a print to stderr.
-    try:
-        from mpi4py import MPI
-
-        if MPI.Is_initialized() and MPI.COMM_WORLD.rank != 0:
-            return
-    except ImportError:
-        pass
+    # os.write, not print: a handler may run while the main thread is inside a print to stderr. No import
+    # either (the main thread may hold the import lock): MPI only if it is already loaded. Rank 0 speaks.
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and not mpi.Is_finalized() and mpi.COMM_WORLD.rank != 0:
+        return
     os.write(2, f"\ngpfem: {msg}\n".encode())
 
 

@@ -41,6 +41,29 @@ def test_request_flags_are_reset_per_run():
     assert not stop_requested() and not stop_now()
 
 
+SIGNAL_RULES = """
+import os, signal, sys, time
+from gpfem.core import interrupt as I
+def send(sig):
+    os.kill(os.getpid(), sig)
+    time.sleep(0.05)
+    print(signal.Signals(sig).name, int(I.stop_requested()), int(I.stop_now()), flush=True)
+with I.graceful_stop():
+    send(signal.SIGTERM); send(signal.SIGTERM)
+with I.graceful_stop():
+    send(signal.SIGINT); send(signal.SIGINT); send(signal.SIGINT)
+"""
+
+
+def test_signal_rules():
+    """SIGTERM: stop now, repeats ignored; SIGINT: after the step, now, then end without a checkpoint."""
+    p = subprocess.run([str(BIN / "python"), "-c", SIGNAL_RULES], capture_output=True, text=True, timeout=60,
+                       cwd=ROOT)
+    assert p.stdout.split("\n")[:-1] == ["SIGTERM 1 1", "SIGTERM 1 1", "SIGINT 1 0", "SIGINT 1 1"], p.stderr
+    assert p.returncode == -signal.SIGINT  # the third Ctrl-C: the default action, no handler, no checkpoint
+    assert p.stderr.count("SIGTERM received") == 1  # the second SIGTERM (mpiexec's copy) is silent
+
+
 def test_sigterm_abandons_a_never_ending_step_on_2_ranks_and_restart_reproduces_the_history(tmp_path):
     k, n = 4, 8
     ref, out = tmp_path / "ref", tmp_path / "run"
