@@ -149,7 +149,11 @@ class NonlinearSolver:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
-        self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
+        # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
+        # solve; solve() asks before it instead.
+        self._monitored = self.snes.getType() != PETSc.SNES.Type.KSPONLY
+        if self._monitored:
+            self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
         if bounds is not None:
@@ -174,6 +178,8 @@ class NonlinearSolver:
         if self._bounds is not None:
             for f in self._bounds:
                 f.x.scatter_forward()
+        if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
+            raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
         try:
             self.problem.solve()
