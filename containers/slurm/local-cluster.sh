@@ -268,7 +268,8 @@ cmd_test() {
   local tc=$SECONDS
   scancel "$j3"
   s3=$(wait_job "$j3" 120)
-  say "job $j3 cancelled after $n history rows: $s3 $((SECONDS - tc)) s after scancel"
+  say "job $j3 cancelled after $n history rows: $s3 $((SECONDS - tc)) s after scancel ($(tr '\n' ' ' \
+    < "$W/sent-$j3.out" | grep -oE 'stopped \(exit 130\)' || echo 'no clean stop'))"
   check "scancel: job CANCELLED" test "$s3" = CANCELLED
   check "scancel: gpfem stopped cleanly (exit 130)" grep -q "^stopped (exit 130)" "$W/sent-$j3.out"
   check "scancel: checkpoint = last history row" checkpoint_is_last_row "$W/slurm-sent"
@@ -278,7 +279,7 @@ cmd_test() {
          -gpfem_damage_snes_max_it 1000000000" \
          "${SB[@]}" --time=1 --output="$W/timeout-%j.out" containers/slurm/gpfem-run.sbatch)
     s5=$(wait_job "$j5" 240)
-    say "job $j5 (--time=1, a step that never ends): $s5 after $((SECONDS - t0)) s"
+    say "job $j5 (--time=1, a step that never ends): $s5, $(scontrol show job "$j5" | grep -oP 'RunTime=\S+')"
     check "--time expiry: job TIMEOUT" test "$s5" = TIMEOUT
     check "--time expiry: checkpoint = last history row" checkpoint_is_last_row "$W/slurm-sent"
   fi
