@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,16 @@ def test_jobs_under_a_local_slurm_match_plain_mpiexec_and_scancel_restarts():
                   "weak-scaling.sbatch table = plain run", "scancel: checkpoint = last history row",
                   "restarted history = uninterrupted plain run"):
         assert f"PASS {check}" in p.stdout
+
+
+def test_skip_reasons_name_the_missing_piece(monkeypatch):
+    me = sys.modules[__name__]
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    monkeypatch.setattr(me.os, "geteuid", lambda: 1000)
+    assert "needs root" in me._why_not()
+    monkeypatch.setattr(me.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(me, "_installed", lambda: False)
+    monkeypatch.setattr(me.shutil, "which", lambda _c: None)
+    assert "no apt-get" in me._why_not()
+    monkeypatch.setenv("SLURM_JOB_ID", "1")
+    assert "inside a Slurm job" in me._why_not()
