@@ -3,8 +3,10 @@
 A model implements :class:`TimeModel`; :func:`run_time_loop` does the rest: adaptive steps landing on the
 requested output times, one ``history.csv`` row per accepted step (flushed), fields every
 ``field_interval`` steps (the ``.pvd`` index is valid after each), a checkpoint every
-``checkpoint_interval`` steps and on Ctrl-C, and restart from the last checkpoint (history rows and field
-entries after it are dropped, the same files go on).
+``checkpoint_interval`` steps and on a stop (SIGTERM, Ctrl-C: :mod:`gpfem.core.interrupt`), and restart
+from the last checkpoint (history rows and field entries after it are dropped, the same files go on). The
+checkpoint written on a stop holds the last accepted step, the one in the last ``history.csv`` row,
+whatever the stop interrupted.
 
 :class:`~gpfem.core.gradient_flow.GradientFlow` (time-dependent) and
 :class:`~gpfem.core.quasistatic.QuasiStatic` (load steps, the pseudo-time is the load path's length) are
@@ -168,9 +170,10 @@ def run_time_loop(
                 logger.debug(line)
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        checkpoint()
-        log(f"stopped at step {step}, t = {t:.6g}: checkpoint written")
+    except KeyboardInterrupt as e:
+        checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
+        why = f" ({e})" if str(e) else ""
+        log(f"stopped{why}; checkpoint of the last accepted step {step}, t = {t:.6g} written")
         raise
     finally:
         history.close()
