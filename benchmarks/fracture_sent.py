@@ -66,7 +66,7 @@ def reference_scheme(p: dict, loads: list[float], comm) -> dict:
     from dolfinx.fem.petsc import LinearProblem, assemble_vector
     from petsc4py import PETSc
 
-    from gpfem.models.fracture import build_mesh
+    from gpfem.models.fracture_run import build_mesh
     from gpfem.registry import RunContext
 
     bundle = build_mesh(p, RunContext(out_dir=Path("."), comm=comm))
@@ -134,14 +134,14 @@ def reference_scheme(p: dict, loads: list[float], comm) -> dict:
 def run_gpfem(p: dict, comm) -> dict:
     """gpfem's fracture model, defaults of the preset, to the same final load, no field output."""
     from gpfem.io.history import read_history
-    from gpfem.models.fracture import run
+    from gpfem.models.fracture_run import run
     from gpfem.registry import RunContext
 
     out = None
     if comm.rank == 0:
         out = tempfile.mkdtemp(prefix="gpfem-bench-")
     out = Path(comm.bcast(out, root=0))
-    res = run(p, RunContext(out_dir=out, comm=comm, log=lambda _m: None))
+    res = run(p, RunContext(out_dir=out, comm=comm))
     data = {}
     if comm.rank == 0:
         rows = read_history(out / "history.csv")

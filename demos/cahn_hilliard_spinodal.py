@@ -43,10 +43,12 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from gpfem.core.log import configure_logging
 from gpfem.core.parameters import resolve
 from gpfem.core.timeloop import run_time_loop
 from gpfem.mesh import rectangle
-from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard, post
+from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
+from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.cahn_hilliard_spec import PARAMETERS
 from gpfem.models.common import loop_settings, step_control
 from gpfem.registry import RunContext
@@ -71,6 +73,7 @@ if comm.rank == 0:
     out.mkdir(parents=True, exist_ok=True)
 comm.barrier()
 log = print if comm.rank == 0 else (lambda _m: None)
+configure_logging(0, comm)  # the time loop's progress lines, on rank 0
 
 f2 = p["rho_s"] * (2 * (p["c_beta"] - p["c0"]) ** 2 - 8 * (p["c0"] - p["c_alpha"]) * (p["c_beta"] - p["c0"])
                    + 2 * (p["c0"] - p["c_alpha"]) ** 2)
@@ -88,9 +91,11 @@ bundle = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=comm)
 model = CahnHilliard(p, bundle)
 initial = model.values
 log(f"energy terms: {model.energy.names}; F(0) = {initial['free_energy']:.4f}")
-ctx = RunContext(out_dir=out, comm=comm, log=log)
-result = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)
-model.close()
+ctx = RunContext(out_dir=out, comm=comm)
+try:
+    result = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)
+finally:
+    model.close()
 pngs = post(out, comm)
 final = model.values
 log(f"{result['steps']} steps to t = {result['time']:g}; F: {initial['free_energy']:.4f} -> "

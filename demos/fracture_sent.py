@@ -32,8 +32,10 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from gpfem.core.log import configure_logging
 from gpfem.core.parameters import resolve
-from gpfem.models.fracture import critical_stress, run
+from gpfem.models.fracture_energy import critical_stress
+from gpfem.models.fracture_run import run
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 from gpfem.registry import RunContext
 
@@ -63,8 +65,8 @@ if comm.rank == 0:
     (out / "params.json").write_text(
         __import__("json").dumps({"model": "fracture", "preset": preset, "parameters": p, "mesh": None}))
 comm.barrier()
-log = print if comm.rank == 0 else (lambda _m: None)
-results = run(p, RunContext(out_dir=out, comm=comm, log=log, preset=preset))
+configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
+results = run(p, RunContext(out_dir=out, comm=comm, preset=preset))
 
 # ## Results
 # Peak load beside the published value (about 0.701 kN at $u \approx 0.00555$ mm for $\ell = 0.015$),

@@ -58,15 +58,16 @@ for key in ("landau", "A2", "A3", "A4", "kappa", "mobility", "C11", "C12", "C44"
 # time loop, which writes `history.csv`, the field series and checkpoints.
 
 # +
-from gpfem.models.martensite import run  # noqa: E402
+from gpfem.core.log import configure_logging  # noqa: E402
+from gpfem.models.martensite_run import run  # noqa: E402
 
 comm = MPI.COMM_WORLD
 out = Path(comm.bcast(str(Path("runs") / f"demo-martensite-{preset}"), root=0))
 if comm.rank == 0:
     out.mkdir(parents=True, exist_ok=True)
 comm.barrier()
-log = print if comm.rank == 0 else (lambda *a: None)
-summary = run(params, RunContext(out_dir=out, comm=comm, log=log, preset=preset))
+configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
+summary = run(params, RunContext(out_dir=out, comm=comm, preset=preset))
 # -
 
 # ## What formed

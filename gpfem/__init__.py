@@ -3,7 +3,111 @@
 A bulk energy plus a penalty on sharp change, (kappa/2)|grad phi|^2, written once as a UFL energy,
 differentiated by UFL, solved by PETSc under MPI — for Cahn-Hilliard, Ginzburg-Landau martensite and
 phase-field fracture; and the same penalty for ML critics in :mod:`gpfem.ml`.
+
+The library API is importable from here (``from gpfem import Energy, GradientFlow, run_time_loop``); each
+name is imported on first use, so ``import gpfem`` (and ``gpfem list``, and every bad-input error) stays
+free of DOLFINx, PETSc and torch. ``docs/extending.md`` builds a model from these names.
+
+Energies and solvers:
+    :class:`Energy`, :func:`gradient_penalty`, :func:`double_well`, :func:`constants`,
+    :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`.
+Drivers (ready-made time models) and the loop:
+    :class:`GradientFlow`, :class:`QuasiStatic`, :class:`LoadPath`, :func:`run_time_loop`,
+    :class:`LoopSettings`, :class:`TimeModel`, :class:`AdaptiveStepper`, :class:`StepControl`,
+    :class:`StepResult`, :class:`Steppable`.
+Outputs:
+    :class:`HistoryWriter`, :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
+    :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`.
+Meshes:
+    :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
+    :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`, :func:`vertex_input_ids`.
+Models as commands (``gpfem run``):
+    :class:`Spec`, :class:`RunContext`, :class:`Parameter`, :func:`resolve`, ``TIME_PARAMETERS``,
+    ``OUTPUT_PARAMETERS``, :func:`step_control`, :func:`loop_settings`.
+Logging and errors:
+    :func:`configure_logging`, :func:`get_logger`, :class:`GpfemError`, :class:`ParameterError`,
+    :class:`MeshError`, :class:`ConvergenceError`, :class:`StepTooSmallError`, :class:`BackendError`.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+#: Public name -> the module that defines it (imported on first access).
+_API: dict[str, str] = {
+    # energies, forms, solvers
+    "Energy": "gpfem.core.energy",
+    "gradient_penalty": "gpfem.core.energy",
+    "double_well": "gpfem.core.energy",
+    "constants": "gpfem.core.constants",
+    "NonlinearSolver": "gpfem.core.solver",
+    "SolveInfo": "gpfem.core.solver",
+    "destroy_petsc": "gpfem.core.solver",
+    "AlternateMinimisation": "gpfem.core.altmin",
+    # drivers and the loop
+    "GradientFlow": "gpfem.core.gradient_flow",
+    "QuasiStatic": "gpfem.core.quasistatic",
+    "LoadPath": "gpfem.core.quasistatic",
+    "run_time_loop": "gpfem.core.timeloop",
+    "LoopSettings": "gpfem.core.timeloop",
+    "TimeModel": "gpfem.core.timeloop",
+    "AdaptiveStepper": "gpfem.core.stepping",
+    "StepControl": "gpfem.core.stepping",
+    "StepResult": "gpfem.core.stepping",
+    "Steppable": "gpfem.core.stepping",
+    # outputs
+    "HistoryWriter": "gpfem.io.history",
+    "read_history": "gpfem.io.history",
+    "FieldWriter": "gpfem.io.fields",
+    "PvdIndex": "gpfem.io.pvd",
+    "save_checkpoint": "gpfem.io.checkpoint",
+    "load_checkpoint": "gpfem.io.checkpoint",
+    "write_json": "gpfem.io.summary",
+    "write_table": "gpfem.io.table",
+    # meshes
+    "MeshBundle": "gpfem.mesh",
+    "rectangle": "gpfem.mesh",
+    "box": "gpfem.mesh",
+    "notched_plate": "gpfem.mesh",
+    "t_shape": "gpfem.mesh",
+    "load_mesh": "gpfem.mesh",
+    "mesh_size": "gpfem.mesh",
+    "vertex_random": "gpfem.mesh",
+    "vertex_input_ids": "gpfem.mesh",
+    # models as commands
+    "Spec": "gpfem.registry",
+    "RunContext": "gpfem.registry",
+    "Parameter": "gpfem.core.parameters",
+    "resolve": "gpfem.core.parameters",
+    "TIME_PARAMETERS": "gpfem.models.common",
+    "OUTPUT_PARAMETERS": "gpfem.models.common",
+    "step_control": "gpfem.models.common",
+    "loop_settings": "gpfem.models.common",
+    # logging and errors
+    "configure_logging": "gpfem.core.log",
+    "get_logger": "gpfem.core.log",
+    "GpfemError": "gpfem.core.errors",
+    "ParameterError": "gpfem.core.errors",
+    "MeshError": "gpfem.core.errors",
+    "ConvergenceError": "gpfem.core.errors",
+    "BackendError": "gpfem.core.errors",
+    "StepTooSmallError": "gpfem.core.stepping",
+}
+
+__all__ = ["__version__", *sorted(_API)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gpfem' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

@@ -1,8 +1,10 @@
 """Command line: ``gpfem run | list | info | post``.
 
-Bad input (unknown model, preset or key, wrong type, out-of-range value, missing mesh, bad TOML) ends with
-one line naming the parameter and exit code 2, before any solve. Arguments with a single leading dash
-(``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc.
+Bad input (unknown model, preset or key, wrong type, out-of-range value, missing or unreadable mesh, bad
+TOML) ends with one line naming the parameter and exit code 2, before any solve. Arguments with a single
+leading dash (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc. Progress goes through
+the ``gpfem`` logger (:mod:`gpfem.core.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
+adds debug lines (every step).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import GpfemError, ParameterError
+from gpfem.core.errors import GpfemError, MeshError, ParameterError
 from gpfem.core.parameters import load_config, parse_assignments, resolve
 
 __all__ = ["main"]
@@ -61,9 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default: runs/<model>-<preset>-<time>)")
     r.add_argument("--restart", metavar="DIR", help="continue a stopped run in DIR")
     r.add_argument("--backend", default=None, help="PETSc backend: cpu | cuda | kokkos")
-    r.add_argument("--quiet", action="store_true", help="no progress output")
-    ls = sub.add_parser("list", help="models, presets and parameters")
-    ls.add_argument("model", nargs="?", help="show one model's parameters")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress output (warnings only)")
+    r.add_argument("--verbose", "-v", action="count", default=0, help="debug output: a line every step")
+    ls = sub.add_parser("list", help="models (built-in and plug-ins), presets and parameters")
+    ls.add_argument("model", nargs="?", help="show one model's parameters (a name, a file.py or module:SPEC)")
     sub.add_parser("info", help="versions, MPI size, PETSc packages and GPU backends")
     po = sub.add_parser("post", help="remake plots (and derived files) of a run folder")
     po.add_argument("run_dir")
@@ -85,36 +88,38 @@ def _init_petsc(petsc_args: list[str]) -> None:
     petsc4py.init([sys.argv[0], "-no_signal_handler", *petsc_args])
 
 
-def _log_fn(comm: Any, quiet: bool) -> Any:
-    if quiet or (comm is not None and comm.rank != 0):
-        return lambda _msg: None
-
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
-    return log
+def _print_spec(spec: Any, detail: bool, origin: str = "") -> None:
+    print(f"{spec.name}: {spec.description}" + (f"  [{origin}]" if origin else ""))
+    print("  presets:")
+    for i, pre in enumerate(spec.presets):
+        mark = " (default)" if i == 0 else ""
+        print(f"    {pre}{mark}: {spec.preset_help.get(pre, '')}")
+    if detail:
+        print("  parameters (name, default, constraint: meaning):")
+        for p in spec.parameters:
+            c = p.describe()
+            print(f"    {p.name} = {p.default!r}" + (f" [{c}]" if c else "") + f": {p.help}")
+    else:
+        print(f"  parameters: {', '.join(p.name for p in spec.parameters)}")
+        print(f"  ('gpfem list {spec.name}' shows defaults and meanings)")
 
 
 def cmd_list(model: str | None) -> int:
-    """Print models, presets and parameters."""
+    """Print models (built-in, then installed plug-ins), presets and parameters."""
     from gpfem import registry
 
-    names = [model] if model else registry.names()
-    for name in names:
-        spec = registry.get(name)
-        print(f"{spec.name}: {spec.description}")
-        print("  presets:")
-        for i, pre in enumerate(spec.presets):
-            mark = " (default)" if i == 0 else ""
-            print(f"    {pre}{mark}: {spec.preset_help.get(pre, '')}")
-        if model:
-            print("  parameters (name, default, constraint: meaning):")
-            for p in spec.parameters:
-                c = p.describe()
-                print(f"    {p.name} = {p.default!r}" + (f" [{c}]" if c else "") + f": {p.help}")
-        else:
-            print(f"  parameters: {', '.join(p.name for p in spec.parameters)}")
-            print(f"  ('gpfem list {spec.name}' shows defaults and meanings)")
+    if model:
+        _print_spec(registry.get(model), True)
+        return 0
+    for name in registry.names():
+        _print_spec(registry.get(name), False)
+    for name, ep in registry.plugins().items():
+        try:
+            spec = registry.get(name)
+        except GpfemError as e:  # a broken plug-in must not hide the others
+            print(f"gpfem: warning: {e}", file=sys.stderr, flush=True)
+            continue
+        _print_spec(spec, False, f"plug-in {ep.value}")
     return 0
 
 
@@ -158,22 +163,21 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
     if args.backend is None and "backend" in config:  # config key ``backend``; --backend wins
         args.backend = str(config.pop("backend"))
     config.pop("backend", None)
+    spec = registry.get(args.model)
     if restart:
         rdir = Path(args.restart)
         pfile = rdir / "params.json"
         if not pfile.exists():
             raise ParameterError("restart", f"{rdir} has no params.json (not a gpfem run folder)")
         saved = json.loads(pfile.read_text())
-        if saved["model"] != args.model:
-            raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{args.model}'")
-        spec = registry.get(args.model)
+        if saved["model"] != spec.name:
+            raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{spec.name}'")
         preset = saved["preset"]
         params = resolve(spec.parameters, saved["parameters"], config, sets)
         if args.mesh is None and saved.get("mesh"):
             args.mesh = saved["mesh"]
         out = rdir
     else:
-        spec = registry.get(args.model)
         preset, pre_vals = spec.preset(args.preset)
         params = resolve(spec.parameters, pre_vals, config, sets)
         if args.out:
@@ -185,9 +189,9 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
     if args.mesh is not None:
         if not spec.uses_mesh:
             raise ParameterError("mesh", f"'{spec.name}' does not use a mesh")
-        from gpfem.mesh.files import check_mesh_file
+        from gpfem.mesh.files import validate_mesh_file
 
-        args.mesh = str(check_mesh_file(args.mesh).resolve())
+        args.mesh = str(validate_mesh_file(args.mesh, comm).resolve())
     if args.backend is not None:
         from gpfem.core.backend import set_active_backend
 
@@ -195,22 +199,31 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
     return spec, preset, params, out, restart
 
 
+def _model_ref(ref: str, spec: Any) -> str:
+    """How to find the model again (``gpfem post``, ``--restart``): a file's absolute path, or as given."""
+    if ref != spec.name and (ref.endswith(".py") or Path(ref).is_file()):
+        return str(Path(ref).resolve())
+    return ref
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run a model; write params.json, history, fields and summary.json."""
+    """Run a model; write params.json, history, fields and summary.json (the only writer of the latter)."""
+    from gpfem.core.log import configure_logging, logger
     from gpfem.io.summary import versions, write_json
     from gpfem.registry import RunContext
 
     comm = _world()
+    configure_logging(-1 if args.quiet else args.verbose, comm)
     spec, preset, params, out, restart = _resolve_run(args, comm)
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     comm.barrier()
-    log = _log_fn(comm, args.quiet)
+    log = logger.info
     if not restart:
-        write_json(out / "params.json", {"model": spec.name, "preset": preset, "parameters": params,
-                                         "mesh": args.mesh}, comm)
+        write_json(out / "params.json", {"model": spec.name, "model_ref": _model_ref(args.model, spec),
+                                         "preset": preset, "parameters": params, "mesh": args.mesh}, comm)
     ctx = RunContext(out_dir=out, comm=comm, mesh_file=Path(args.mesh) if args.mesh else None,
-                     restart=out if restart else None, log=log, preset=preset,
+                     restart=out if restart else None, preset=preset,
                      extra={"backend": args.backend or "cpu"})
     log(f"gpfem run {spec.name} --preset {preset} -> {out}  ({comm.size} MPI rank(s))")
     t0 = time.perf_counter()
@@ -221,16 +234,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         with graceful_stop():
             results = spec.runner()(params, ctx) or {}
     except GpfemError as e:
-        status, code = f"failed: {e}", EXIT_FAILED
+        # bad input found once the run had started (a mesh file gmsh cannot read, a boundary group the
+        # mesh lacks, a parameter checked against the mesh) is still bad input: exit code 2
+        bad_input = isinstance(e, ParameterError | MeshError)
+        status, code = f"failed: {e}", EXIT_INPUT if bad_input else EXIT_FAILED
         if comm.rank == 0:
             print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         status, code = "interrupted", EXIT_INTERRUPTED
-        log(f"interrupted: outputs so far are in {out}; continue with: gpfem run {spec.name} --restart {out}")
+        log(f"interrupted: outputs so far are in {out}; continue with: "
+            f"gpfem run {args.model} --restart {out}")
     wall = comm.allreduce(time.perf_counter() - t0, op=_max())
     previous = {}
     sfile = out / "summary.json"
-    if comm.rank == 0 and sfile.exists():
+    if restart and comm.rank == 0 and sfile.exists():  # a restart adds to the first part's summary
         try:
             previous = json.loads(sfile.read_text())
         except json.JSONDecodeError:
@@ -262,8 +279,6 @@ def _max() -> Any:
 
 def cmd_post(run_dir: str) -> int:
     """Remake plots of a run folder (the model's ``post`` function)."""
-    import importlib
-
     from gpfem import registry
 
     d = Path(run_dir)
@@ -271,24 +286,40 @@ def cmd_post(run_dir: str) -> int:
     if not pfile.exists():
         raise ParameterError("run_dir", f"{d} has no params.json (not a gpfem run folder)")
     saved = json.loads(pfile.read_text())
-    spec = registry.get(saved["model"])
-    mod = importlib.import_module(spec.run.partition(":")[0])
-    if not hasattr(mod, "post"):
+    spec = registry.get(saved.get("model_ref") or saved["model"])
+    post = spec.poster()
+    if post is None:
         raise ParameterError("run_dir", f"model '{spec.name}' has no post-processing")
-    made = mod.post(d)
+    made = post(d)
     print(f"wrote {', '.join(map(str, made)) or 'nothing'} in {d}")
+    return 0
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``gpfem list | head -3``): stop quietly, as ``cat`` would."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout must not fail again
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gpfem`` console script."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, petsc = _split_petsc(argv)
     args = _parser().parse_args(ours)
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
     try:
         if args.command == "list":
-            return cmd_list(args.model)
+            code = cmd_list(args.model)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+            return code
         if args.command in ("run", "info", "post"):
             _init_petsc(petsc)
         if args.command == "info":

@@ -1,22 +1,36 @@
-"""The registry of runnable things: FE models and ML experiments share one shape.
+"""The registry of runnable things: built-in models, ML experiments and plug-ins share one shape.
 
-``gpfem run NAME`` looks ``NAME`` up here. A :class:`Spec` declares parameters and presets and a
-``run(params, ctx)`` callable that is imported lazily, so ``gpfem list`` never imports torch or compiles
-forms.
+``gpfem run NAME`` looks ``NAME`` up here (:func:`get`), in this order:
+
+1. a built-in (``gpfem/models/*_spec.py``, ``gpfem/ml/experiments_spec.py``);
+2. ``NAME`` ending in ``.py`` (or naming an existing file): a model file, imported without installing;
+3. ``module:attribute``: a :class:`Spec` (or a module, class or object carrying one) importable from the
+   current folder or ``PYTHONPATH``;
+4. an installed plug-in: an entry point ``NAME`` in the group ``gpfem.models`` (see ``docs/extending.md``).
+
+A :class:`Spec` declares parameters and presets and a ``run(params, ctx)`` callable (or its
+``"module:function"`` path, imported lazily), so ``gpfem list`` never imports DOLFINx or torch.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from gpfem.core.errors import ParameterError
+from gpfem.core.log import logger
 from gpfem.core.parameters import Parameter
 
-__all__ = ["RunContext", "Spec", "get", "names", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
+
+#: Entry-point group of installed model plug-ins.
+ENTRY_POINT_GROUP = "gpfem.models"
 
 
 @dataclass
@@ -28,7 +42,8 @@ class RunContext:
         comm: The MPI communicator (``None`` for runs that do not use MPI).
         mesh_file: A user's ``.msh``/``.geo`` file replacing the preset's geometry, or ``None``.
         restart: A previous run's folder to continue from, or ``None``.
-        log: Prints a progress line (on rank 0 only).
+        log: Progress callable kept for older run functions; new code logs to the ``gpfem`` logger
+            (:mod:`gpfem.core.log`), which this defaults to.
         preset: Name of the preset used.
         extra: Free-form extras (e.g. PETSc backend).
     """
@@ -37,9 +52,29 @@ class RunContext:
     comm: Any = None
     mesh_file: Path | None = None
     restart: Path | None = None
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = logger.info
     preset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+
+    def mesh(self, build: Callable[[], Any]) -> Any:
+        """The user's ``--mesh`` file (read and distributed) if one was given, else ``build()``.
+
+        Args:
+            build: Makes the model's default mesh, e.g. ``lambda: rectangle(p["Lx"], ...)``.
+
+        Returns:
+            A :class:`~gpfem.mesh.MeshBundle`.
+        """
+        if self.mesh_file is not None:
+            from mpi4py import MPI
+
+            from gpfem.mesh import load_mesh
+
+            return load_mesh(self.mesh_file, self.comm if self.comm is not None else MPI.COMM_WORLD)
+        return build()
 
 
 @dataclass(frozen=True)
@@ -51,23 +86,34 @@ class Spec:
         description: One line.
         parameters: Declared parameters (defaults, types, ranges).
         presets: Preset name -> parameter overrides. The first is the default preset.
-        run: ``"module:function"`` taking ``(params: dict, ctx: RunContext)`` and returning a summary dict.
+        run: The run function ``run(params: dict, ctx: RunContext) -> dict`` (the summary's ``results``),
+            or its ``"module:function"`` path (imported only when a run starts).
         uses_mesh: Whether ``--mesh`` applies.
         preset_help: Preset name -> one line.
+        post: ``post(run_dir, comm=None) -> list[str]`` remaking pictures from a run folder
+            (``gpfem post``), or its path; ``None``: the run module's ``post`` if it has one.
     """
 
     name: str
     description: str
     parameters: Sequence[Parameter]
     presets: Mapping[str, Mapping[str, Any]]
-    run: str
+    run: str | Callable[..., dict[str, Any]]
     uses_mesh: bool = True
     preset_help: Mapping[str, str] = field(default_factory=dict)
+    post: str | Callable[..., list[str]] | None = None
 
     def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
-        """Import and return the run function."""
-        mod, _, fn = self.run.partition(":")
-        return getattr(importlib.import_module(mod), fn)
+        """The run function (imported on first use)."""
+        return _callable(self.run)
+
+    def poster(self) -> Callable[..., list[str]] | None:
+        """The post-processing function, or ``None``."""
+        if self.post is not None:
+            return _callable(self.post)
+        if isinstance(self.run, str):
+            return getattr(importlib.import_module(self.run.partition(":")[0]), "post", None)
+        return None
 
     def preset(self, name: str | None) -> tuple[str, dict[str, Any]]:
         """Return ``(name, overrides)`` of a preset (the first one when ``name`` is None).
@@ -84,6 +130,13 @@ class Spec:
         return name, dict(self.presets[name])
 
 
+def _callable(ref: str | Callable[..., Any]) -> Callable[..., Any]:
+    if callable(ref):
+        return ref
+    mod, _, fn = ref.partition(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
 _SPECS: dict[str, Spec] = {}
 # Modules that define specs; imported lazily so that registering costs nothing.
 _SPEC_MODULES = [
@@ -96,7 +149,7 @@ _loaded = False
 
 
 def register(spec: Spec) -> Spec:
-    """Add a spec to the registry (called at import of the module defining it)."""
+    """Add a spec to the built-in registry (called at import of the module defining it)."""
     _SPECS[spec.name] = spec
     return spec
 
@@ -115,18 +168,102 @@ def _load() -> None:
 
 
 def names() -> list[str]:
-    """All registered names."""
+    """The built-in names."""
     _load()
     return list(_SPECS)
 
 
-def get(name: str) -> Spec:
-    """Look up a spec by name.
+def spec_of(obj: Any, where: str = "") -> Spec:
+    """The :class:`Spec` an object stands for.
+
+    A ``Spec`` is itself; a module, class or object stands for its ``SPEC`` or ``spec`` attribute; a module
+    without one for the only ``Spec`` among its globals.
 
     Raises:
-        ParameterError: For an unknown name.
+        ParameterError: (``model``) If there is no unique ``Spec``.
+    """
+    if isinstance(obj, Spec):
+        return obj
+    for attr in ("SPEC", "spec"):
+        found = getattr(obj, attr, None)
+        if isinstance(found, Spec):
+            return found
+    if isinstance(obj, ModuleType):
+        specs = {id(v): v for v in vars(obj).values() if isinstance(v, Spec)}
+        if len(specs) == 1:
+            return next(iter(specs.values()))
+    raise ParameterError("model", f"{where or obj!r} defines no gpfem Spec (give it a SPEC = Spec(...))")
+
+
+def _entry_points() -> list[Any]:
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
+def plugins() -> dict[str, Any]:
+    """Installed plug-ins: entry-point name -> entry point (not loaded)."""
+    return {ep.name: ep for ep in _entry_points()}
+
+
+def _from_file(path: Path) -> Spec:
+    if not path.is_file():
+        raise ParameterError("model", f"model file not found: {path}")
+    path = path.resolve()
+    mod_name = f"gpfem_model_{path.stem.replace('-', '_')}"
+    if mod_name in sys.modules and getattr(sys.modules[mod_name], "__file__", None) == str(path):
+        return spec_of(sys.modules[mod_name], str(path))
+    if str(path.parent) not in sys.path:  # the file may import its neighbours
+        sys.path.insert(0, str(path.parent))
+    ispec = importlib.util.spec_from_file_location(mod_name, path)
+    if ispec is None or ispec.loader is None:
+        raise ParameterError("model", f"cannot import {path}")
+    module = importlib.util.module_from_spec(ispec)
+    sys.modules[mod_name] = module
+    try:
+        ispec.loader.exec_module(module)
+    except Exception as e:
+        del sys.modules[mod_name]
+        raise ParameterError("model", f"importing {path} failed: {type(e).__name__}: {e}") from None
+    return spec_of(module, str(path))
+
+
+def _from_reference(ref: str) -> Spec:
+    mod_name, _, attr = ref.partition(":")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:  # like ``python -m``: the current folder
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        obj: Any = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise ParameterError("model", f"cannot import '{mod_name}': {e}") from None
+    for part in filter(None, attr.split(".")):
+        if not hasattr(obj, part):
+            raise ParameterError("model", f"'{mod_name}' has no attribute '{attr}'")
+        obj = getattr(obj, part)
+    return spec_of(obj, ref)
+
+
+def get(name: str) -> Spec:
+    """Look up a model by name, file, ``module:attribute`` or installed plug-in (see the module doc).
+
+    Raises:
+        ParameterError: (``model``) For an unknown name or a reference that yields no :class:`Spec`.
     """
     _load()
-    if name not in _SPECS:
-        raise ParameterError("model", f"unknown model '{name}'; one of {', '.join(_SPECS)}")
-    return _SPECS[name]
+    if name in _SPECS:
+        return _SPECS[name]
+    if name.endswith(".py") or Path(name).is_file():
+        return _from_file(Path(name))
+    if ":" in name:
+        return _from_reference(name)
+    found = plugins()
+    if name in found:
+        try:
+            obj = found[name].load()
+        except Exception as e:
+            raise ParameterError("model", f"plug-in '{name}' ({found[name].value}) failed to load: "
+                                 f"{type(e).__name__}: {e}") from None
+        return spec_of(obj, f"plug-in '{name}' ({found[name].value})")
+    known = [*_SPECS, *found]
+    raise ParameterError("model", f"unknown model '{name}'; one of {', '.join(known)} "
+                         "(or a model file path.py, or module:SPEC)")

@@ -20,12 +20,15 @@ MPIEXEC = BIN / "mpiexec"
 
 
 def run_cli(args: list[str], np: int = 1, timeout: float = 600, check: bool = True,
-            cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``gpfem ARGS`` (under ``mpiexec -n np`` when np > 1); return the completed process."""
+            cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``gpfem ARGS`` (under ``mpiexec -n np`` when np > 1); return the completed process.
+
+    ``env`` adds to (or replaces entries of) the environment, e.g. ``{"PYTHONPATH": ...}``.
+    """
     cmd = [str(BIN / "gpfem"), *args]
     if np > 1:
         cmd = [str(MPIEXEC), "-n", str(np), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **(env or {}))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
                           cwd=cwd or ROOT)
     if check and proc.returncode != 0:

@@ -1,72 +1,171 @@
-"""The step of an implicit gradient flow, shared by Cahn-Hilliard and the martensite model.
+"""Implicit gradient flows as a ready-made time model: try a step, reject it if the energy rose.
 
-A gradient flow must not raise its energy. A step solves for the new state from the last accepted one,
-measures it, and is rejected (so the stepper cuts dt and retries) when the energy rose by more than a
-relative tolerance. Models inherit :class:`GradientFlowStepping` and keep only their physics.
+A gradient flow must not raise its energy. :class:`GradientFlow` solves for the new state from the last
+accepted one, measures it, and rejects the step (so the stepper cuts dt and retries) when the energy rose
+by more than a relative tolerance. It is a complete :class:`~gpfem.core.timeloop.TimeModel`, so
+:func:`~gpfem.core.timeloop.run_time_loop` runs it with history, field series, checkpoints and restart.
+
+Use it as it is, with your own Functions, solver and :class:`~gpfem.core.energy.Energy`::
+
+    flow = GradientFlow(solver, phi, phi_n, dt, energy)
+    run_time_loop(flow, control, settings, ctx)
+
+or subclass it and override any of the public methods below (``measure``, ``propose_dt``,
+``output_functions``, ``update_outputs``, ``checkpoint_fields``, ``history_row``) — the built-in
+Cahn-Hilliard and martensite models do exactly that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gpfem.core.stepping import StepResult
 
-__all__ = ["GradientFlowStepping"]
+__all__ = ["GradientFlow"]
 
 
-class GradientFlowStepping:
+def _is_mixed(V: Any) -> bool:
+    return bool(getattr(V.ufl_element(), "is_mixed", False))
+
+
+class GradientFlow:
     """try/accept/reject of an implicit gradient flow with an energy-descent check.
 
-    A class using it sets ``state`` and ``state_n`` (the unknown function and its last accepted value),
-    ``dt`` (a ``fem.Constant``), ``solver`` (a :class:`~gpfem.core.solver.NonlinearSolver`),
-    ``energy_key`` (the key of the energy in the measures), ``energy_tol`` (relative tolerance of the
-    descent check) and ``check_energy`` (bool), and implements ``_measure() -> dict`` (energies etc.,
-    reduced over ranks). It may override :meth:`propose_dt`.
+    Args:
+        solver: A :class:`~gpfem.core.solver.NonlinearSolver` for ``state`` at ``t + dt``; its residual
+            uses ``state_n`` as the old state and ``dt`` as the step.
+        state: The unknown ``fem.Function``.
+        state_n: Its last accepted value (a ``fem.Function`` on the same space).
+        dt: The ``fem.Constant`` time step of the residual (set before every solve).
+        energy: The :class:`~gpfem.core.energy.Energy` measured by the default :meth:`measure`
+            (``None`` if :meth:`measure` is overridden).
+        energy_key: Key of :meth:`measure` that must not rise; the default measure stores the energy's
+            total under it.
+        energy_tol: Relative tolerance of the descent check.
+        check_energy: Reject steps that raise the energy.
+        outputs: What the field series writes: a list of Functions (written as they are), a mapping
+            output name -> sub-space index of a mixed ``state`` (collapsed copies), or ``None``: the state
+            itself, or one collapsed copy per sub-space (``<state name>_<i>``) for a mixed state.
+        checkpoint: Name -> ``(function, sub-space index or None)`` saved for restarts (P1 fields);
+            ``None``: the state (one entry per sub-space for a mixed state).
     """
 
-    state: Any
-    state_n: Any
-    dt: Any
-    solver: Any
-    energy_key: str
-    energy_tol: float = 1e-9
-    check_energy: bool = True
-    _values: dict[str, float]
+    def __init__(
+        self,
+        solver: Any,
+        state: Any,
+        state_n: Any,
+        dt: Any,
+        energy: Any = None,
+        *,
+        energy_key: str = "energy",
+        energy_tol: float = 1e-9,
+        check_energy: bool = True,
+        outputs: Sequence[Any] | Mapping[str, int] | None = None,
+        checkpoint: Mapping[str, tuple[Any, int | None]] | None = None,
+    ):
+        self.solver = solver
+        self.state = state
+        self.state_n = state_n
+        self.dt = dt
+        self.energy = energy
+        self.energy_key = energy_key
+        self.energy_tol = energy_tol
+        self.check_energy = check_energy
+        self.comm = state.function_space.mesh.comm
+        self._values: dict[str, float] | None = None
+        self._trial: dict[str, float] = {}
+        V = state.function_space
+        mixed = _is_mixed(V)
+        name = state.name or "u"
+        if outputs is None:
+            outputs = {f"{name}_{i}": i for i in range(V.num_sub_spaces)} if mixed else [state]
+        self._copies: list[tuple[Any, Any]] = []
+        if isinstance(outputs, Mapping):
+            from dolfinx import fem
 
-    def _measure(self) -> dict[str, float]:
-        raise NotImplementedError
+            funcs = []
+            for out_name, sub in outputs.items():
+                Vi, dofs = V.sub(sub).collapse()
+                f = fem.Function(Vi, name=out_name)
+                self._copies.append((f, dofs))
+                funcs.append(f)
+            self._outputs = funcs
+        else:
+            self._outputs = list(outputs)
+        if checkpoint is None:
+            checkpoint = ({f"{name}_{i}": (state, i) for i in range(V.num_sub_spaces)} if mixed
+                          else {name: (state, None)})
+        self._checkpoint = dict(checkpoint)
 
-    @property
-    def values(self) -> dict[str, float]:
-        """The measures of the last accepted state."""
-        return dict(self._values)
+    # -- what a subclass may override ------------------------------------------------------------------
+    def measure(self) -> dict[str, float]:
+        """Scalars of the current state, reduced over ranks: the history columns and the checked energy.
+
+        Default: every term of ``energy`` by name, and its total under ``energy_key``.
+        """
+        vals = dict(self.energy.values())
+        return {self.energy_key: vals.pop("total"), **vals}
 
     def propose_dt(self, new: float, old: float, dt: float) -> float | None:
         """The next step from the energy change (``None``: the stepper's iteration rule decides)."""
         return None
 
+    def history_row(self) -> dict[str, Any]:
+        """The measures of the current state and ``newton_iterations`` (0 for a state not from a step)."""
+        return {**self.values, "newton_iterations": 0}
+
+    def output_functions(self) -> list[Any]:
+        """The functions of the field series."""
+        return list(self._outputs)
+
+    def update_outputs(self) -> None:
+        """Refresh the output functions from the state (collapsed copies of sub-spaces)."""
+        for f, dofs in self._copies:
+            f.x.array[:] = self.state.x.array[dofs]
+
+    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+        """Fields saved for a restart: name -> ``(function, sub-space index or None)``."""
+        return dict(self._checkpoint)
+
+    # -- the time-model protocol -----------------------------------------------------------------------
+    @property
+    def values(self) -> dict[str, float]:
+        """The measures of the last accepted state."""
+        if self._values is None:
+            self.prepare(0.0)
+        return dict(self._values)  # type: ignore[arg-type]
+
+    def prepare(self, t: float = 0.0) -> None:
+        """Take the current state as the accepted one (after an initial condition or a checkpoint)."""
+        self.state_n.x.array[:] = self.state.x.array
+        self._values = self.measure()
+
     def try_step(self, t: float, dt: float) -> StepResult:
         """Solve for the state at ``t + dt``; reject it if the energy rose."""
+        if self._values is None:
+            self.prepare(t)
         self.dt.value = dt
         self.state.x.array[:] = self.state_n.x.array
         info = self.solver.solve()
-        vals = self._measure()
-        new, old = vals[self.energy_key], self._values[self.energy_key]
+        vals = self.measure()
+        new, old = vals[self.energy_key], self._values[self.energy_key]  # type: ignore[index]
         if self.check_energy and new > old + self.energy_tol * max(1.0, abs(old)):
-            return StepResult(False, info.iterations, f"free energy rose by {new - old:.3g}")
+            return StepResult(False, info.iterations, f"energy '{self.energy_key}' rose by {new - old:.3g}")
+        self._trial = vals
         return StepResult(True, info.iterations, dt_next=self.propose_dt(new, old, dt),
-                          data={"newton_iterations": info.iterations, "_values": vals})
+                          data={"newton_iterations": info.iterations})
 
     def accept(self, t_new: float, dt: float, result: StepResult) -> None:
         """Make the trial state the current one."""
-        self._values = result.data.pop("_values")
+        self._values = self._trial
         self.state_n.x.array[:] = self.state.x.array
 
     def reject(self) -> None:
         """Go back to the last accepted state."""
         self.state.x.array[:] = self.state_n.x.array
 
-    def restarted(self) -> None:
-        """Sync the previous state and the measures after loading a checkpoint."""
-        self.state_n.x.array[:] = self.state.x.array
-        self._values = self._measure()
+    def close(self) -> None:
+        """Destroy the solver's PETSc objects (collective: call on every rank, e.g. in ``finally``)."""
+        self.solver.close()

@@ -5,11 +5,14 @@ PETSc option reaches it from the command line (``-gpfem_ch_snes_monitor``, ``-gp
 Options are layered: built-in defaults < preset/config ``petsc`` table < command line. Non-convergence
 raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons. Variable bounds (for
 irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
-:mod:`gpfem.core.backend`) sets the matrix and vector types of every solver.
+:mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every solver has a SNES
+monitor that ends the solve at the next Newton iteration when a stop was requested (SIGTERM, see
+:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`.
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from petsc4py import PETSc
 
 from gpfem.core.backend import backend_types, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
+from gpfem.core.interrupt import Interrupted, stop_now
 from gpfem.core.solver_defaults import DIRECT, size_default
 
 __all__ = [
@@ -56,6 +60,9 @@ def _reason_names(enum_cls: Any) -> dict[int, str]:
 
 
 _SNES_REASONS = _reason_names(PETSc.SNES.ConvergedReason)
+#: ``SNES_DIVERGED_USER`` (missing from petsc4py's enum): set by the stop monitor, nowhere else.
+DIVERGED_USER = -12
+_SNES_REASONS.setdefault(DIVERGED_USER, "DIVERGED_USER")
 _KSP_REASONS = _reason_names(PETSc.KSP.ConvergedReason)
 
 
@@ -141,6 +148,12 @@ class NonlinearSolver:
         if vec_type is not None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
+        # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
+        # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
+        # solve; solve() asks before it instead.
+        self._monitored = self.snes.getType() != PETSc.SNES.Type.KSPONLY
+        if self._monitored:
+            self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
         if bounds is not None:
@@ -159,10 +172,14 @@ class NonlinearSolver:
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
+            Interrupted: If a stop was requested (SIGTERM) during the solve; ``u`` then holds an
+                unconverged iterate that the caller must roll back. Raised on every rank.
         """
         if self._bounds is not None:
             for f in self._bounds:
                 f.x.scatter_forward()
+        if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
+            raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
         try:
             self.problem.solve()
@@ -170,6 +187,8 @@ class NonlinearSolver:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
         snes = self.snes
         reason = snes.getConvergedReason()
+        if reason == DIVERGED_USER:
+            raise Interrupted(f"solve {self.prefix!r} stopped at iteration {snes.getIterationNumber()}")
         if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
             self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
             return self.solve()
@@ -215,6 +234,12 @@ class NonlinearSolver:
         if self.problem is not None:
             destroy_petsc(self.problem)
         self.problem = None  # type: ignore[assignment]
+
+
+def _stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:
+    """End the solve with ``SNES_DIVERGED_USER`` when any rank was asked to stop now (collective)."""
+    if stop_now(comm):
+        snes.setConvergedReason(DIVERGED_USER)
 
 
 def destroy_petsc(problem: Any) -> None:

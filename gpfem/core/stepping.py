@@ -1,7 +1,9 @@
 """Adaptive stepping: try a step, accept or reject; grow after easy steps, cut and retry after failures.
 
 The stepper knows nothing of the physics. A model supplies ``try_step(t, dt) -> StepResult`` that leaves
-its state ready to accept or roll back, plus ``accept()`` and ``reject()``.
+its state ready to accept or roll back, plus ``accept()`` and ``reject()``. A stop request that interrupts
+a trial (:class:`~gpfem.core.interrupt.Interrupted`, a ``KeyboardInterrupt``) rolls it back and goes on
+up: the caller then holds the last accepted state.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gpfem.core.errors import ConvergenceError, GpfemError
+from gpfem.core.log import logger
 
 __all__ = ["AdaptiveStepper", "StepControl", "StepResult", "Steppable", "StepTooSmallError"]
 
@@ -88,7 +91,7 @@ class AdaptiveStepper:
     Args:
         model: The steppable model.
         control: Step-size control.
-        log: Progress printer (rank 0).
+        log: Where rejected steps are reported (default: the ``gpfem`` logger's ``info``).
     """
 
     def __init__(
@@ -99,7 +102,7 @@ class AdaptiveStepper:
     ):
         self.model = model
         self.control = control
-        self.log = log or (lambda _msg: None)
+        self.log = log or logger.info
         self.rejected = 0
 
     def step(self, t: float, t_end: float | None = None) -> tuple[float, float, StepResult]:
@@ -107,6 +110,7 @@ class AdaptiveStepper:
 
         Raises:
             StepTooSmallError: If the step fails at ``dt_min`` (or after ``max_retries`` cuts).
+            KeyboardInterrupt: A stop interrupted the trial (gpfem.core.interrupt); it was rolled back.
         """
         c = self.control
         for _ in range(c.max_retries):
@@ -115,6 +119,9 @@ class AdaptiveStepper:
                 res = self.model.try_step(t, dt)
             except ConvergenceError as e:
                 res = StepResult(ok=False, reason=str(e))
+            except KeyboardInterrupt:
+                self.model.reject()  # back to the last accepted state, which the caller checkpoints
+                raise
             if res.ok:
                 self.model.accept(t + dt, dt, res)
                 if res.dt_next is not None:

@@ -2,8 +2,15 @@
 
 A model implements :class:`TimeModel`; :func:`run_time_loop` does the rest: adaptive steps landing on the
 requested output times, one ``history.csv`` row per accepted step (flushed), fields every
-``field_interval`` steps, a checkpoint every ``checkpoint_interval`` steps and on Ctrl-C, and restart from
-the last checkpoint.
+``field_interval`` steps (the ``.pvd`` index is valid after each), a checkpoint every
+``checkpoint_interval`` steps and on a stop (SIGTERM, Ctrl-C: :mod:`gpfem.core.interrupt`), and restart
+from the last checkpoint (history rows and field entries after it are dropped, the same files go on). The
+checkpoint written on a stop holds the last accepted step, the one in the last ``history.csv`` row,
+whatever the stop interrupted.
+
+:class:`~gpfem.core.gradient_flow.GradientFlow` (time-dependent) and
+:class:`~gpfem.core.quasistatic.QuasiStatic` (load steps, the pseudo-time is the load path's length) are
+ready-made :class:`TimeModel` s.
 """
 
 from __future__ import annotations
@@ -14,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gpfem.core.interrupt import stop_requested
+from gpfem.core.log import logger
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
 from gpfem.io.fields import FieldWriter
 from gpfem.io.history import HistoryWriter
 
-__all__ = ["LoopSettings", "TimeModel", "run_time_loop"]
+__all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
 
+#: File name of the checkpoint in the run folder.
 CHECKPOINT = "checkpoint.npz"
 
 
@@ -39,7 +48,7 @@ class TimeModel(Protocol):
         """Roll back."""
 
     def history_row(self) -> dict[str, Any]:
-        """Scalar values of the current (accepted) state for ``history.csv``."""
+        """Scalar values of the current (accepted) state for ``history.csv`` (reduced over ranks)."""
 
     def output_functions(self) -> list[Any]:
         """Functions written to the field series (P1, named)."""
@@ -50,8 +59,11 @@ class TimeModel(Protocol):
     def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
         """Fields needed to restart: name -> (function, sub-space index or None)."""
 
-    def restarted(self) -> None:
-        """Called after a checkpoint was loaded into the fields."""
+    def prepare(self, t: float) -> None:
+        """Called once before the first step, when the state is set (initial state or checkpoint).
+
+        Make the last-accepted copies and the measured values consistent with the state at time ``t``.
+        """
 
 
 @dataclass
@@ -82,8 +94,8 @@ def run_time_loop(
     control: StepControl,
     settings: LoopSettings,
     ctx: Any,
-    columns: Sequence[str],
-    restart: bool = False,
+    columns: Sequence[str] | None = None,
+    restart: bool | None = None,
 ) -> dict[str, Any]:
     """Run ``model`` from t = 0 (or the checkpoint) to ``t_end``.
 
@@ -91,25 +103,31 @@ def run_time_loop(
         model: The model.
         control: Step control (its ``dt`` is the first step).
         settings: Loop settings.
-        ctx: The :class:`~gpfem.registry.RunContext` (``out_dir``, ``log``).
-        columns: History columns; must include ``step``, ``time``, ``dt``.
-        restart: Continue from ``ctx.out_dir/checkpoint.npz``.
+        ctx: Where to write: a :class:`~gpfem.registry.RunContext` (its ``out_dir``, and ``restart``).
+        columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
+            ``model.history_row()`` (which should hold every key a step's ``StepResult.data`` adds).
+        restart: Continue from ``ctx.out_dir/checkpoint.npz``; ``None``: when ``ctx.restart`` is set.
 
     Returns:
         Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``.
     """
     out = ctx.out_dir
-    log = ctx.log
+    log = logger.info
+    if restart is None:
+        restart = getattr(ctx, "restart", None) is not None
     t, step = 0.0, 0
     if restart:
         meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields())
         t, step, control.dt = float(meta["time"]), int(meta["step"]), float(meta["dt"])
-        model.restarted()
         log(f"restarted from {out / CHECKPOINT} at step {step}, t = {t:.6g}")
+    model.prepare(t)
+    if columns is None:
+        columns = ["step", "time", "dt", *(k for k in model.history_row() if k not in ("step", "time", "dt"))]
     history = HistoryWriter(out / "history.csv", columns, model.comm, append=restart,
                             truncate_after=step if restart else None)
-    fields = FieldWriter(out, model.output_functions(), settings.output_format, append=restart)
-    stepper = AdaptiveStepper(model, control, log)
+    fields = FieldWriter(out, model.output_functions(), settings.output_format,
+                         restart_time=t if restart else None)
+    stepper = AdaptiveStepper(model, control)
     stops = sorted({float(s) for s in settings.stop_times if 0 < s < settings.t_end} | {settings.t_end})
 
     def record(dt: float, res: StepResult | None) -> dict[str, Any]:
@@ -144,14 +162,18 @@ def run_time_loop(
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
                 checkpoint()
             now = time.perf_counter()
+            line = _progress(step, t, dt, last, now - t0)
             if now - last_log >= settings.progress_seconds:
                 last_log = now
-                log(_progress(step, t, dt, last, now - t0))
+                log(line)
+            else:
+                logger.debug(line)
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        checkpoint()
-        log(f"stopped at step {step}, t = {t:.6g}: checkpoint written")
+    except KeyboardInterrupt as e:
+        checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
+        why = f" ({e})" if str(e) else ""
+        log(f"stopped{why}; checkpoint of the last accepted step {step}, t = {t:.6g} written")
         raise
     finally:
         history.close()

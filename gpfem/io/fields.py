@@ -1,8 +1,12 @@
-"""Field time series that ParaView and pyvista open.
+"""Field time series that ParaView and pyvista open, during a run, after it was killed, across restarts.
 
-Default: VTKFile (``fields.pvd`` + ``.vtu``/``.pvtu`` pieces), readable by both the VTK wheel under pyvista
-and Debian's ParaView. Option: VTX (``fields.bp``, ADIOS2) for large parallel runs, readable by
-ParaView >= 5.10 built with ADIOS2 (not by pyvista).
+Default ``vtk``: ``fields.pvd`` (the index, rewritten after every output by :class:`~gpfem.io.pvd.PvdIndex`)
+and its pieces in ``fields/`` (``.pvtu`` + one ``.vtu`` per rank, written by DOLFINx's ``VTKFile``).
+Readable by the VTK wheel under pyvista and by ParaView. A restart keeps the entries up to the checkpoint
+time and continues the same ``fields.pvd``.
+
+Option ``vtx``: ADIOS2 (``fields.bp``) for large parallel runs, readable by ParaView >= 5.10 built with
+ADIOS2 (not by pyvista); a restart writes ``fields_restart<k>.bp``.
 """
 
 from __future__ import annotations
@@ -11,11 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import ParameterError
+from gpfem.core.errors import GpfemError, ParameterError
+from gpfem.io.pvd import PvdIndex
 
 __all__ = ["FORMATS", "FieldWriter"]
 
 FORMATS = ("vtk", "vtx", "none")
+
+
+def _min() -> Any:
+    from mpi4py import MPI
+
+    return MPI.MIN
 
 
 class FieldWriter:
@@ -25,9 +36,9 @@ class FieldWriter:
         out_dir: Output folder.
         functions: Functions to write (all on the same mesh; VTX needs them on one space type).
         fmt: ``vtk`` (default), ``vtx`` or ``none``.
-        name: File stem.
-        append: On restart, keep writing into an existing series (VTK starts a new ``.pvd``
-            named ``<name>_restart<k>.pvd``; earlier pieces stay valid).
+        name: Stem of the index (``<name>.pvd``) and of the pieces' folder (``<name>/``).
+        restart_time: Continue the series of a previous run from its checkpoint at this time: entries
+            after it are dropped (and their files deleted). ``None``: start a new series.
     """
 
     def __init__(
@@ -36,46 +47,77 @@ class FieldWriter:
         functions: Sequence[Any],
         fmt: str = "vtk",
         name: str = "fields",
-        append: bool = False,
+        restart_time: float | None = None,
     ):
         if fmt not in FORMATS:
             raise ParameterError("output_format", f"must be one of {', '.join(FORMATS)}")
         self.fmt = fmt
         self.functions = list(functions)
         self._writer = None
+        self.path: Path | None = None
         if fmt == "none" or not self.functions:
-            self.path = None
             return
         import dolfinx.io
 
         out = Path(out_dir)
-        mesh = self.functions[0].function_space.mesh
-        stem = name
-        if append:
-            k = 1
-            while (out / f"{name}_restart{k}.pvd").exists() or (out / f"{name}_restart{k}.bp").exists():
-                k += 1
-            stem = f"{name}_restart{k}"
-        if fmt == "vtk":
-            self.path = out / f"{stem}.pvd"
-            self._writer = dolfinx.io.VTKFile(mesh.comm, str(self.path), "w")
-        else:
+        self.comm = self.functions[0].function_space.mesh.comm
+        if fmt == "vtx":
             if not dolfinx.io.has_adios2:
                 raise ParameterError("output_format", "vtx needs DOLFINx built with ADIOS2")
+            stem = name
+            if restart_time is not None:
+                k = 1
+                while (out / f"{name}_restart{k}.bp").exists():
+                    k += 1
+                stem = f"{name}_restart{k}"
             self.path = out / f"{stem}.bp"
-            self._writer = dolfinx.io.VTXWriter(mesh.comm, str(self.path), self.functions)
+            self._writer = dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions)
+            return
+        self.path = out / f"{name}.pvd"
+        self._pieces = out / name
+        stem = name
+        if self.comm.rank == 0:
+            self._pieces.mkdir(parents=True, exist_ok=True)
+            if restart_time is None:  # a new series: no stale pieces of an earlier run in this folder
+                for f in [*self._pieces.glob("*.pvtu"), *self._pieces.glob("*.vtu"),
+                          *self._pieces.glob("*.pvd")]:
+                    f.unlink()
+        self.index = PvdIndex(self.path, self.comm, keep_until=restart_time)
+        if restart_time is not None:  # pieces of this session get their own stem: fields_r<k>
+            k = None
+            if self.comm.rank == 0:
+                k = 1
+                while (self._pieces / f"{name}_r{k}000000.pvtu").exists():
+                    k += 1
+            stem = f"{name}_r{self.comm.bcast(k, root=0)}"
+        self.comm.barrier()
+        self._stem = stem
+        self._count = 0
+        self._writer = dolfinx.io.VTKFile(self.comm, str(self._pieces / f"{stem}.pvd"), "w")
 
     def write(self, t: float) -> None:
-        """Write every function at time ``t`` (flushed: the series is readable after each call)."""
+        """Write every function at time ``t``; the series (index included) is readable on return."""
         if self._writer is None:
             return
-        if self.fmt == "vtk":
-            self._writer.write_function(self.functions, t)
-        else:
+        if self.fmt == "vtx":
             self._writer.write(t)
+            return
+        self._writer.write_function(self.functions, t)
+        piece = self._pieces / f"{self._stem}{self._count:06d}.pvtu"
+        self._count += 1
+        # an allreduce: every rank's .vtu is on disk before rank 0's index names it, and all ranks agree
+        written = self.comm.allreduce(int(piece.exists()) if self.comm.rank == 0 else 1, op=_min())
+        if not written:
+            raise GpfemError(f"field output: DOLFINx did not write the expected {piece}")
+        self.index.add(t, piece.relative_to(self.path.parent))
 
     def close(self) -> None:
-        """Close the file."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """Close the file (VTK: DOLFINx's own per-session ``.pvd`` in the pieces' folder is removed)."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        if self.fmt == "vtk":
+            self.comm.barrier()
+            if self.comm.rank == 0:
+                (self._pieces / f"{self._stem}.pvd").unlink(missing_ok=True)

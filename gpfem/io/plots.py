@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["field_png", "history_curve", "line_plot", "read_series", "writer_rank"]
+__all__ = [
+    "category_png",
+    "field_png",
+    "field_series",
+    "history_curve",
+    "line_plot",
+    "read_series",
+    "writer_rank",
+]
 
 
 def _pyvista() -> Any:
@@ -20,6 +28,19 @@ def _pyvista() -> Any:
 
     pyvista.OFF_SCREEN = True
     return pyvista
+
+
+def field_series(run_dir: str | Path, name: str = "fields") -> Path | None:
+    """The ``.pvd`` field series of a run folder (``None`` if it wrote none).
+
+    ``<name>.pvd`` since the index is rewritten at every output; a folder of an older gpfem may hold only
+    ``<name>_restart<k>.pvd`` files, then the newest of those.
+    """
+    d = Path(run_dir)
+    if (d / f"{name}.pvd").exists():
+        return d / f"{name}.pvd"
+    older = sorted(d.glob(f"{name}*.pvd"), key=lambda q: q.stat().st_mtime)
+    return older[-1] if older else None
 
 
 def read_series(pvd: str | Path, index: int = -1) -> tuple[Any, float]:
@@ -69,6 +90,46 @@ def field_png(
     else:
         p.view_isometric()
     p.add_text(f"{field}  t = {t:.6g}", font_size=12)
+    out = Path(png)
+    p.screenshot(str(out))
+    p.close()
+    return out
+
+
+def category_png(
+    grid: Any,
+    categories: Any,
+    png: str | Path,
+    labels: Sequence[str],
+    colours: Sequence[str],
+    title: str,
+) -> Path:
+    """Render one flat colour per cell: ``categories[i]`` in ``0..len(labels)-1`` for cell ``i`` of ``grid``.
+
+    Args:
+        grid: A pyvista mesh (e.g. from :func:`read_series`).
+        categories: Integer category per cell.
+        png: Output file.
+        labels: Name of each category (legend).
+        colours: One colour per category.
+        title: Text in the picture.
+    """
+    import numpy as np
+
+    pv = _pyvista()
+    cells = grid.copy()
+    cells.cell_data["category"] = np.asarray(categories, dtype=float)
+    n = len(labels)
+    p = pv.Plotter(off_screen=True, window_size=(900, 800))
+    p.add_mesh(cells, scalars="category", cmap=list(colours[:n]), clim=(-0.5, n - 0.5), n_colors=n,
+               preference="cell", annotations={float(k): lab for k, lab in enumerate(labels)},
+               scalar_bar_args={"title": "", "n_labels": 0, "vertical": True})
+    b = cells.bounds
+    if abs(b[5] - b[4]) < 1e-12:
+        p.view_xy()
+    else:
+        p.view_isometric()
+    p.add_text(title, font_size=12)
     out = Path(png)
     p.screenshot(str(out))
     p.close()

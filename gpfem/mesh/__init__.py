@@ -1,6 +1,13 @@
-"""Meshes: gmsh builders (functions of parameters that return a mesh) and user mesh files."""
+"""Meshes: gmsh builders (functions of parameters that return a mesh), user mesh files, mesh measures.
+
+A DOLFINx mesh of your own works everywhere a built-in one does: wrap it as ``MeshBundle(mesh)`` (add
+``facet_tags`` and ``groups={"left": (fdim, tag), ...}`` to find boundaries by name).
+"""
 
 from gpfem.mesh.builders import MeshBundle, box, notched_plate, rectangle, t_shape
 from gpfem.mesh.files import load_mesh
+from gpfem.mesh.size import mesh_size
+from gpfem.mesh.vertices import vertex_input_ids, vertex_random
 
-__all__ = ["MeshBundle", "box", "load_mesh", "notched_plate", "rectangle", "t_shape"]
+__all__ = ["MeshBundle", "box", "load_mesh", "mesh_size", "notched_plate", "rectangle", "t_shape",
+           "vertex_input_ids", "vertex_random"]

@@ -12,7 +12,9 @@ import numpy as np
 from gpfem.core.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
-__all__ = ["check_mesh_file", "load_mesh"]
+__all__ = ["check_mesh_file", "load_mesh", "validate_mesh_file"]
+
+_MSH_HEADERS = (b"$MeshFormat", b"$NOD", b"$PhysicalNames")
 
 
 def check_mesh_file(path: str | Path) -> Path:
@@ -34,6 +36,43 @@ def check_mesh_file(path: str | Path) -> Path:
     except OSError as e:
         raise MeshError(f"cannot read mesh file {p}: {e}") from None
     return p
+
+
+def validate_mesh_file(path: str | Path, comm: Any = MPI.COMM_WORLD) -> Path:
+    """:func:`check_mesh_file`, then a look inside, cheap enough to do before a run starts.
+
+    A ``.msh`` must start with a gmsh section header (``$MeshFormat``; ``$NOD`` for format 1); a ``.geo``
+    must parse (gmsh builds its geometry on rank 0, without meshing). A file that passes can still fail
+    while it is meshed or read: :func:`load_mesh` then raises :class:`MeshError` as well.
+
+    Raises:
+        MeshError: With a one-line reason, on every rank.
+    """
+    p = check_mesh_file(path)
+    err = None
+    if comm.rank == 0:
+        if p.suffix.lower() == ".msh":
+            with p.open("rb") as fh:
+                head = fh.read(64).lstrip()
+            if not head.startswith(_MSH_HEADERS):
+                err = f"{p} is not a gmsh .msh file (it does not start with $MeshFormat)"
+        elif p.suffix.lower() == ".geo":
+            import gmsh
+
+            with gmsh_model("check", comm) as _model:
+                try:
+                    gmsh.open(str(p))
+                except Exception as e:  # gmsh raises plain Exception on parse errors
+                    err = f"cannot read mesh file {p}: {_first_line(e)}"
+    err = comm.bcast(err, root=0)
+    if err:
+        raise MeshError(err)
+    return p
+
+
+def _first_line(e: Exception) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__
 
 
 def load_mesh(path: str | Path, comm: Any = MPI.COMM_WORLD, gdim: int | None = None) -> MeshBundle:
@@ -68,7 +107,7 @@ def load_mesh(path: str | Path, comm: Any = MPI.COMM_WORLD, gdim: int | None = N
             except MeshError as e:
                 err = str(e)
             except Exception as e:  # gmsh raises plain Exception on parse errors
-                err = f"cannot read mesh file {p}: {e}"
+                err = f"cannot read mesh file {p}: {_first_line(e)}"
         err = comm.bcast(err, root=0)
         gdim = comm.bcast(gdim, root=0)
         if err:

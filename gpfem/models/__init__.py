@@ -1,5 +1,7 @@
-"""Physics models.
+"""Physics models, each in files of one concern.
 
-Each model has a ``<name>_spec`` module (parameters, presets; cheap to import) and an implementation
-module (fields, energy, stepping) imported only to run.
+``<name>_spec`` (parameters, presets; cheap to import), ``<name>`` (the model on a mesh: fields, energy,
+boundary conditions, solvers, measures), ``<name>_run`` (``run(params, ctx)``: mesh, model, time loop,
+summary values) and ``<name>_post`` (pictures from a run folder). They use only the public API of
+:mod:`gpfem` — the same a plug-in uses (``docs/extending.md``).
 """

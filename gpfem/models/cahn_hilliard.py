@@ -13,7 +13,6 @@ adaptive stepper.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
@@ -24,15 +23,14 @@ import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
 
+from gpfem.core.constants import constants
 from gpfem.core.energy import Energy, double_well, gradient_penalty
-from gpfem.core.gradient_flow import GradientFlowStepping
+from gpfem.core.gradient_flow import GradientFlow
 from gpfem.core.solver import NonlinearSolver, destroy_petsc
-from gpfem.core.timeloop import run_time_loop
-from gpfem.mesh import MeshBundle, load_mesh, rectangle
+from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
-from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["COLUMNS", "CahnHilliard", "initial_condition", "run"]
+__all__ = ["COLUMNS", "CahnHilliard", "initial_condition"]
 
 COLUMNS = [
     "step", "time", "dt", "free_energy", "bulk_energy", "gradient_energy", "mass",
@@ -65,8 +63,11 @@ def initial_condition(p: dict[str, Any], V: Any) -> Any:
     return f
 
 
-class CahnHilliard(GradientFlowStepping):
-    """The Cahn-Hilliard model on a mesh.
+class CahnHilliard(GradientFlow):
+    """The Cahn-Hilliard model on a mesh: a :class:`~gpfem.core.gradient_flow.GradientFlow`.
+
+    Every parameter that enters a form (``rho_s``, ``c_alpha``, ``c_beta``, ``kappa``, ``mobility``,
+    ``theta``) is a ``fem.Constant`` (:attr:`constants`): a new value compiles no new form.
 
     Args:
         p: Resolved parameters (see :mod:`gpfem.models.cahn_hilliard_spec`).
@@ -77,41 +78,36 @@ class CahnHilliard(GradientFlowStepping):
         self.p = p
         self.bundle = bundle
         mesh = bundle.mesh
-        self.comm = mesh.comm
         P1 = basix.ufl.element("Lagrange", mesh.basix_cell(), 1)
         self.W = fem.functionspace(mesh, basix.ufl.mixed_element([P1, P1]))
         self.V, self._map_c = self.W.sub(0).collapse()
         _, self._map_mu = self.W.sub(1).collapse()
-        self.u = self.state = fem.Function(self.W, name="u")
-        self.u_n = self.state_n = fem.Function(self.W, name="u_n")
-        self.energy_key, self.energy_tol = "free_energy", 1e-9
-        self.check_energy = bool(p["energy_check"])
-        self.dt = fem.Constant(mesh, 1.0)
-        theta = fem.Constant(mesh, float(p["theta"]))
-        M = fem.Constant(mesh, float(p["mobility"]))
+        self.u = fem.Function(self.W, name="u")
+        self.u_n = fem.Function(self.W, name="u_n")
+        dt = fem.Constant(mesh, 1.0)
+        names = ("rho_s", "c_alpha", "c_beta", "kappa", "mobility", "theta")
+        self.constants = dict(zip(names, constants(mesh, p, *names), strict=True))
+        rho, ca, cb, kappa, M, theta = self.constants.values()
 
         c, mu = ufl.split(self.u)
         c_n, mu_n = ufl.split(self.u_n)
         q, v = ufl.TestFunctions(self.W)
         dx = ufl.dx(domain=mesh)
-        self.energy = Energy(
-            dx,
-            bulk=double_well(c, p["rho_s"], p["c_alpha"], p["c_beta"]),
-            gradient=gradient_penalty(c, p["kappa"]),
-        )
+        self.energy = Energy(dx, bulk=double_well(c, rho, ca, cb), gradient=gradient_penalty(c, kappa))
         mu_mid = (1.0 - theta) * mu_n + theta * mu
         # dF/dc in the direction v: the chemical-potential equation, by ufl.derivative.
         dF_dc = ufl.derivative(self.energy.form(), self.u, ufl.as_vector([v, 0]))
         residual = (
-            (c - c_n) / self.dt * q * dx
+            (c - c_n) / dt * q * dx
             + M * ufl.inner(ufl.grad(mu_mid), ufl.grad(q)) * dx
             + mu * v * dx
             - dF_dc
         )
-        self.solver = NonlinearSolver(residual, self.u, prefix="gpfem_ch_")
+        solver = NonlinearSolver(residual, self.u, prefix="gpfem_ch_")
+        super().__init__(solver, self.u, self.u_n, dt, self.energy, energy_key="free_energy",
+                         energy_tol=1e-9, check_energy=bool(p["energy_check"]),
+                         outputs={"c": 0, "mu": 1}, checkpoint={"c": (self.u, 0), "mu": (self.u, 1)})
         self._mass = fem.form(c * dx)
-        self.c_out = fem.Function(self.V, name="c")
-        self.mu_out = fem.Function(self.V, name="mu")
         self.set_initial(initial_condition(p, self.V))
 
     # -- state -----------------------------------------------------------------------------------
@@ -121,9 +117,10 @@ class CahnHilliard(GradientFlowStepping):
         mu, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
         c = fem.Function(self.V)
         c.x.array[:] = c_init.x.array
+        k = self.constants
         E = Energy(ufl.dx(domain=self.V.mesh),
-                   bulk=double_well(c, self.p["rho_s"], self.p["c_alpha"], self.p["c_beta"]),
-                   gradient=gradient_penalty(c, self.p["kappa"]))
+                   bulk=double_well(c, k["rho_s"], k["c_alpha"], k["c_beta"]),
+                   gradient=gradient_penalty(c, k["kappa"]))
         prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix="gpfem_ch_init_",
                              petsc_options={"ksp_type": "preonly", "pc_type": "lu",
                                             "pc_factor_mat_solver_type": "mumps"})
@@ -131,10 +128,10 @@ class CahnHilliard(GradientFlowStepping):
         self.u.x.array[self._map_mu] = mu_h.x.array
         destroy_petsc(prob)
         self.u.x.scatter_forward()
-        self.u_n.x.array[:] = self.u.x.array
-        self._values = self._measure()
+        self.prepare(0.0)
 
-    def _measure(self) -> dict[str, float]:
+    def measure(self) -> dict[str, float]:
+        """Free energy, its bulk and gradient parts, and the mass (reduced over ranks)."""
         vals = self.energy.values()
         mass = self.comm.allreduce(fem.assemble_scalar(self._mass))
         return {"free_energy": vals["total"], "bulk_energy": vals["bulk"],
@@ -147,86 +144,12 @@ class CahnHilliard(GradientFlowStepping):
         rate = (new - old) / dt
         return self.p["dt_max"] / (1.0 + self.p["dt_alpha"] * rate**2) ** 0.5
 
-    def close(self) -> None:
-        """Destroy the solver's PETSc objects (collective: call on every rank)."""
-        self.solver.close()
+    @property
+    def c_out(self) -> Any:
+        """The P1 output function ``c`` (refreshed by :meth:`update_outputs`)."""
+        return self.output_functions()[0]
 
-    # -- outputs ---------------------------------------------------------------------------------
-    def history_row(self) -> dict[str, Any]:
-        """Energies and mass of the current state."""
-        return {**self._values, "newton_iterations": 0}
-
-    def output_functions(self) -> list[Any]:
-        """``c`` and ``mu`` on P1."""
-        return [self.c_out, self.mu_out]
-
-    def update_outputs(self) -> None:
-        """Copy c and mu out of the mixed function."""
-        self.c_out.x.array[:] = self.u.x.array[self._map_c]
-        self.mu_out.x.array[:] = self.u.x.array[self._map_mu]
-
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
-        """C and mu, as sub-spaces of the mixed function."""
-        return {"c": (self.u, 0), "mu": (self.u, 1)}
-
-
-def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
-    """The preset's rectangle, or the user's mesh file."""
-    if ctx.mesh_file is not None:
-        return load_mesh(ctx.mesh_file, ctx.comm)
-    return rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm)
-
-
-def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
-    t0 = time.perf_counter()
-    bundle = build_mesh(p, ctx)
-    model = CahnHilliard(p, bundle)
-    ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-    ctx.log(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs, "
-            f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
-    initial = model.values
-    try:
-        res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS,
-                            restart=ctx.restart is not None)
-        final = model.values
-    finally:
-        model.close()
-    summary = {
-        "dofs": ndofs,
-        "cells": bundle.num_cells_global(),
-        "mesh": bundle.source,
-        "steps": res["steps"],
-        "rejected_steps": res["rejected_steps"],
-        "final_time": res["time"],
-        "initial_free_energy": initial["free_energy"],
-        "final_free_energy": final["free_energy"],
-        "initial_mass": initial["mass"],
-        "final_mass": final["mass"],
-        "field_file": res["field_file"],
-    }
-    if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm)
-    return summary
-
-
-def post(out_dir: Any, comm: Any = None) -> list[str]:
-    """PNGs from a run folder: the final composition and the free-energy curve (rank 0 only)."""
-    from pathlib import Path
-
-    from gpfem.io.history import read_history
-    from gpfem.io.plots import field_png, history_curve, writer_rank
-
-    out = Path(out_dir)
-    made: list[str] = []
-    if not writer_rank(comm):
-        return made
-    pvds = sorted(out.glob("fields*.pvd"))
-    if pvds:
-        field_png(pvds[-1], "c", out / "c.png", cmap="RdBu_r", title="c")
-        made.append("c.png")
-    rows = read_history(out / "history.csv")
-    if history_curve(rows, "free_energy", out / "free_energy.png", "free energy",
-                     "Cahn-Hilliard free energy"):
-        made.append("free_energy.png")
-    return made
+    @property
+    def mu_out(self) -> Any:
+        """The P1 output function ``mu``."""
+        return self.output_functions()[1]

@@ -62,7 +62,8 @@ SPEC = register(
         description="Cahn-Hilliard spinodal decomposition (PFHub benchmark 1)",
         parameters=PARAMETERS,
         presets=PRESETS,
-        run="gpfem.models.cahn_hilliard:run",
+        run="gpfem.models.cahn_hilliard_run:run",
+        post="gpfem.models.cahn_hilliard_post:post",
         preset_help=PRESET_HELP,
     )
 )

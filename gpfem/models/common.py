@@ -1,12 +1,14 @@
-"""Parameters shared by the time-dependent models (time stepping and output)."""
+"""Parameters shared by the time-dependent models (time stepping and output), and their use."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.core.parameters import Parameter
-from gpfem.core.stepping import StepControl
-from gpfem.core.timeloop import LoopSettings
+
+if TYPE_CHECKING:  # the spec modules import this file: keep it free of MPI and DOLFINx
+    from gpfem.core.stepping import StepControl
+    from gpfem.core.timeloop import LoopSettings
 
 __all__ = ["OUTPUT_PARAMETERS", "TIME_PARAMETERS", "loop_settings", "step_control"]
 
@@ -36,12 +38,16 @@ OUTPUT_PARAMETERS = [
 
 def step_control(p: dict[str, Any]) -> StepControl:
     """A :class:`StepControl` from resolved parameters."""
+    from gpfem.core.stepping import StepControl
+
     return StepControl(dt=p["dt"], dt_min=p["dt_min"], dt_max=p["dt_max"], grow=p["dt_grow"],
                        easy_iterations=p["easy_iterations"])
 
 
 def loop_settings(p: dict[str, Any]) -> LoopSettings:
     """A :class:`LoopSettings` from resolved parameters."""
+    from gpfem.core.timeloop import LoopSettings
+
     return LoopSettings(t_end=p["t_end"], max_steps=p["max_steps"], stop_times=p["stop_times"],
                         field_interval=p["field_interval"],
                         checkpoint_interval=p["checkpoint_interval"],

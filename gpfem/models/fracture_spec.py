@@ -117,7 +117,8 @@ SPEC = register(
         description="phase-field brittle fracture (AT1/AT2, energy splits, bounds for irreversibility)",
         parameters=PARAMETERS,
         presets=PRESETS,
-        run="gpfem.models.fracture:run",
+        run="gpfem.models.fracture_run:run",
+        post="gpfem.models.fracture_post:post",
         preset_help=PRESET_HELP,
     )
 )

@@ -19,9 +19,6 @@ that functional; nothing is expanded by hand.
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
 from typing import Any
 
 import basix.ufl
@@ -30,22 +27,14 @@ import ufl
 from dolfinx import fem
 
 from gpfem.core.energy import Energy, gradient_penalty
-from gpfem.core.gradient_flow import GradientFlowStepping
+from gpfem.core.gradient_flow import GradientFlow
 from gpfem.core.solver import NonlinearSolver
-from gpfem.core.timeloop import run_time_loop
-from gpfem.mesh import MeshBundle, box, load_mesh, rectangle
+from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
-from gpfem.models.common import loop_settings, step_control
-from gpfem.models.martensite_analysis import (
-    a2_of_t,
-    double_well_wall,
-    landau_minimum,
-    orientation_from_moments,
-    profile_error,
-)
+from gpfem.models.martensite_analysis import a2_of_t, landau_minimum, orientation_from_moments, variant_rule
 from gpfem.models.martensite_spec import check_consistency, clamped_sides
 
-__all__ = ["Martensite", "bain_strains", "columns", "landau_density", "post", "run", "variant_png"]
+__all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
 
 
 def columns(n: int) -> list[str]:
@@ -90,8 +79,11 @@ def _cubic_energy(e: Any, p: dict[str, Any], mesh: Any, gdim: int) -> Any:
     return C12 / 2 * ufl.tr(e) ** 2 + C44 * ufl.inner(e, e) + (C11 - C12 - 2 * C44) / 2 * diag2
 
 
-class Martensite(GradientFlowStepping):
-    """The Ginzburg-Landau martensite model on a mesh.
+class Martensite(GradientFlow):
+    """The Ginzburg-Landau martensite model on a mesh: a :class:`~gpfem.core.gradient_flow.GradientFlow`.
+
+    Every coefficient in a form (Landau, ``kappa``, ``mobility``, stiffness, Bain strains, variant
+    thresholds) is a ``fem.Constant``: a new value compiles no new form.
 
     Args:
         p: Resolved parameters (see :mod:`gpfem.models.martensite_spec`).
@@ -105,7 +97,6 @@ class Martensite(GradientFlowStepping):
         self.p = p
         self.bundle = bundle
         mesh = bundle.mesh
-        self.comm = mesh.comm
         gdim = self.gdim = mesh.geometry.dim
         check_consistency(p, gdim)
         n = self.n = p["variants"] or gdim
@@ -120,10 +111,8 @@ class Martensite(GradientFlowStepping):
         else:
             self.W = fem.functionspace(mesh, Pn)
             eta_sub = self.W
-        self.w = self.state = fem.Function(self.W, name="w")
-        self.w_n = self.state_n = fem.Function(self.W, name="w_n")
-        self.energy_key, self.energy_tol = "total_energy", 1e-10
-        self.check_energy = bool(p["energy_check"])
+        self.w = fem.Function(self.W, name="w")
+        self.w_n = fem.Function(self.W, name="w_n")
         # Collapsed scalar spaces of each eta_p and the dof maps into w.
         self._eta_maps = []
         self.eta_out = []
@@ -143,7 +132,7 @@ class Martensite(GradientFlowStepping):
             self._u_map = np.asarray(mu, dtype=np.int64)
             self.u_out = fem.Function(self.Vu, name="u")
 
-        self.dt = fem.Constant(mesh, 1.0)
+        dt = fem.Constant(mesh, 1.0)
         L = fem.Constant(mesh, float(p["mobility"]))
         kappa = fem.Constant(mesh, float(p["kappa"]))
         if self.elastic:
@@ -169,12 +158,17 @@ class Martensite(GradientFlowStepping):
         v = ufl.TestFunction(self.W)
         q = ufl.split(v)[0] if self.elastic else v
         # Backward-Euler TDGL + equilibrium: first variation of F + |eta - eta_n|^2 / (2 L dt).
-        residual = ufl.inner(eta_v - eta_n, q) / (L * self.dt) * dx + self.energy.residual(self.w, v)
-        self.solver = NonlinearSolver(residual, self.w, prefix="gpfem_gl_", bcs=self.bcs)
+        residual = ufl.inner(eta_v - eta_n, q) / (L * dt) * dx + self.energy.residual(self.w, v)
+        solver = NonlinearSolver(residual, self.w, prefix="gpfem_gl_", bcs=self.bcs)
+        checkpoint = {"eta": (self.w, 0), "u": (self.w, 1)} if self.elastic else {"eta": (self.w, None)}
+        super().__init__(solver, self.w, self.w_n, dt, self.energy, energy_key="total_energy",
+                         energy_tol=1e-10, check_energy=bool(p["energy_check"]), checkpoint=checkpoint,
+                         outputs=[*self.eta_out, self.variant_out, *([self.u_out] if self.elastic else [])])
 
         vol = self.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx)))
         self.volume = float(vol)
-        half, margin = abs(self.eta_star) / 3.0, abs(self.eta_star) / 10.0
+        half = fem.Constant(mesh, abs(self.eta_star) / 3.0)
+        margin = fem.Constant(mesh, abs(self.eta_star) / 10.0)
         self._fraction_forms = []
         for k in range(n):
             ind = ufl.conditional(ufl.gt(abs(eta[k]), half), 1.0, 0.0)
@@ -230,11 +224,11 @@ class Martensite(GradientFlowStepping):
         for k in range(n):
             self.w.x.array[self._eta_maps[k]] = vals[k]
         self.w.x.scatter_forward()
-        self.w_n.x.array[:] = self.w.x.array
-        self._values = self._measure()
+        self.prepare(0.0)
 
     # -- measures ---------------------------------------------------------------------------------
-    def _measure(self) -> dict[str, float]:
+    def measure(self) -> dict[str, float]:
+        """Total, Landau, gradient and elastic energy and the variant fractions (reduced over ranks)."""
         vals = self.energy.values()
         out = {"total_energy": vals["total"], "landau_energy": vals["landau"],
                "gradient_energy": vals["gradient"], "elastic_energy": vals.get("elastic", 0.0)}
@@ -268,171 +262,11 @@ class Martensite(GradientFlowStepping):
         counts = np.bincount(inv)
         return sums / counts[:, None]
 
-    def history_row(self) -> dict[str, Any]:
-        """Energies and variant fractions of the current state."""
-        return dict(self._values)
-
-    def output_functions(self) -> list[Any]:
-        """``eta_1..eta_n``, the variant map and (with elasticity) ``u``, all P1."""
-        return [*self.eta_out, self.variant_out, *([self.u_out] if self.elastic else [])]
-
     def update_outputs(self) -> None:
-        """Copy the fields out of ``w``; the variant map.
-
-        ``variant`` is p where ``|eta_p| > eta*/3`` and ``|eta_p| > |eta_q| + eta*/10`` for every other q
-        (the variant fractions use the same rule), else 0 (parent, wall centre or uniform mixture).
-        """
+        """Copy the fields out of ``w``; the variant map (:func:`variant_rule`)."""
         for f, m in zip(self.eta_out, self._eta_maps, strict=True):
             f.x.array[:] = self.w.x.array[m]
-        a = np.sort(np.abs(np.stack([f.x.array for f in self.eta_out])), axis=0)
-        top = a[-1]
-        second = a[-2] if self.n > 1 else np.zeros_like(top)
-        ok = (top > abs(self.eta_star) / 3.0) & (top > second + abs(self.eta_star) / 10.0)
-        arg = np.abs(np.stack([f.x.array for f in self.eta_out])).argmax(axis=0)
-        self.variant_out.x.array[:] = np.where(ok, 1 + arg, 0)
+        self.variant_out.x.array[:] = variant_rule(np.abs(np.stack([f.x.array for f in self.eta_out])),
+                                                   self.eta_star)
         if self.elastic:
             self.u_out.x.array[:] = self.w.x.array[self._u_map]
-
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
-        """The order parameters (and u), as sub-spaces of ``w``."""
-        if self.elastic:
-            return {"eta": (self.w, 0), "u": (self.w, 1)}
-        return {"eta": (self.w, None)}
-
-
-def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
-    """The preset's rectangle/box (and its grid), or the user's mesh file."""
-    if ctx.mesh_file is not None:
-        return load_mesh(ctx.mesh_file, ctx.comm), None
-    if p["dim"] == 3:
-        b = box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm)
-        return b, (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
-    b = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], quadrilateral=p["cell"] == "quadrilateral",
-                  comm=ctx.comm)
-    return b, (p["nx"], p["ny"], p["Lx"], p["Ly"])
-
-
-def wall_summary(model: Martensite) -> dict[str, Any]:
-    """Excess energy per unit wall area of a single wall across x, its gradient part, and analytics."""
-    p = model.p
-    vals = model.values
-    area = model.volume / p["Lx"]
-    excess = (vals["total_energy"] - model.f_min * model.volume) / area
-    grad = vals["gradient_energy"] / area
-    out: dict[str, Any] = {"wall_energy": excess, "wall_gradient_energy": grad,
-                           "equipartition_ratio": grad / excess if excess else float("nan"),
-                           "f_min": model.f_min, "eta_star": model.eta_star}
-    prof = model.profile()
-    if p["landau"] == "double-well" and model.n == 1:
-        ana = double_well_wall(p["kappa"], p["W"])
-        out.update({"analytic_wall_energy": ana["energy"], "analytic_delta": ana["delta"],
-                    "wall_energy_rel_error": excess / ana["energy"] - 1.0})
-        if prof is not None:
-            err, x0 = profile_error(prof[:, 0], prof[:, 1], ana["delta"])
-            out.update({"profile_max_error": err, "wall_centre": x0})
-    out["_profile"] = prof
-    return out
-
-
-def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Run the martensite model with resolved parameters; return the summary's final values."""
-    t0 = time.perf_counter()
-    bundle, grid = build_mesh(p, ctx)
-    model = Martensite(p, bundle, grid)
-    ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-    ctx.log(f"martensite: {bundle.source}, {bundle.num_cells_global()} cells, {model.n} variants, "
-            f"{ndofs} DOFs, elastic={model.elastic}, {ctx.comm.size} rank(s); "
-            f"setup {time.perf_counter() - t0:.1f} s")
-    initial = model.values
-    t1 = time.perf_counter()
-    res = run_time_loop(model, step_control(p), loop_settings(p), ctx, columns(model.n),
-                        restart=ctx.restart is not None)
-    final = model.values
-    summary: dict[str, Any] = {
-        "dofs": ndofs,
-        "cells": bundle.num_cells_global(),
-        "mesh": bundle.source,
-        "variants": model.n,
-        "steps": res["steps"],
-        "rejected_steps": res["rejected_steps"],
-        "final_time": res["time"],
-        "loop_wall_time_s": time.perf_counter() - t1,
-        "initial_total_energy": initial["total_energy"],
-        "final": final,
-        "f_min": model.f_min,
-        "eta_star": model.eta_star,
-        "field_file": res["field_file"],
-    }
-    orient = model.orientation()
-    if orient is not None:
-        summary["wall_orientation"] = orient
-    if p["initial"] == "step":
-        ws = wall_summary(model)
-        prof = ws.pop("_profile")
-        summary["wall"] = ws
-        if ctx.comm.rank == 0 and prof is not None:
-            header = "x," + ",".join(f"eta_{k + 1}" for k in range(model.n))
-            np.savetxt(Path(ctx.out_dir) / "profile.csv", prof, delimiter=",", header=header,
-                       comments="")
-    model.solver.close()
-    if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm, eta_star=model.eta_star)
-    return summary
-
-
-_COLOURS = ["#d9d9d9", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-
-
-def variant_png(pvd: Path, png: Path, n: int, eta_star: float) -> Path:
-    """Render the variant map: one flat colour per cell.
-
-    The rule of :meth:`Martensite.update_outputs` is applied to the cell averages of ``eta_p``, so no false
-    colour bands appear between two variants (as they would when a P1 index field is interpolated).
-    """
-    from gpfem.io.plots import _pyvista, read_series
-
-    pv = _pyvista()
-    grid, t = read_series(pvd)
-    cells = grid.point_data_to_cell_data()
-    a = np.abs(np.stack([np.asarray(cells.cell_data[f"eta_{k + 1}"]) for k in range(n)]))
-    srt = np.sort(a, axis=0)
-    second = srt[-2] if n > 1 else np.zeros_like(srt[-1])
-    ok = (srt[-1] > abs(eta_star) / 3.0) & (srt[-1] > second + abs(eta_star) / 10.0)
-    cells.cell_data["variant map"] = np.where(ok, 1 + a.argmax(axis=0), 0).astype(float)
-    p = pv.Plotter(off_screen=True, window_size=(900, 800))
-    p.add_mesh(cells, scalars="variant map", cmap=_COLOURS[: n + 1], clim=(-0.5, n + 0.5),
-               n_colors=n + 1, preference="cell",
-               annotations={0.0: "parent/wall", **{float(k): f"variant {k}" for k in range(1, n + 1)}},
-               scalar_bar_args={"title": "", "n_labels": 0, "vertical": True})
-    b = cells.bounds
-    if abs(b[5] - b[4]) < 1e-12:
-        p.view_xy()
-    else:
-        p.view_isometric()
-    p.add_text(f"martensite variants  t = {t:.6g}", font_size=12)
-    p.screenshot(str(png))
-    p.close()
-    return Path(png)
-
-
-def post(out_dir: Any, comm: Any = None, eta_star: float | None = None) -> list[str]:
-    """PNGs from a run folder: the variant map (one colour per variant) and the energy curve (rank 0)."""
-    from gpfem.io.history import read_history
-    from gpfem.io.plots import history_curve, writer_rank
-
-    out = Path(out_dir)
-    made: list[str] = []
-    if not writer_rank(comm):
-        return made
-    rows = read_history(out / "history.csv")
-    n = sum(1 for k in (rows[0] if rows else {}) if k.startswith("variant_fraction_"))
-    pvds = sorted(out.glob("fields*.pvd"))
-    if pvds and n:
-        if eta_star is None:
-            eta_star = landau_minimum(json.loads((out / "params.json").read_text())["parameters"])[1]
-        variant_png(pvds[-1], out / "variant_map.png", n, eta_star)
-        made.append("variant_map.png")
-    if history_curve(rows, "total_energy", out / "energy.png", "total free energy",
-                     "Ginzburg-Landau martensite"):
-        made.append("energy.png")
-    return made

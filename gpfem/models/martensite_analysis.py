@@ -5,6 +5,7 @@ r"""Closed forms and field measures for the martensite model (NumPy only, no DOL
 * :func:`double_well_wall`: the analytic wall of :math:`W\eta^2(1-\eta)^2` with
   :math:`\frac{\kappa}{2}|\nabla\eta|^2`: profile :math:`\frac12(1+\tanh(x/(2\delta)))`,
   :math:`\delta=\sqrt{\kappa/(2W)}`, energy :math:`\sqrt{2\kappa W}/6`.
+* :func:`variant_rule`: which variant a point belongs to (fields, variant fractions and the variant map).
 * :func:`orientation_from_moments`: the dominant wall-normal angle (mod 90 degrees) from the fourth
   angular moments of :math:`\nabla(\eta_1-\eta_2)`.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "landau_single",
     "orientation_from_moments",
     "profile_error",
+    "variant_rule",
 ]
 
 
@@ -113,3 +115,16 @@ def orientation_from_moments(c4: float, s4: float, w: float) -> dict[str, float]
         return {"angle_deg": float("nan"), "coherence": 0.0, "cos4": 0.0}
     ang = math.degrees(math.atan2(s4, c4)) / 4.0
     return {"angle_deg": ang % 90.0, "coherence": math.hypot(c4, s4) / w, "cos4": c4 / w}
+
+
+def variant_rule(abs_eta: np.ndarray, eta_star: float) -> np.ndarray:
+    """The variant index (1..n, or 0) per column of ``|eta_p|`` (shape ``(n, points)``).
+
+    ``p`` where ``|eta_p| > eta*/3`` and ``|eta_p| > |eta_q| + eta*/10`` for every other q, else 0 (parent,
+    wall centre or uniform mixture). The variant fractions use the same rule.
+    """
+    a = np.sort(abs_eta, axis=0)
+    top = a[-1]
+    second = a[-2] if abs_eta.shape[0] > 1 else np.zeros_like(top)
+    ok = (top > abs(eta_star) / 3.0) & (top > second + abs(eta_star) / 10.0)
+    return np.where(ok, 1 + abs_eta.argmax(axis=0), 0)

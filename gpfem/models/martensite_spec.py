@@ -149,7 +149,8 @@ SPEC = register(
         description="Ginzburg-Landau martensite: variants, twin walls, elastic coupling",
         parameters=PARAMETERS,
         presets=PRESETS,
-        run="gpfem.models.martensite:run",
+        run="gpfem.models.martensite_run:run",
+        post="gpfem.models.martensite_post:post",
         preset_help=PRESET_HELP,
     )
 )

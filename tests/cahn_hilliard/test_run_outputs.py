@@ -65,7 +65,13 @@ def test_restart_continues_the_same_history(ci_run, tmp_path):
             assert b[k] == pytest.approx(a[k], rel=1e-9, abs=1e-12), k
     s = read_json(out / "summary.json")
     assert s["restarted"] is True and s["status"] == "completed"
-    assert (out / "fields_restart1.pvd").exists()
+    # one field series over the whole run, the same times as the uninterrupted run
+    from gpfem.io.pvd import read_pvd
+
+    times = [t for t, _ in read_pvd(out / "fields.pvd")]
+    assert times == pytest.approx([t for t, _ in read_pvd(ci_run / "fields.pvd")], rel=1e-9)
+    assert times[0] == 0.0 and times[-1] == 20.0 and all(np.diff(times) > 0)
+    assert sorted(p.name for p in out.glob("*.pvd")) == ["fields.pvd"]
 
 
 def test_serial_and_two_ranks_agree(ci_run, tmp_path):

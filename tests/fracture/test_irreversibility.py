@@ -82,7 +82,7 @@ def test_spectral_split_matches_plain_energy_in_tension():
     import ufl
     from dolfinx import fem
 
-    from gpfem.models.fracture import strain_energy_split
+    from gpfem.models.fracture_energy import strain_energy_split
 
     m = _model(model="AT2", split="none", nx=4, ny=2)
     try:
