@@ -8,7 +8,9 @@ number of ranks.
 """
 
 from gpfem.amr.adaptive_mesh import AdaptiveMesh, AmrLimits, num_dofs
+from gpfem.amr.driver import AdaptiveModel
 from gpfem.amr.indicators import (
+    CellExpression,
     cell_dof_values,
     cell_expression,
     cell_sizes,
@@ -22,7 +24,9 @@ from gpfem.amr.transfer import Transfer, conserve_integral, transfer, transfer_a
 
 __all__ = [
     "AdaptiveMesh",
+    "AdaptiveModel",
     "AmrLimits",
+    "CellExpression",
     "Refinement",
     "Transfer",
     "cell_dof_values",

@@ -6,7 +6,8 @@ Two ways to adapt, both collective:
   old P1 space is a subspace of the new one). Used where nothing must be coarsened and nothing may be lost:
   fracture (a crack never heals, so the refined zone only grows).
 * :meth:`AdaptiveMesh.rebuild` — **re-refine from the base mesh**: level by level, mark the cells of the
-  intermediate mesh from the current solution and refine, up to ``max_levels``. Where an interface has
+  intermediate mesh from the current solution and refine, until no cell below ``max_levels`` is marked.
+  Where an interface has
   passed, the new mesh is simply not refined there any more: coarsening without a coarsening algorithm
   (DOLFINx has none), a mesh that depends only on the solution (not on the history of adapts), and
   ``max_levels`` passes of ``refine`` per adapt. Fields then move by non-nested interpolation, so
@@ -186,7 +187,7 @@ class AdaptiveMesh:
         return ref
 
     def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray]) -> MeshBundle:
-        """Re-refine from the base mesh (collective): up to ``max_levels`` passes.
+        """Re-refine from the base mesh (collective): passes until no allowed cell is marked.
 
         Args:
             priority_on: Called with each intermediate mesh; returns the priority per owned cell (``> 0``:
@@ -198,7 +199,9 @@ class AdaptiveMesh:
         self.limited = False
         bundle = self.base
         levels = np.zeros(num_owned_cells(bundle.mesh), dtype=np.int32)
-        for _ in range(self.limits.max_levels):
+        # Passes until nothing is marked: a cell split only by Plaza's closure keeps its level and may be
+        # marked in a later pass, so max_levels passes are not always enough (bounded for safety).
+        for _ in range(2 * self.limits.max_levels + 2):
             ref = self._pass(bundle, levels, priority_on(bundle))
             if ref is None:
                 break

@@ -6,20 +6,17 @@
 whatever functions :meth:`AdaptiveModel.output_functions` returns now), checkpoints (the adapted mesh is
 stored with the fields, :meth:`AdaptiveModel.checkpoint_arrays`) and restart.
 
-What is model-specific comes in as three callables:
-
-* ``build(bundle) -> model``: the model on a mesh (forms are compiled once; the JIT cache serves the rest);
-* ``transfer(old, new)``: move the accepted state from the old model to the new one (and, for a step being
-  re-solved, the trial state);
-* ``indicator(model) -> priority per owned cell`` (``> 0``: refine), or for a rebuild from the base mesh
-  ``rebuild_priority(model) -> (bundle -> priority)``.
-
-The solvers of the old model are closed before the new model is built (solver option prefixes are unique
-among live solvers); its Functions live on until the transfer is done.
+What is model-specific comes in as one callable, ``move(old_model, bundle) -> new_model``: build the model
+on the new mesh (forms are compiled once; the JIT cache serves the rest) and move the state into it. The
+solvers of the old model are closed before ``move`` is called (solver option prefixes are unique among live
+solvers); its Functions live on until the move is done. Subclasses decide *when* to adapt and from which
+indicator (:mod:`gpfem.models.fracture_amr`, :mod:`gpfem.models.cahn_hilliard_amr`).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,16 +26,19 @@ from gpfem.amr.adaptive_mesh import AdaptiveMesh
 from gpfem.amr.store import mesh_arrays
 from gpfem.mesh import MeshBundle
 
-__all__ = ["AdaptiveModel"]
+__all__ = ["STATE_KEY", "AdaptiveModel", "restore"]
+
+#: Name of the adaptation state in a checkpoint.
+STATE_KEY = "amr__state"
 
 
 class AdaptiveModel:
     """The current model of an adaptive run, rebuilt whenever its mesh changes.
 
     Args:
-        amesh: The adaptive mesh (its current mesh is the one the first model is built on).
-        build: ``build(bundle) -> model``.
-        transfer: ``transfer(old_model, new_model)``.
+        amesh: The adaptive mesh.
+        model: The model on ``amesh.bundle``.
+        move: ``move(old_model, bundle) -> new_model`` (see the module docstring).
         energy_key: Key of the model's ``values`` whose change across an adapt is reported
             (``adapt_energy_change``); ``None``: not reported.
     """
@@ -46,19 +46,19 @@ class AdaptiveModel:
     def __init__(
         self,
         amesh: AdaptiveMesh,
-        build: Callable[[MeshBundle], Any],
-        transfer: Callable[[Any, Any], None],
+        model: Any,
+        move: Callable[[Any, MeshBundle], Any],
         energy_key: str | None = None,
     ):
         self.amesh = amesh
-        self._build = build
-        self._transfer = transfer
+        self._move = move
         self.energy_key = energy_key
-        self.model = build(amesh.bundle)
-        self.comm = self.model.comm
+        self.model = model
+        self.comm = model.comm
         self.dofs_start = self.dofs_max = amesh.dofs()
         self.mesh_version = 0
         self.adapts_total = 0
+        self.adapt_seconds = 0.0
         self._row_adapts = 0
         self._row_change = 0.0
 
@@ -68,8 +68,7 @@ class AdaptiveModel:
         old = self.model
         before = self._energy(old)
         old.close()
-        new = self._build(self.amesh.bundle)
-        self._transfer(old, new)
+        new = self._move(old, self.amesh.bundle)
         self.model = new
         self.mesh_version += 1
         self.adapts_total += 1
@@ -86,16 +85,19 @@ class AdaptiveModel:
 
     def refine(self, priority: np.ndarray) -> bool:
         """Nested refinement where ``priority > 0``, then the model is rebuilt; whether the mesh changed."""
-        if self.amesh.refine(priority) is None:
-            return False
-        self.replace_model()
-        return True
+        t0 = time.perf_counter()
+        changed = self.amesh.refine(priority) is not None
+        if changed:
+            self.replace_model()
+        self.adapt_seconds += time.perf_counter() - t0
+        return changed
 
-    def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray]) -> bool:
+    def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray]) -> None:
         """Re-refine from the base mesh (see :meth:`AdaptiveMesh.rebuild`), then rebuild the model."""
+        t0 = time.perf_counter()
         self.amesh.rebuild(priority_on)
         self.replace_model()
-        return True
+        self.adapt_seconds += time.perf_counter() - t0
 
     # -- the time-model protocol, delegated ------------------------------------------------------------
     @property
@@ -140,14 +142,61 @@ class AdaptiveModel:
         return self.model.checkpoint_fields()
 
     def checkpoint_arrays(self) -> dict[str, Any]:
-        """The adapted mesh and its levels as arrays (rank 0; ``{}`` elsewhere), stored with the fields."""
-        return mesh_arrays(self.amesh.bundle, {"level": self.amesh.levels})
+        """The adapted mesh, its levels and :meth:`checkpoint_state` as arrays (rank 0; ``{}`` elsewhere).
 
-    def summary(self) -> dict[str, int]:
-        """DOFs at the start, now and at most, and the number of adapts."""
+        The time loop stores them with the fields; :func:`restore` reads them back.
+        """
+        arrays = mesh_arrays(self.amesh.bundle, {"level": self.amesh.levels})
+        if self.comm.rank == 0:
+            arrays[STATE_KEY] = np.array(json.dumps(self.checkpoint_state()))
+        return arrays
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Small JSON-serialisable state of the adaptation a restart needs (subclasses add theirs)."""
+        return {"dofs_start": self.dofs_start, "dofs_max": self.dofs_max, "adapts": self.adapts_total,
+                "adapt_seconds": self.adapt_seconds}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`checkpoint_state` saved."""
+        self.dofs_start = int(state.get("dofs_start", self.dofs_start))
+        self.dofs_max = max(int(state.get("dofs_max", self.dofs_max)), self.amesh.dofs())
+        self.adapts_total = int(state.get("adapts", 0))
+        self.adapt_seconds = float(state.get("adapt_seconds", 0.0))
+
+    def summary(self) -> dict[str, Any]:
+        """DOFs at the start, now and at most, the number of adapts and the wall time they took."""
         return {"dofs_start": self.dofs_start, "dofs_end": self.amesh.dofs(), "dofs_max": self.dofs_max,
-                "adapts": self.adapts_total}
+                "adapts": self.adapts_total, "adapt_wall_time_s": self.adapt_seconds}
 
     def close(self) -> None:
         """Close the current model (collective)."""
         self.model.close()
+
+
+def restore(
+    base: MeshBundle, limits: Any, checkpoint: Any
+) -> tuple[AdaptiveMesh, dict[str, Any] | None]:
+    """The adaptive mesh of a run (collective): from the checkpoint if it stores one, else the base mesh.
+
+    Args:
+        base: The base mesh (rebuilt from its source).
+        limits: The :class:`~gpfem.amr.AmrLimits`.
+        checkpoint: The checkpoint file, or ``None`` for a new run.
+
+    Returns:
+        The adaptive mesh and the saved adaptation state (``None`` for a new run or a checkpoint without a
+        stored mesh, e.g. of a run without adaptation: it continues on the base mesh).
+    """
+    from gpfem.amr.store import mesh_from_arrays
+    from gpfem.io.checkpoint import read_checkpoint_arrays
+
+    if checkpoint is None:
+        return AdaptiveMesh(base, limits), None
+    stored = read_checkpoint_arrays(checkpoint, base.comm, "mesh__")
+    if stored is None:
+        return AdaptiveMesh(base, limits), None
+    bundle, data = mesh_from_arrays(base.comm, stored)
+    extra = read_checkpoint_arrays(checkpoint, base.comm, STATE_KEY)
+    state = json.loads(str(extra[STATE_KEY])) if extra and base.comm.rank == 0 else None
+    state = base.comm.bcast(state, root=0) or {}
+    return AdaptiveMesh(base, limits, bundle, data["level"]), state

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CellExpression",
     "cell_expression",
     "cell_sizes",
     "cell_dof_values",
@@ -73,19 +74,35 @@ def cell_dof_values(u: Any) -> np.ndarray:
     return u.x.array[V.dofmap.list[:n]]
 
 
-def cell_expression(expr: Any, mesh: Any) -> np.ndarray:
-    """A UFL expression evaluated at the midpoint of each owned cell (DG0 interpolation).
+class CellExpression:
+    """A UFL expression evaluated at the midpoint of each owned cell (DG0 interpolation), compiled once.
 
     For a P1 displacement the strain, hence any strain-energy density, is constant per cell, so the midpoint
     value is the cell value.
-    """
-    import ufl
-    from dolfinx import fem
 
-    Q = fem.functionspace(mesh, ("DG", 0))
-    q = fem.Function(Q)
-    q.interpolate(fem.Expression(ufl.as_ufl(expr), Q.element.interpolation_points))
-    return q.x.array[: num_owned_cells(mesh)].copy()
+    Args:
+        expr: The UFL expression (of functions on ``mesh``).
+        mesh: The mesh.
+    """
+
+    def __init__(self, expr: Any, mesh: Any):
+        import ufl
+        from dolfinx import fem
+
+        Q = fem.functionspace(mesh, ("DG", 0))
+        self._q = fem.Function(Q)
+        self._expr = fem.Expression(ufl.as_ufl(expr), Q.element.interpolation_points)
+        self._n = num_owned_cells(mesh)
+
+    def values(self) -> np.ndarray:
+        """The current values per owned cell."""
+        self._q.interpolate(self._expr)
+        return self._q.x.array[: self._n].copy()
+
+
+def cell_expression(expr: Any, mesh: Any) -> np.ndarray:
+    """One evaluation of a :class:`CellExpression`."""
+    return CellExpression(expr, mesh).values()
 
 
 def dilate(mesh: Any, marked: np.ndarray, rings: int = 1) -> np.ndarray:

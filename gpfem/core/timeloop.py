@@ -138,8 +138,9 @@ def run_time_loop(
         return row
 
     def checkpoint() -> None:
+        extra = model.checkpoint_arrays() if hasattr(model, "checkpoint_arrays") else None
         save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(),
-                        {"time": t, "step": step, "dt": control.dt})
+                        {"time": t, "step": step, "dt": control.dt}, extra=extra)
 
     last = record(0.0, None) if not restart else {}
     model.update_outputs()
@@ -158,6 +159,7 @@ def run_time_loop(
             at_stop = t == target
             if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()
+                fields.set_functions(model.output_functions())  # new ones after a mesh adaptation
                 fields.write(t)
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
                 checkpoint()

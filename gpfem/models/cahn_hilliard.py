@@ -72,9 +72,11 @@ class CahnHilliard(GradientFlow):
     Args:
         p: Resolved parameters (see :mod:`gpfem.models.cahn_hilliard_spec`).
         bundle: The mesh.
+        initial: ``initial(V) -> c`` (a Function on the composition space ``V``); ``None``: the initial
+            condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
     """
 
-    def __init__(self, p: dict[str, Any], bundle: MeshBundle):
+    def __init__(self, p: dict[str, Any], bundle: MeshBundle, initial: Any = None):
         self.p = p
         self.bundle = bundle
         mesh = bundle.mesh
@@ -108,7 +110,7 @@ class CahnHilliard(GradientFlow):
                          energy_tol=1e-9, check_energy=bool(p["energy_check"]),
                          outputs={"c": 0, "mu": 1}, checkpoint={"c": (self.u, 0), "mu": (self.u, 1)})
         self._mass = fem.form(c * dx)
-        self.set_initial(initial_condition(p, self.V))
+        self.set_initial(initial_condition(p, self.V) if initial is None else initial(self.V))
 
     # -- state -----------------------------------------------------------------------------------
     def set_initial(self, c_init: Any) -> None:

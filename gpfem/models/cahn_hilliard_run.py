@@ -6,13 +6,16 @@ import time
 from typing import Any
 
 from gpfem.core.log import get_logger
-from gpfem.core.timeloop import run_time_loop
+from gpfem.core.timeloop import CHECKPOINT, run_time_loop
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["run"]
+__all__ = ["AMR_COLUMNS", "run"]
+
+#: History columns an adaptive run adds.
+AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
 
 log = get_logger("cahn_hilliard")
 
@@ -21,18 +24,30 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
     t0 = time.perf_counter()
     bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm))
-    model = CahnHilliard(p, bundle)
+    if p["amr"]:
+        from gpfem.models.cahn_hilliard_amr import start
+
+        checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
+        model = start(p, bundle, checkpoint)
+        mesh_now = model.amesh.bundle
+    else:
+        model = CahnHilliard(p, bundle)
+        mesh_now = bundle
     try:
-        ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-        log.info(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs, "
+        ndofs = 2 * mesh_now.mesh.geometry.index_map().size_global
+        log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
-        res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)
+        res = run_time_loop(model, step_control(p), loop_settings(p), ctx,
+                            COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         final = model.values
     finally:
         model.close()
     summary = {
         "dofs": ndofs,
+        "dofs_start": ndofs,
+        "dofs_end": ndofs,
+        "dofs_max": ndofs,
         "cells": bundle.num_cells_global(),
         "mesh": bundle.source,
         "steps": res["steps"],
@@ -44,6 +59,9 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "final_mass": final["mass"],
         "field_file": res["field_file"],
     }
+    if p["amr"]:
+        summary.update(model.summary())
+        summary["cells"] = model.amesh.bundle.num_cells_global()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
         summary["png"] = post(ctx.out_dir, ctx.comm)
     return summary

@@ -66,7 +66,7 @@ def test_fracture_rule_matches_the_onset_of_damage():
     from dolfinx import fem
 
     from gpfem.mesh import rectangle
-    from gpfem.models.fracture import c_w, critical_stress
+    from gpfem.models.fracture_energy import c_w, critical_stress
 
     E, Gc, ell = 1.0, 1.0, 0.05
     sigma_c = critical_stress("AT1", E, Gc, ell)
