@@ -141,6 +141,8 @@ class NonlinearSolver:
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
+        #: Whether the size-based Krylov default failed and the solver switched to MUMPS for good.
+        self.fell_back = False
         vec_type, mat_type = backend_types(prefix)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
@@ -222,6 +224,7 @@ class NonlinearSolver:
         ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
         self.auto_krylov = {}
         self.options.update(DIRECT)
+        self.fell_back = True
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
@@ -233,6 +236,14 @@ class NonlinearSolver:
             del _live_prefixes[self.prefix]
         if self.problem is not None:
             destroy_petsc(self.problem)
+            # Our options stay in PETSc's global database after DOLFINx's setup (measured with DOLFINx
+            # 0.11 / petsc4py 3.25: its clean-up leaves them); a later solver with this prefix (a model
+            # rebuilt on an adapted mesh) would take them for the user's and lose the size-based default
+            # and its MUMPS fallback. Remove ours; options the user set were never in self.options.
+            db = PETSc.Options()
+            for k in self.options:
+                if db.hasName(f"{self.prefix}{k}"):
+                    db.delValue(f"{self.prefix}{k}")
         self.problem = None  # type: ignore[assignment]
 
 

@@ -74,9 +74,11 @@ class CahnHilliard(GradientFlow):
         bundle: The mesh.
         initial: ``initial(V) -> c`` (a Function on the composition space ``V``); ``None``: the initial
             condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
+        solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
     """
 
-    def __init__(self, p: dict[str, Any], bundle: MeshBundle, initial: Any = None):
+    def __init__(self, p: dict[str, Any], bundle: MeshBundle, initial: Any = None,
+                 solver_options: Any = None):
         self.p = p
         self.bundle = bundle
         mesh = bundle.mesh
@@ -105,7 +107,7 @@ class CahnHilliard(GradientFlow):
             + mu * v * dx
             - dF_dc
         )
-        solver = NonlinearSolver(residual, self.u, prefix="gpfem_ch_")
+        solver = NonlinearSolver(residual, self.u, prefix="gpfem_ch_", options=solver_options)
         super().__init__(solver, self.u, self.u_n, dt, self.energy, energy_key="free_energy",
                          energy_tol=1e-9, check_energy=bool(p["energy_check"]),
                          outputs={"c": 0, "mu": 1}, checkpoint={"c": (self.u, 0), "mu": (self.u, 1)})

@@ -29,6 +29,7 @@ import numpy as np
 
 from gpfem.amr import AdaptiveMesh, AdaptiveModel, Transfer, conserve_integral, dilate, interface_cells
 from gpfem.amr.refine import global_count
+from gpfem.core.solver_defaults import DIRECT
 from gpfem.mesh import MeshBundle
 from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 
@@ -80,7 +81,10 @@ class CahnHilliardAMR(AdaptiveModel):
             conserve_integral(c, mass)
             return c
 
-        return CahnHilliard(self.p, bundle, initial=moved)
+        # A solver that fell back from the size-based Krylov default to MUMPS keeps MUMPS on the new mesh
+        # (graded meshes make block-Jacobi ILU fail more often; each failure costs a cut step).
+        opts = dict(DIRECT) if old.solver.fell_back else None
+        return CahnHilliard(self.p, bundle, initial=moved, solver_options=opts)
 
     def _idle(self) -> tuple[int, int, int]:
         """(pending interface cells, refined cells, refined cells off the interfaces and their buffer)."""
