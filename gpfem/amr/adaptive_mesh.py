@@ -127,12 +127,15 @@ class AdaptiveMesh:
             ok &= cell_sizes(bundle.mesh) > self.limits.h_min
         return ok
 
-    def marks(self, bundle: MeshBundle, levels: np.ndarray, priority: np.ndarray) -> np.ndarray:
-        """Priorities after the limits and the buffer: ``> 0`` means marked."""
+    def marks(
+        self, bundle: MeshBundle, levels: np.ndarray, priority: np.ndarray, buffer: int | None = None
+    ) -> np.ndarray:
+        """Priorities after the limits and ``buffer`` rings (default: the limits'): ``> 0`` means marked."""
         pr = np.where(np.asarray(priority, dtype=float) > 0, np.asarray(priority, dtype=float), 0.0)
         ok = self.allowed(bundle, levels)
-        if self.limits.buffer > 0:
-            grown = dilate(bundle.mesh, pr > 0, self.limits.buffer)
+        rings = self.limits.buffer if buffer is None else buffer
+        if rings > 0:
+            grown = dilate(bundle.mesh, pr > 0, rings)
             pr = np.where(grown & (pr <= 0), BUFFER_PRIORITY, pr)
         return np.where(ok, pr, 0.0)
 
@@ -145,9 +148,11 @@ class AdaptiveMesh:
         return global_count(self.comm, pr & self.allowed(self.bundle, self.levels))
 
     # -- one pass --------------------------------------------------------------------------------------
-    def _pass(self, bundle: MeshBundle, levels: np.ndarray, priority: np.ndarray) -> Refinement | None:
+    def _pass(
+        self, bundle: MeshBundle, levels: np.ndarray, priority: np.ndarray, buffer: int | None = None
+    ) -> Refinement | None:
         comm = bundle.comm
-        pr = self.marks(bundle, levels, priority)
+        pr = self.marks(bundle, levels, priority, buffer)
         cand = pr > 0
         if global_count(comm, cand) == 0:
             return None
@@ -186,12 +191,16 @@ class AdaptiveMesh:
             self.adapts += 1
         return ref
 
-    def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray]) -> MeshBundle:
+    def rebuild(
+        self, priority_on: Callable[[MeshBundle], np.ndarray], buffer: int | None = None
+    ) -> MeshBundle:
         """Re-refine from the base mesh (collective): passes until no allowed cell is marked.
 
         Args:
             priority_on: Called with each intermediate mesh; returns the priority per owned cell (``> 0``:
                 mark), typically from the current solution interpolated onto that mesh.
+            buffer: Rings added around the marks of each pass (default: the limits'); 0 when
+                ``priority_on`` already includes a buffer (e.g. one measured in cells of the finest level).
 
         Returns:
             The new current mesh (also :attr:`bundle`).
@@ -202,7 +211,7 @@ class AdaptiveMesh:
         # Passes until nothing is marked: a cell split only by Plaza's closure keeps its level and may be
         # marked in a later pass, so max_levels passes are not always enough (bounded for safety).
         for _ in range(2 * self.limits.max_levels + 2):
-            ref = self._pass(bundle, levels, priority_on(bundle))
+            ref = self._pass(bundle, levels, priority_on(bundle), buffer)
             if ref is None:
                 break
             bundle, levels = ref.bundle, ref.levels

@@ -92,10 +92,10 @@ class AdaptiveModel:
         self.adapt_seconds += time.perf_counter() - t0
         return changed
 
-    def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray]) -> None:
+    def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray], buffer: int | None = None) -> None:
         """Re-refine from the base mesh (see :meth:`AdaptiveMesh.rebuild`), then rebuild the model."""
         t0 = time.perf_counter()
-        self.amesh.rebuild(priority_on)
+        self.amesh.rebuild(priority_on, buffer)
         self.replace_model()
         self.adapt_seconds += time.perf_counter() - t0
 

@@ -35,6 +35,7 @@ __all__ = [
     "fracture_cells",
     "interface_cells",
     "num_owned_cells",
+    "vertex_indicator",
 ]
 
 
@@ -136,6 +137,26 @@ def dilate(mesh: Any, marked: np.ndarray, rings: int = 1) -> np.ndarray:
         vec.scatter_forward()
         out = vec.array[c2v].max(axis=1) > 0.0
     return out
+
+
+def vertex_indicator(V: Any, marked: np.ndarray) -> Any:
+    """A P1 function that is 1 at every vertex of a marked owned cell (on any rank) and 0 elsewhere.
+
+    Sampled on another mesh (:class:`~gpfem.amr.transfer.Transfer`), it tells which cells there overlap the
+    marked region: how a region chosen on the current mesh is carried to the intermediate meshes of a
+    rebuild from the base mesh.
+    """
+    from dolfinx import fem, la
+
+    if V.dofmap.index_map_bs != 1 or V.element.basix_element.degree != 1:
+        raise ValueError("vertex_indicator needs a scalar P1 space")
+    f = fem.Function(V)
+    n = num_owned_cells(V.mesh)
+    f.x.array[V.dofmap.list[:n][np.asarray(marked, dtype=bool)].ravel()] = 1.0
+    f.x.scatter_reverse(la.InsertMode.add)
+    f.x.scatter_forward()
+    np.minimum(f.x.array, 1.0, out=f.x.array)
+    return f
 
 
 def interface_cells(c: Any, c_alpha: float, c_beta: float, theta: float = 0.1) -> np.ndarray:

@@ -25,27 +25,56 @@ import numpy as np
 from gpfem.amr.indicators import num_owned_cells
 from gpfem.core.errors import GpfemError
 
-__all__ = ["Transfer", "conserve_integral", "transfer", "transfer_all", "transfer_bounded"]
+__all__ = ["Transfer", "conserve_integral", "locate_local", "transfer", "transfer_all", "transfer_bounded"]
+
+
+def locate_local(mesh: Any, points: np.ndarray) -> np.ndarray:
+    """For each point (shape ``(n, 3)``), a local cell of ``mesh`` that contains it, or -1 (no communication).
+
+    Points on shared facets get one of their cells (P1 fields are continuous there).
+    """
+    from dolfinx import geometry
+
+    tdim = mesh.topology.dim
+    n = num_owned_cells(mesh)
+    tree = geometry.bb_tree(mesh, tdim, entities=np.arange(n, dtype=np.int32))
+    pts = np.ascontiguousarray(points, dtype=mesh.geometry.x.dtype)
+    hits = geometry.compute_colliding_cells(mesh, geometry.compute_collisions_points(tree, pts), pts)
+    offsets = np.asarray(hits.offsets)
+    first = np.full(pts.shape[0], -1, dtype=np.int32)
+    found = offsets[1:] > offsets[:-1]
+    first[found] = np.asarray(hits.array)[offsets[:-1][found]]
+    return first
 
 
 class Transfer:
-    """Interpolation from the P1 space of one mesh into one of another (collective).
+    """Interpolation from the Lagrange space of one mesh into one of another (collective).
 
-    The point location (the expensive part) is done once per pair of spaces and reused for every function
-    on them.
+    Fast path, no communication: when every degree of freedom of the new space lies in a cell the old mesh
+    has *on the same rank* — always so between meshes refined from one another, or from one base mesh,
+    since refined cells stay on their parent's rank — the old function is evaluated there
+    (:func:`locate_local` + ``Function.eval``). Otherwise (e.g. the mesh stored by a checkpoint and
+    redistributed on restart) ``interpolate_nonmatching`` locates the points across ranks. The choice is
+    made once per pair of spaces (one reduction) and reused for every function on them.
 
     Args:
         V_from: The old space.
-        V_to: The new space (same element).
+        V_to: The new space (same value shape).
     """
 
     def __init__(self, V_from: Any, V_to: Any):
         from mpi4py import MPI
 
-        from dolfinx import fem
-
         self.V_from, self.V_to = V_from, V_to
         mesh = V_to.mesh
+        self._points = V_to.tabulate_dof_coordinates()
+        self._cells_from = locate_local(V_from.mesh, self._points)
+        missing = mesh.comm.allreduce(int(np.count_nonzero(self._cells_from < 0)), op=MPI.SUM)
+        self.local = missing == 0
+        if self.local:
+            return
+        from dolfinx import fem
+
         x = mesh.geometry.x
         lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
         if x.size:
@@ -66,7 +95,12 @@ class Transfer:
 
         if out is None:
             out = fem.Function(self.V_to, name=u.name)
-        out.interpolate_nonmatching(u, self.cells, self.data)
+        if self.local:
+            bs = self.V_to.dofmap.index_map_bs
+            vals = u.eval(self._points, self._cells_from)
+            out.x.array[:] = np.asarray(vals).reshape(-1, bs).ravel()
+        else:
+            out.interpolate_nonmatching(u, self.cells, self.data)
         out.x.scatter_forward()
         return out
 

@@ -5,11 +5,17 @@ Rule (``docs/amr.md``): a cell is an interface cell when the composition at its 
 (:func:`~gpfem.amr.indicators.interface_cells`); interface cells are refined to ``amr_max_levels`` with
 ``amr_buffer`` rings around them, everything else stays at the base mesh.
 
-Adapting is a **rebuild from the base mesh** (:meth:`~gpfem.amr.AdaptiveMesh.rebuild`): each level marks
-the cells of the intermediate mesh from the current composition sampled at the nodes of P2 on it (its
-vertices and edge midpoints, the vertices the next level would create). Where an interface has passed the
-new mesh is simply coarse again, and the mesh is a function of the solution alone, not of the history of
-adapts. The composition then moves by interpolation plus the constant that restores its integral
+Adapting is a **rebuild from the base mesh** (:meth:`~gpfem.amr.AdaptiveMesh.rebuild`). On the current mesh
+the interface cells plus ``amr_buffer`` rings of (finest) cells make the region to refine; each level of the
+rebuild marks the cells of the intermediate mesh that hold the midpoint of a region cell (a local search:
+both meshes descend from the same base cells, which stay on their rank; after a restart on another
+partition, the region's indicator sampled at the P2 nodes of the intermediate mesh across ranks). So the
+buffer is measured in finest cells, not in cells of each level (that made the refined zone about four base
+cells wide around every interface). Where an interface has passed the new mesh is simply coarse again, and
+the mesh depends on the solution, not on the history of adapts. The first mesh samples the initial condition
+itself, level by level, with the buffer at each level.
+
+The composition then moves by interpolation plus the constant that restores its integral
 (:func:`~gpfem.amr.transfer.conserve_integral`: mass exact to round-off), and the chemical potential is
 recomputed from it (the L2 projection of dF/dc that also starts a run), so the new state is consistent.
 
@@ -28,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr import AdaptiveMesh, AdaptiveModel, Transfer, conserve_integral, dilate, interface_cells
+from gpfem.amr.indicators import cell_dof_values, vertex_indicator
 from gpfem.amr.refine import global_count
+from gpfem.amr.transfer import locate_local
 from gpfem.core.solver_defaults import DIRECT
 from gpfem.mesh import MeshBundle
 from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
@@ -121,9 +129,31 @@ class CahnHilliardAMR(AdaptiveModel):
 
     def adapt(self) -> None:
         """Rebuild the mesh from the base at the current interfaces and move the state (collective)."""
+        from dolfinx import fem
+        from dolfinx import mesh as dmesh
+
         self.model.update_outputs()
         c = self.model.output_functions()[0]
-        self.rebuild(_sampler(self.p, lambda V: Transfer(c.function_space, V)(c)))
+        mesh = self.amesh.bundle.mesh
+        need = dilate(mesh, _flags(c, self.p), self.amesh.limits.buffer)
+        mids = dmesh.compute_midpoints(mesh, mesh.topology.dim, np.flatnonzero(need).astype(np.int32))
+
+        def priority(bundle: MeshBundle) -> np.ndarray:
+            # A cell is marked when it holds the midpoint of a needed cell. Local: the needed cells and the
+            # intermediate cells descend from the same base cells, which stay on their rank.
+            where = locate_local(bundle.mesh, mids)
+            pr = np.zeros(bundle.mesh.topology.index_map(bundle.mesh.topology.dim).size_local)
+            if global_count(self.comm, where < 0) == 0:
+                pr[where] = 1.0
+                return pr
+            # Another partition (a restart redistributed the stored mesh): sample the region's indicator
+            # at the P2 nodes of the intermediate mesh across ranks.
+            region = vertex_indicator(c.function_space, need)
+            sample = Transfer(region.function_space, fem.functionspace(bundle.mesh, ("Lagrange", 2)))(region)
+            return (cell_dof_values(sample).max(axis=1) >= 0.5).astype(float)
+
+        # The buffer is already in the region, in rings of the finest cells: none per pass.
+        self.rebuild(priority, buffer=0)
         self._idle_base = self._idle()[2]
 
     def accept(self, t_new: float, dt: float, result: Any) -> None:
