@@ -48,6 +48,8 @@ class AmrLimits:
         dofs_per_vertex: Unknowns per vertex of the model (3 for 2D fracture: u_x, u_y, alpha).
         h_min: Cells with ``h_K <= h_min`` are not marked (0: no bound).
         buffer: Rings of vertex neighbours added around the marked cells.
+        bisect: Split marked cells by their longest edge (``h_K / sqrt 2`` per level) instead of into four
+            (``h_K / 2``): finer steps, so cells end closer to ``h_min`` from below.
     """
 
     max_levels: int = 2
@@ -55,6 +57,7 @@ class AmrLimits:
     dofs_per_vertex: int = 1
     h_min: float = 0.0
     buffer: int = 1
+    bisect: bool = False
 
     def __post_init__(self) -> None:
         for name in ("max_levels", "max_dofs", "buffer"):
@@ -156,7 +159,7 @@ class AdaptiveMesh:
         cand = pr > 0
         if global_count(comm, cand) == 0:
             return None
-        ref = refine_cells(bundle, cand, levels)
+        ref = refine_cells(bundle, cand, levels, self.limits.bisect)
         cap = self.limits.max_dofs
         if cap <= 0 or self.dofs(ref.bundle) <= cap:
             return ref
@@ -174,7 +177,7 @@ class AdaptiveMesh:
             if keep <= 0:
                 return None
             thr = _threshold(comm, pr[cand], keep)
-            ref = refine_cells(bundle, cand & (pr >= thr), levels)
+            ref = refine_cells(bundle, cand & (pr >= thr), levels, self.limits.bisect)
         return ref if self.dofs(ref.bundle) <= cap else None
 
     # -- adapting --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 from gpfem.amr.indicators import num_owned_cells
 from gpfem.mesh import MeshBundle
 
-__all__ = ["Refinement", "global_count", "refine_cells"]
+__all__ = ["Refinement", "global_count", "longest_edges", "refine_cells"]
 
 
 @dataclass
@@ -44,13 +44,39 @@ def global_count(comm: Any, mask: np.ndarray) -> int:
     return int(comm.allreduce(int(np.count_nonzero(mask))))
 
 
-def refine_cells(bundle: MeshBundle, marked: np.ndarray, levels: np.ndarray | None = None) -> Refinement:
+def longest_edges(mesh: Any, cells: np.ndarray) -> np.ndarray:
+    """The longest edge of each given local cell (ties: the edge whose midpoint is smallest in x, then y, z).
+
+    The choice depends on coordinates only, so it is the same on any partition.
+    """
+    from dolfinx import mesh as dmesh
+
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim, 1)
+    ne = {2: 3, 3: 6}[tdim]
+    c2e = mesh.topology.connectivity(tdim, 1).array.reshape(-1, ne)[cells]
+    nodes = dmesh.entities_to_geometry(mesh, 1, c2e.ravel().astype(np.int32))
+    x = mesh.geometry.x[nodes]  # (n * ne, 2, 3)
+    length = np.linalg.norm(x[:, 1] - x[:, 0], axis=1).reshape(-1, ne)
+    mid = (0.5 * (x[:, 1] + x[:, 0])).reshape(-1, ne, 3)
+    scale = float(length.max()) if length.size else 1.0
+    key_len = -np.round(length / scale, 10)  # equal up to round-off counts as a tie
+    order = np.lexsort((mid[..., 2], mid[..., 1], mid[..., 0], key_len), axis=-1)
+    return c2e[np.arange(len(cells)), order[:, 0]].astype(np.int32)
+
+
+def refine_cells(
+    bundle: MeshBundle, marked: np.ndarray, levels: np.ndarray | None = None, bisect: bool = False
+) -> Refinement:
     """Refine the marked owned cells of ``bundle`` (collective).
 
     Args:
         bundle: The mesh.
         marked: Boolean per owned cell.
         levels: Current level per owned cell (zeros if ``None``).
+        bisect: Split only the longest edge of each marked cell (its area halves, ``h_K`` drops by
+            ``sqrt 2``; Plaza's closure bisects neighbours as needed) instead of all its edges (four
+            children, ``h_K`` halves).
 
     Returns:
         The refined mesh, the parent map and the new levels.
@@ -67,7 +93,10 @@ def refine_cells(bundle: MeshBundle, marked: np.ndarray, levels: np.ndarray | No
     msh.topology.create_entities(1)
     msh.topology.create_connectivity(tdim, 1)
     cells = np.flatnonzero(marked).astype(np.int32)
-    edges = dmesh.compute_incident_entities(msh.topology, cells, tdim, 1)
+    if bisect:
+        edges = np.unique(longest_edges(msh, cells))
+    else:
+        edges = dmesh.compute_incident_entities(msh.topology, cells, tdim, 1)
     # partitioner=None: children stay on their parent's rank and the new mesh has no ghost cells, like the
     # gmsh meshes (the tag transfer of DOLFINx 0.11 indexes the parent map, which covers owned cells only,
     # with every local cell: with ghost cells it reads past its end).

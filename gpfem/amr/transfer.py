@@ -31,19 +31,38 @@ __all__ = ["Transfer", "conserve_integral", "locate_local", "transfer", "transfe
 def locate_local(mesh: Any, points: np.ndarray) -> np.ndarray:
     """For each point (shape ``(n, 3)``), a local cell of ``mesh`` that contains it, or -1 (no communication).
 
-    Points on shared facets get one of their cells (P1 fields are continuous there).
+    Candidates come from a bounding-box tree; the containment test is vectorised with barycentric
+    coordinates (affine simplices), accepting ``lambda >= -1e-10`` so that points on shared facets, which
+    refinement puts there up to round-off, get one of their cells (P1 fields are continuous there).
     """
     from dolfinx import geometry
 
     tdim = mesh.topology.dim
     n = num_owned_cells(mesh)
-    tree = geometry.bb_tree(mesh, tdim, entities=np.arange(n, dtype=np.int32))
     pts = np.ascontiguousarray(points, dtype=mesh.geometry.x.dtype)
-    hits = geometry.compute_colliding_cells(mesh, geometry.compute_collisions_points(tree, pts), pts)
-    offsets = np.asarray(hits.offsets)
     first = np.full(pts.shape[0], -1, dtype=np.int32)
-    found = offsets[1:] > offsets[:-1]
-    first[found] = np.asarray(hits.array)[offsets[:-1][found]]
+    if n == 0 or pts.shape[0] == 0:
+        return first
+    x = mesh.geometry.x
+    size = float(np.max(x.max(axis=0) - x.min(axis=0))) or 1.0
+    tree = geometry.bb_tree(mesh, tdim, padding=1e-10 * size, entities=np.arange(n, dtype=np.int32))
+    cand = geometry.compute_collisions_points(tree, pts)
+    offsets = np.asarray(cand.offsets)
+    cells = np.asarray(cand.array, dtype=np.int32)
+    if cells.size == 0:
+        return first
+    owner = np.repeat(np.arange(pts.shape[0]), np.diff(offsets))
+    nodes = mesh.geometry.dofmaps[0][cells, : tdim + 1]
+    X = x[nodes][:, :, :tdim]  # (pairs, d+1, d)
+    T = np.swapaxes(X[:, 1:, :] - X[:, :1, :], 1, 2)  # columns: edge vectors
+    rhs = (pts[owner, :tdim] - X[:, 0, :])[..., None]
+    lam = np.linalg.solve(T, rhs)[..., 0]
+    worst = np.minimum(lam.min(axis=1), 1.0 - lam.sum(axis=1))  # smallest barycentric coordinate
+    # per point, the candidate deepest inside (largest smallest coordinate)
+    order = np.lexsort((-worst, owner))
+    best = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    ok = worst[best] >= -1e-10
+    first[owner[best][ok]] = cells[best][ok]
     return first
 
 

@@ -125,9 +125,13 @@ class CahnHilliard(GradientFlow):
         E = Energy(ufl.dx(domain=self.V.mesh),
                    bulk=double_well(c, k["rho_s"], k["c_alpha"], k["c_beta"]),
                    gradient=gradient_penalty(c, k["kappa"]))
+        # The P1 mass matrix scaled by its diagonal has a condition number bounded independently of h
+        # (graded adapted meshes included): CG + Jacobi to 1e-12 in a few dozen iterations, where a MUMPS
+        # factorisation took 1.6 s at 41,000 DOFs (measured; every mesh adaptation does this projection).
         prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix="gpfem_ch_init_",
-                             petsc_options={"ksp_type": "preonly", "pc_type": "lu",
-                                            "pc_factor_mat_solver_type": "mumps"})
+                             petsc_options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12,
+                                            "ksp_atol": 1e-14, "ksp_max_it": 1000,
+                                            "ksp_error_if_not_converged": True})
         mu_h = prob.solve()
         self.u.x.array[self._map_mu] = mu_h.x.array
         destroy_petsc(prob)

@@ -52,7 +52,8 @@ def amr_limits(p: dict[str, Any], dofs_per_vertex: int, h_min: float = 0.0) -> A
     from gpfem.amr import AmrLimits
 
     return AmrLimits(max_levels=p["amr_max_levels"], max_dofs=p["amr_max_dofs"],
-                     dofs_per_vertex=dofs_per_vertex, h_min=h_min, buffer=p["amr_buffer"])
+                     dofs_per_vertex=dofs_per_vertex, h_min=h_min, buffer=p["amr_buffer"],
+                     bisect=bool(p.get("amr_bisect", False)))
 
 
 def step_control(p: dict[str, Any]) -> StepControl:

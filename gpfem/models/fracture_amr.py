@@ -27,12 +27,16 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr import AdaptiveMesh, AdaptiveModel, CellExpression, Transfer, fracture_cells
+from gpfem.amr.indicators import cell_sizes
+from gpfem.core.log import get_logger
 from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture import Fracture
 from gpfem.models.fracture_energy import c_w, elastic_densities
 
-__all__ = ["FractureAMR", "RefineRequest", "start"]
+__all__ = ["FractureAMR", "RefineRequest", "reachable_size", "start"]
+
+log = get_logger("fracture")
 
 
 class RefineRequest(Exception):  # noqa: N818 (a control-flow signal, not an error)
@@ -130,6 +134,20 @@ class FractureAMR(AdaptiveModel):
         return res
 
 
+def reachable_size(base: MeshBundle, limits: Any) -> float:
+    """The largest ``h_K`` of the base mesh after ``limits.max_levels`` marked refinements (collective).
+
+    A marked cell's ``h_K = (d!|K|)^(1/d)`` drops by ``2^(1/d)`` per bisection (its volume halves) and by
+    2 per split into ``2^d`` children.
+    """
+    from mpi4py import MPI
+
+    d = base.mesh.topology.dim
+    h = float(base.comm.allreduce(float(cell_sizes(base.mesh).max(initial=0.0)), op=MPI.MAX))
+    per_level = 2.0 ** (1.0 / d) if limits.bisect else 2.0
+    return h / per_level**limits.max_levels
+
+
 def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> FractureAMR:
     """The adaptive model of a run (collective): on the base mesh, or on restart on the stored mesh.
 
@@ -139,7 +157,12 @@ def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> Fractu
     from gpfem.models.common import amr_limits
 
     h_target = p["amr_h"] if p["amr_h"] > 0 else 0.5 * p["ell"]
-    amesh, state = restore(base, amr_limits(p, dofs_per_vertex=base.gdim + 1, h_min=h_target), checkpoint)
+    limits = amr_limits(p, dofs_per_vertex=base.gdim + 1, h_min=h_target)
+    reach = reachable_size(base, limits)
+    if reach > h_target * (1 + 1e-12):
+        log.warning(f"amr_max_levels = {limits.max_levels} refines the coarsest base cells only to h_K = "
+                    f"{reach:.3g}, above amr_h = {h_target:.3g}: the crack may run through coarser cells")
+    amesh, state = restore(base, limits, checkpoint)
     model = FractureAMR(p, amesh, Fracture(p, amesh.bundle))
     if state is not None:
         model.restore_state(state)

@@ -77,6 +77,32 @@ def check_parent_map_and_levels():
     assert new.comm.allreduce(int(ref2.levels.max()), op=MPI.MAX) == 2
 
 
+def check_bisection():
+    """Longest-edge bisection: a marked cell splits in two (area / 2, h_K / sqrt 2), and so does the
+    neighbour across its longest edge (closure); all-marked right triangles all split once on any partition.
+    """
+    from gpfem.models.fracture_amr import reachable_size
+
+    b = rectangle(1.0, 1.0, 8, 8)  # right triangles, legs 1/8, hypotenuse shared by the two of a square
+    n = b.mesh.topology.index_map(2).size_local
+    ref = refine_cells(b, np.ones(n, dtype=bool), bisect=True)
+    assert ref.bundle.mesh.topology.index_map(2).size_global == 2 * 128
+    assert np.allclose(cell_sizes(ref.bundle.mesh), 0.125 / np.sqrt(2.0), rtol=1e-12)
+    assert np.all(ref.levels == 1)
+    mid = owned_midpoints(b.mesh)
+    marked = mid[:, 0] < 0.25
+    ref = refine_cells(b, marked, bisect=True)
+    area = cell_sizes(ref.bundle.mesh) ** 2 / 2
+    parent_area = 0.125**2 / 2
+    assert np.allclose(area[marked[ref.parent_cells]], parent_area / 2, rtol=1e-12)
+    # the marked strip is whole squares, so nothing outside it is split
+    assert ref.bundle.mesh.topology.index_map(2).size_global == 128 + global_count(b.comm, marked)
+    assert np.array_equal(ref.levels, marked[ref.parent_cells].astype(np.int32))
+    lim = AmrLimits(max_levels=2, bisect=True)
+    assert abs(reachable_size(b, lim) - 0.125 / 2) < 1e-14
+    assert abs(reachable_size(b, AmrLimits(max_levels=2)) - 0.125 / 4) < 1e-14
+
+
 def check_boundary_groups_survive():
     """Named facet groups keep their length and sit on their side after two refinements."""
     b = rectangle(1.0, 1.0, 6, 6)

@@ -12,6 +12,10 @@ def test_parent_map_and_levels():
     chk.check_parent_map_and_levels()
 
 
+def test_bisection():
+    chk.check_bisection()
+
+
 def test_boundary_groups_survive():
     chk.check_boundary_groups_survive()
 
