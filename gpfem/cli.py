@@ -220,8 +220,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with graceful_stop():
             results = spec.runner()(params, ctx) or {}
-    except GpfemError as e:
-        status, code = f"failed: {e}", EXIT_FAILED
+    except GpfemError as e:  # a parameter only the model can check (e.g. against the mesh): exit 2
+        status, code = f"failed: {e}", EXIT_INPUT if isinstance(e, ParameterError) else EXIT_FAILED
         if comm.rank == 0:
             print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
