@@ -93,7 +93,7 @@ def solve(n: int, t_end: float, scale: float = 1.0, stab: float = 2.0) -> dict:
             if t in TIMES:
                 out[t] = energy(c, ch)
     return {"F": out, "steps": steps, "wall": time.perf_counter() - t0, "dofs": n * n,
-            "mass_drift": abs(c.mean() - mass0)}
+            "mass_drift": abs(c.mean() - mass0), "c": c}
 
 
 def gpfem_run(out: Path, np_: int, t_end: float) -> float:
@@ -122,6 +122,7 @@ def main() -> int:
     ap.add_argument("--np", type=int, default=2, help="MPI ranks of the gpfem run")
     ap.add_argument("--out", default="runs/bench-pfhub-1a", help="folder of the gpfem run")
     ap.add_argument("--from", dest="from_dir", help="use a finished gpfem run instead of running one")
+    ap.add_argument("--save", help="write the spectral c at the end to this .npy file")
     a = ap.parse_args()
     g_dir = Path(a.from_dir or a.out)
     if a.from_dir is None:
@@ -129,6 +130,8 @@ def main() -> int:
     g = gpfem_result(g_dir)
     t_end = min(a.t_end, g["t_end"])
     s = solve(a.n, t_end)
+    if a.save:
+        np.save(a.save, s["c"])
     s2 = solve(a.n, min(t_end, 1000.0), scale=0.5)
     print(f"PFHub 1a (periodic 200 x 200), load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'code':34s} {'DOFs':>8s} {'ranks':>5s} {'steps':>7s} {'wall s':>8s} {'mass drift':>10s}")
