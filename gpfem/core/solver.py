@@ -7,7 +7,9 @@ raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reas
 irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
 :mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every solver has a SNES
 monitor that ends the solve at the next Newton iteration when a stop was requested (SIGTERM, see
-:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`.
+:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`. A
+``constraint`` (periodic boundaries, :mod:`gpfem.core.periodic`) makes SNES solve for the reduced
+unknowns ``u = P u_r + g`` (:mod:`gpfem.core.reduced_problem`); everything else stays the same.
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ class NonlinearSolver:
         options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
             command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+        constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
+            SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
+            space. ``u`` holds the full (periodic) solution after every solve.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -118,6 +123,7 @@ class NonlinearSolver:
         J: Any | None = None,
         options: Mapping[str, Any] | None = None,
         bounds: tuple[Any, Any] | None = None,
+        constraint: Any | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -142,10 +148,18 @@ class NonlinearSolver:
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
         vec_type, mat_type = backend_types(prefix)
-        self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
-        )
-        if vec_type is not None:
+        if constraint is not None:
+            if isinstance(u, list | tuple):
+                raise GpfemError("a constraint needs a single unknown function, not a list")
+            from gpfem.core.reduced_problem import ReducedProblem
+
+            self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
+                                          kind=mat_type, vec_type=vec_type, petsc_options=opts)
+        else:
+            self.problem = dolfinx.fem.petsc.NonlinearProblem(
+                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
+            )
+        if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
@@ -156,9 +170,13 @@ class NonlinearSolver:
             self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
+        self._constrained = constraint is not None
         if bounds is not None:
-            self._lb = bounds[0].x.petsc_vec
-            self._ub = bounds[1].x.petsc_vec
+            if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
+                self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
+            else:
+                self._lb = bounds[0].x.petsc_vec
+                self._ub = bounds[1].x.petsc_vec
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
 
@@ -178,6 +196,9 @@ class NonlinearSolver:
         if self._bounds is not None:
             for f in self._bounds:
                 f.x.scatter_forward()
+            if self._constrained:
+                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
+                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
@@ -232,7 +253,13 @@ class NonlinearSolver:
         if _live_prefixes.get(self.prefix) is self:
             del _live_prefixes[self.prefix]
         if self.problem is not None:
-            destroy_petsc(self.problem)
+            if self._constrained:
+                self.problem.destroy()
+                if self._bounds is not None:
+                    self._lb.destroy()
+                    self._ub.destroy()
+            else:
+                destroy_petsc(self.problem)
         self.problem = None  # type: ignore[assignment]
 
 
