@@ -24,7 +24,7 @@ from petsc4py import PETSc
 
 from gpfem.core.backend import backend_types, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.solver_defaults import DIRECT, size_default
+from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 #: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
+#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
@@ -49,6 +50,38 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_told: set[str] = set()
+
+#: ``pc_factor_mat_solver_type`` values -> the external package PETSc needs for them.
+_SOLVER_PACKAGES = {"mumps": "mumps", "superlu_dist": "superlu_dist", "superlu": "superlu",
+                    "umfpack": "suitesparse", "cholmod": "suitesparse", "klu": "suitesparse",
+                    "mkl_pardiso": "mkl_pardiso", "mkl_cpardiso": "mkl_cpardiso", "strumpack": "strumpack",
+                    "pastix": "pastix", "cusparse": "cuda"}
+
+
+def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str, Any]:
+    """Replace a MUMPS default that this PETSc cannot do by what it can (one log line per prefix).
+
+    A factor package named on the command line that this PETSc lacks is refused here, before any solve.
+    """
+    db = PETSc.Options()
+    key = f"{prefix}pc_factor_mat_solver_type"
+    if db.hasName(key):
+        want = db.getString(key)
+        need = _SOLVER_PACKAGES.get(want)
+        if need is not None and not has_package(need):
+            raise GpfemError(f"option -{key} {want}: this PETSc has no {need} "
+                             f"(gpfem info lists its packages)")
+        return opts
+    if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
+        return opts
+    direct, what = direct_options(comm.size)
+    out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
+    out.update(direct)
+    if prefix not in _told and comm.rank == 0:
+        print(f"gpfem: this PETSc has no MUMPS; {prefix} solves with {what}", flush=True)
+    _told.add(prefix)
+    return out
 
 
 def _reason_names(enum_cls: Any) -> dict[int, str]:
@@ -130,6 +163,7 @@ class NonlinearSolver:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
         opts.update(options or {})
+        opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
@@ -171,7 +205,7 @@ class NonlinearSolver:
         snes = self.snes
         reason = snes.getConvergedReason()
         if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
+            self._to_direct(backup)  # the size-based Krylov default failed: direct (MUMPS) from now on
             return self.solve()
         its = snes.getIterationNumber()
         ksp_reason = snes.getKSP().getConvergedReason()
@@ -197,12 +231,21 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
+        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
-        ksp.setType(DIRECT["ksp_type"])
-        ksp.getPC().setType(DIRECT["pc_type"])
-        ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+        ksp.setType(direct["ksp_type"])
+        pc = ksp.getPC()
+        pc.setType(direct["pc_type"])
+        if "pc_factor_mat_solver_type" in direct:
+            pc.setFactorSolverType(direct["pc_factor_mat_solver_type"])
+        else:  # pc redundant: its inner solver is set through the options database
+            db = PETSc.Options()
+            for k, v in direct.items():
+                if k.startswith("redundant_"):
+                    db[f"{self.prefix}{k}"] = v
+            pc.setFromOptions()
         self.auto_krylov = {}
-        self.options.update(DIRECT)
+        self.options.update(direct)
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.

@@ -23,21 +23,27 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
+from petsc4py import PETSc
 
 from gpfem.core.energy import Energy, double_well, gradient_penalty
+from gpfem.core.errors import ConvergenceError
 from gpfem.core.gradient_flow import GradientFlowStepping
-from gpfem.core.solver import NonlinearSolver, destroy_petsc
+from gpfem.core.solver import NonlinearSolver, destroy_petsc, ksp_reason_name
 from gpfem.core.timeloop import run_time_loop
 from gpfem.mesh import MeshBundle, load_mesh, rectangle
 from gpfem.mesh.vertices import vertex_random
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["COLUMNS", "CahnHilliard", "initial_condition", "run"]
+__all__ = ["COLUMNS", "INIT_OPTIONS", "CahnHilliard", "initial_condition", "run"]
 
 COLUMNS = [
     "step", "time", "dt", "free_energy", "bulk_energy", "gradient_energy", "mass",
     "newton_iterations",
 ]
+
+#: The initial chemical-potential projection (prefix ``gpfem_ch_init_``).
+INIT_OPTIONS = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-30,
+                "ksp_max_it": 2000}
 
 
 def initial_condition(p: dict[str, Any], V: Any) -> Any:
@@ -124,10 +130,16 @@ class CahnHilliard(GradientFlowStepping):
         E = Energy(ufl.dx(domain=self.V.mesh),
                    bulk=double_well(c, self.p["rho_s"], self.p["c_alpha"], self.p["c_beta"]),
                    gradient=gradient_penalty(c, self.p["kappa"]))
-        prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix="gpfem_ch_init_",
-                             petsc_options={"ksp_type": "preonly", "pc_type": "lu",
-                                            "pc_factor_mat_solver_type": "mumps"})
+        # A mass-matrix solve: CG + Jacobi to 1e-12 exists in every PETSc (no MUMPS needed) and is cheap;
+        # -gpfem_ch_init_* options on the command line win over these.
+        db, pre = PETSc.Options(), "gpfem_ch_init_"
+        opts = {k: v for k, v in INIT_OPTIONS.items() if not db.hasName(pre + k)}
+        prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix=pre, petsc_options=opts)
         mu_h = prob.solve()
+        reason = prob.solver.getConvergedReason()
+        if reason <= 0:
+            raise ConvergenceError(pre, ksp_reason=ksp_reason_name(reason),
+                                   iterations=prob.solver.getIterationNumber())
         self.u.x.array[self._map_mu] = mu_h.x.array
         destroy_petsc(prob)
         self.u.x.scatter_forward()
