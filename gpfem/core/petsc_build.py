@@ -40,11 +40,18 @@ def configure_options(library: str | None = None) -> dict[str, str]:
     path = library or loaded_library()
     if path is None:
         return {}
+    best = b""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        best = b""
-        for m in re.finditer(rb"[ -~]*--with-scalar-type[ -~]*", mm):
-            if len(m.group(0)) > len(best):
-                best = m.group(0)
+        i = mm.find(b"--with-scalar-type")
+        while i >= 0:  # widen each hit to its run of printable bytes; keep the longest
+            lo, hi = i, i
+            while lo > 0 and 32 <= mm[lo - 1] < 127:
+                lo -= 1
+            while hi < len(mm) and 32 <= mm[hi] < 127:
+                hi += 1
+            if hi - lo > len(best):
+                best = mm[lo:hi]
+            i = mm.find(b"--with-scalar-type", hi)
     out: dict[str, str] = {}
     for m in re.finditer(r"(--[\w-]+)(?:=(\"[^\"]*\"|\S*))?", best.decode()):
         out.setdefault(m.group(1), (m.group(2) or "1").strip('"'))
