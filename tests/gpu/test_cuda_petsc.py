@@ -41,8 +41,8 @@ def test_info_reports_the_cuda_build(info):
     assert info["petsc"] == "3.25.5" and info["backends"] == {"cpu": True, "cuda": True, "kokkos": False}
     conf = info["petsc_configure"]
     assert conf["with-cuda"] == "1" and conf["with-cuda-arch"] == "90" and conf["downloaded"] == []
-    assert (conf["with-scalar-type"], conf["with-precision"], conf["with-64-bit-indices"]) == ("real", "double",
-                                                                                               "0")
+    abi = (conf["with-scalar-type"], conf["with-precision"], conf["with-64-bit-indices"])
+    assert abi == ("real", "double", "0")
     assert info["petsc_external_packages"]["mumps"] is False
     dev = info["cuda_device"]
     assert isinstance(dev["usable"], bool) and (dev["usable"] or dev["reason"])
@@ -53,8 +53,8 @@ def test_backend_cuda_without_device_one_line(info, tmp_path):
         pytest.skip("a CUDA device is usable here: benchmarks/gpu_check.sh tests it")
     for np in (1, 2):
         out = tmp_path / f"o{np}"
-        p = gpu_gpfem(["run", "cahn-hilliard", "--preset", "ci", "--backend", "cuda", "--out", str(out)], np=np,
-                      timeout=180)
+        p = gpu_gpfem(["run", "cahn-hilliard", "--preset", "ci", "--backend", "cuda", "--out", str(out)],
+                      np=np, timeout=180)
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2, p.stderr
         assert len(lines) == 1 and lines[0].startswith(
@@ -63,15 +63,17 @@ def test_backend_cuda_without_device_one_line(info, tmp_path):
 
 
 def test_cpu_run_matches_the_wheel(tmp_path):
-    """CPU types on the CUDA build (no MUMPS: PETSc's LU, said once) = the wheel's run (MUMPS) to round-off."""
-    from helpers import run_cli
+    """CPU types on the CUDA build (no MUMPS: PETSc's LU, said once) = the wheel's run (MUMPS), round-off."""
 
     args = ["run", "cahn-hilliard", "--preset", "ci", "--set", "t_end=2", "--set", "png=false",
             "--set", "output_format=none"]
     p = gpu_gpfem([*args, "--out", str(tmp_path / "gpu")])
     assert p.returncode == 0, p.stderr
     assert "gpfem: this PETSc has no MUMPS; gpfem_ch_ solves with PETSc's LU" in p.stdout
-    run_cli([*args, "--out", str(tmp_path / "ref")])
+    ref = subprocess.run([str(ROOT / ".venv/bin/gpfem"), *args, "--out", str(tmp_path / "ref")], cwd=ROOT,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True,
+                         timeout=600)
+    assert ref.returncode == 0, ref.stderr
     a, b = read_csv(tmp_path / "ref/history.csv"), read_csv(tmp_path / "gpu/history.csv")
     assert len(a) == len(b) > 3
     for ra, rb in zip(a, b, strict=True):
