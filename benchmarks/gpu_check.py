@@ -116,7 +116,8 @@ def parse_log_view(path: Path) -> dict[str, dict[str, float]]:
 
         gpu_mflops, c2g, c2g_mb, g2c, g2c_mb, gpu_pct = (num(t) for t in tok[-6:])
         out[tok[0]] = {"flop": num(tok[5]), "gpu_mflops": gpu_mflops, "cpu_to_gpu": c2g,
-                       "cpu_to_gpu_mb": c2g_mb, "gpu_to_cpu": g2c, "gpu_to_cpu_mb": g2c_mb, "gpu_pct": gpu_pct}
+                       "cpu_to_gpu_mb": c2g_mb, "gpu_to_cpu": g2c, "gpu_to_cpu_mb": g2c_mb,
+                       "gpu_pct": gpu_pct}
     return out
 
 
@@ -213,8 +214,8 @@ def main() -> int:
         ksp = dev.get("log", {}).get("KSPSolve")
         if BACKEND == "cuda":
             on_gpu = bool(ksp) and ksp["gpu_pct"] >= 50
-            print(f"{name}: KSPSolve GPU flops {ksp['flop'] * ksp['gpu_pct'] / 100:.3e} ({ksp['gpu_pct']:.0f}%)"
-                  if ksp else f"{name}: no KSPSolve in -log_view")
+            print(f"{name}: KSPSolve GPU flops {ksp['flop'] * ksp['gpu_pct'] / 100:.3e} "
+                  f"({ksp['gpu_pct']:.0f}%)" if ksp else f"{name}: no KSPSolve in -log_view")
             ok &= on_gpu
     print()
     for name, dev, cpu in pairs:
@@ -223,8 +224,8 @@ def main() -> int:
                                           OUT / cpu["name"] / "history.csv")
             ratio = cpu["gpfem_wall"] / dev["gpfem_wall"]
             print(f"{name}: largest relative history difference {BACKEND} (1 rank) vs cpu "
-                  f"({CPU_RANKS} ranks) {d:.2e} ({where}); wall {dev['gpfem_wall']:.2f} s vs {cpu['gpfem_wall']:.2f} s: "
-                  f"cpu/{BACKEND} = {ratio:.2f}")
+                  f"({CPU_RANKS} ranks) {d:.2e} ({where}); wall {dev['gpfem_wall']:.2f} s vs "
+                  f"{cpu['gpfem_wall']:.2f} s: cpu/{BACKEND} = {ratio:.2f}")
             ok &= d <= TOL
     if os.environ.get("SKIP_ML", "0") != "1":
         print("== pytest tests/ml", flush=True)
