@@ -24,8 +24,12 @@ t0=$(date +%s)
 say() { echo "[gpu_check $(( $(date +%s) - t0 )) s] $*"; }
 
 host_sp=$("$HOST_PY" -c 'import site; print(site.getsitepackages()[0])')
-if [[ ! -x $VENV/bin/gpfem ]]; then
-  [[ -f $PAYLOAD ]] || { echo "gpu_check: no payload $PAYLOAD (scripts/pack_gpu_payload.sh makes it)" >&2; exit 2; }
+PY=$VENV/bin/python
+if [[ ! -f $PAYLOAD && ! -x $VENV/bin/gpfem ]]; then
+  # no payload: an environment that already has the GPU stack (the containers/ image, a native install)
+  PY=$HOST_PY
+  say "no payload ($PAYLOAD): using $PY and its own gpfem"
+elif [[ ! -x $VENV/bin/gpfem ]]; then
   say "installing $PAYLOAD into $VENV (host packages from $host_sp)"
   rm -rf "$VENV"
   "$HOST_PY" -m venv --without-pip "$VENV"
@@ -49,16 +53,16 @@ fi
 cuda_dirs=$(find "$host_sp/nvidia" -name 'lib*.so.*' -path '*/lib/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
 export LD_LIBRARY_PATH=${cuda_dirs}${EXTRA_LD_LIBRARY_PATH:+:$EXTRA_LD_LIBRARY_PATH}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PYTHONPATH=$ROOT OMP_NUM_THREADS=1
-export SENT_MESH=${SENT_MESH:-$VENV/meshes/sent.xdmf}
-lib=$(ls "$VENV"/lib/python3*/site-packages/dolfinx_solver/lib/libpetsc.so.3.25)
-if ldd "$lib" | grep -q 'not found'; then
+[[ -f $VENV/meshes/sent.xdmf ]] && export SENT_MESH=${SENT_MESH:-$VENV/meshes/sent.xdmf}
+lib=$("$PY" -c 'import dolfinx_solver, pathlib; print(pathlib.Path(dolfinx_solver.__file__).parent / "lib/libpetsc.so.3.25")' 2>/dev/null || true)
+if [[ -f $lib ]] && ldd "$lib" | grep -q 'not found'; then
   echo "gpu_check: libraries the CUDA PETSc needs are missing:" >&2
   ldd "$lib" | grep 'not found' >&2
   exit 2
 fi
 say "installed; running benchmarks/gpu_check.py"
 set +e
-"$VENV/bin/python" benchmarks/gpu_check.py
+"$PY" benchmarks/gpu_check.py
 rc=$?
 set -e
 say "done (exit $rc)"
