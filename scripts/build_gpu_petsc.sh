@@ -21,7 +21,7 @@
 # none of them (docs/gpu.md).
 #
 # Environment: GPU_DIR (default build/gpu), VENV (default .venv), GPU_VENV (default .venv-gpu),
-# MAKE_NP (default: nproc), CUDA_ARCH (default 90: H100/H200).
+# MAKE_NP (default: nproc), MAKE_LOAD (default 1000: no load-average limit), CUDA_ARCH (default 90).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -159,7 +159,9 @@ build() {
   fi
   if ! done_ make; then
     say "make -j$MAKE_NP"
-    make -C "$SRC" PETSC_DIR="$SRC" PETSC_ARCH=$ARCH MAKE_NP="$MAKE_NP" all
+    # MAKE_LOAD: PETSc's make starts no second job while the load average is above it (default MAKE_NP);
+    # on a shared machine other people's load would serialise the build, so it follows MAKE_NP only.
+    make -C "$SRC" PETSC_DIR="$SRC" PETSC_ARCH=$ARCH MAKE_NP="$MAKE_NP" MAKE_LOAD="${MAKE_LOAD:-1000}" all
     mark make
   fi
   if ! done_ install; then
