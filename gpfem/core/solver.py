@@ -22,7 +22,7 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.backend import backend_types, retype_problem_vectors
+from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
@@ -178,8 +178,12 @@ class NonlinearSolver:
         self.u = u
         self._bounds = bounds
         if bounds is not None:
-            self._lb = bounds[0].x.petsc_vec
-            self._ub = bounds[1].x.petsc_vec
+            if vec_type is None:
+                self._lb = bounds[0].x.petsc_vec
+                self._ub = bounds[1].x.petsc_vec
+            else:  # bounds of the solution's (device) type: VI kernels combine them with the solution
+                imap, bs = space.dofmap.index_map, space.dofmap.index_map_bs
+                self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
 
@@ -195,8 +199,11 @@ class NonlinearSolver:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
         """
         if self._bounds is not None:
-            for f in self._bounds:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
+                if v is not f.x.petsc_vec:
+                    with v.localForm() as loc:
+                        loc.array[:] = f.x.array
         backup = self._backup() if self.auto_krylov else None
         try:
             self.problem.solve()
@@ -255,6 +262,11 @@ class NonlinearSolver:
         """
         if _live_prefixes.get(self.prefix) is self:
             del _live_prefixes[self.prefix]
+        if self._bounds is not None:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                if v is not f.x.petsc_vec:
+                    v.destroy()
+            self._bounds = None
         if self.problem is not None:
             destroy_petsc(self.problem)
         self.problem = None  # type: ignore[assignment]
