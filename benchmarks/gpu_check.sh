@@ -51,7 +51,8 @@ fi
 # The CUDA libraries (cudart, cuBLAS, cuSPARSE, cuSOLVER, cuRAND, cuFFT, nvJitLink) from the host's NVIDIA
 # wheels; libcuda.so.1 and libnvidia-ml.so.1 from its driver.
 cuda_dirs=$(find "$host_sp/nvidia" -name 'lib*.so.*' -path '*/lib/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
-export LD_LIBRARY_PATH=${cuda_dirs}${EXTRA_LD_LIBRARY_PATH:+:$EXTRA_LD_LIBRARY_PATH}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+LD_LIBRARY_PATH=$(printf '%s\n' "$cuda_dirs" "${EXTRA_LD_LIBRARY_PATH:-}" "${LD_LIBRARY_PATH:-}" | { grep -v '^$' || true; } | paste -sd:)
+export LD_LIBRARY_PATH
 export PYTHONPATH=$ROOT OMP_NUM_THREADS=1
 [[ -f $VENV/meshes/sent.xdmf ]] && export SENT_MESH=${SENT_MESH:-$VENV/meshes/sent.xdmf}
 lib=$("$PY" -c 'import dolfinx_solver, pathlib; print(pathlib.Path(dolfinx_solver.__file__).parent / "lib/libpetsc.so.3.25")' 2>/dev/null || true)
