@@ -75,6 +75,8 @@ def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str,
         return opts
     if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
         return opts
+    if db.hasName(f"{prefix}pc_type") or db.hasName(f"{prefix}ksp_type"):  # the user chose the solver
+        return {k: v for k, v in opts.items() if k != "pc_factor_mat_solver_type"}
     direct, what = direct_options(comm.size)
     out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
     out.update(direct)

@@ -77,3 +77,18 @@ def test_failed_krylov_falls_back_to_direct_without_mumps(monkeypatch):
     assert s.snes.getKSP().getPC().getFactorSolverType() == "petsc"
     s.close()
     assert abs(got - ref).max() < 1e-10
+
+
+def test_user_solver_choice_is_kept_without_mumps(monkeypatch, capsys):
+    _without(monkeypatch, "mumps", "superlu_dist")
+    opts = PETSc.Options()
+    opts["gpfem_nm_user_ksp_type"] = "cg"
+    opts["gpfem_nm_user_pc_type"] = "jacobi"
+    try:
+        _, s = _solve("gpfem_nm_user_")
+        assert s.snes.getKSP().getType() == "cg" and s.snes.getKSP().getPC().getType() == "jacobi"
+        s.close()
+    finally:
+        del opts["gpfem_nm_user_ksp_type"]
+        del opts["gpfem_nm_user_pc_type"]
+    assert "gpfem_nm_user_" not in capsys.readouterr().out  # no fallback line: nothing fell back
