@@ -94,8 +94,9 @@ def run(name: str, args: list[str], backend: str, ranks: int, log_view: bool = F
     sfile = out / "summary.json"
     if sfile.exists():
         s = json.loads(sfile.read_text())
-        res.update(status=s["status"], gpfem_wall=s["wall_time_s"], dofs=s["results"].get("dofs"),
-                   steps=s["results"].get("steps"))
+        r = s["results"]
+        dofs = r.get("dofs", (r.get("dofs_u") or 0) + (r.get("dofs_alpha") or 0) or None)
+        res.update(status=s["status"], gpfem_wall=s["wall_time_s"], dofs=dofs, steps=r.get("steps"))
     if log_view and Path(f"{out}.logview.txt").exists():
         res["log"] = parse_log_view(Path(f"{out}.logview.txt"))
     return res
