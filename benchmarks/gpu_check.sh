@@ -50,15 +50,18 @@ fi
 
 # The CUDA libraries (cudart, cuBLAS, cuSPARSE, cuSOLVER, cuRAND, cuFFT, nvJitLink) from the host's NVIDIA
 # wheels; libcuda.so.1 and libnvidia-ml.so.1 from its driver.
-cuda_dirs=$(find "$host_sp/nvidia" -name 'lib*.so.*' -path '*/lib/*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
+cuda_dirs=$( (find "$host_sp/nvidia" -name 'lib*.so.*' -path '*/lib/*' -printf '%h\n' 2>/dev/null || true) \
+  | sort -u | paste -sd:)
 LD_LIBRARY_PATH=$(printf '%s\n' "$cuda_dirs" "${EXTRA_LD_LIBRARY_PATH:-}" "${LD_LIBRARY_PATH:-}" | { grep -v '^$' || true; } | paste -sd:)
 export LD_LIBRARY_PATH
 export PYTHONPATH=$ROOT OMP_NUM_THREADS=1
 [[ -f $VENV/meshes/sent.xdmf ]] && export SENT_MESH=${SENT_MESH:-$VENV/meshes/sent.xdmf}
 lib=$("$PY" -c 'import dolfinx_solver, pathlib; print(pathlib.Path(dolfinx_solver.__file__).parent / "lib/libpetsc.so.3.25")' 2>/dev/null || true)
-if [[ -f $lib ]] && ldd "$lib" | grep -q 'not found'; then
+# (libmpi.so.12 is loaded first by mpi4py from the environment's lib/; ldd needs to be told)
+mpilib=$("$PY" -c 'import sys; print(sys.prefix)')/lib
+if [[ -f $lib ]] && LD_LIBRARY_PATH=$mpilib:$LD_LIBRARY_PATH ldd "$lib" | grep -q 'not found'; then
   echo "gpu_check: libraries the CUDA PETSc needs are missing:" >&2
-  ldd "$lib" | grep 'not found' >&2
+  LD_LIBRARY_PATH=$mpilib:$LD_LIBRARY_PATH ldd "$lib" | grep 'not found' | sort -u >&2
   exit 2
 fi
 say "installed; running benchmarks/gpu_check.py"

@@ -7,7 +7,8 @@
 #
 #   bash scripts/build_gpu_petsc.sh && bash scripts/pack_gpu_payload.sh
 #
-# Environment: GPU_DIR (default build/gpu), PAYLOAD_DIR (default payload), HOST_PY_VERSION (default 3.12).
+# Environment: GPU_DIR (default build/gpu), PAYLOAD_DIR (default payload), HOST_PY_VERSION (default 3.12),
+# LIBPETSC (default: the build's libpetsc.so.3.25.x), XZ_LEVEL (default 9).
 # The tarball plus the repository's tracked files must stay under 64 MiB (checked at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ GPU_DIR=$(cd "${GPU_DIR:-build/gpu}" && pwd)
 PAYLOAD_DIR=${PAYLOAD_DIR:-payload}
 PYV=${HOST_PY_VERSION:-3.12}
 PY=.venv/bin/python
-LIBPETSC=$(ls "$GPU_DIR"/petsc/lib/libpetsc.so.3.25.*)
+LIBPETSC=${LIBPETSC:-$(ls "$GPU_DIR"/petsc/lib/libpetsc.so.3.25.*)}
 mkdir -p "$PAYLOAD_DIR"
 PAYLOAD_DIR=$(cd "$PAYLOAD_DIR" && pwd)
 WORK=$GPU_DIR/payload-work
@@ -55,6 +56,7 @@ for d in "$WORK"/site-packages/*.data; do
   rm -rf "$d"
 done
 
+chmod +x "$WORK"/data/bin/*   # zip extraction drops the execute bits (mpiexec, hydra_pmi_proxy, ...)
 sp=$WORK/site-packages
 say "dropping what the check does not load"
 rm -rf "$sp"/slepc4py "$sp"/mpi4py/MPI.openmpi* "$WORK/data/include" "$WORK"/data/lib/libmpi_abi* \
@@ -94,11 +96,11 @@ write_xdmf(b, sys.argv[1])
 print(f"{b.source}: {b.num_cells_global()} cells")
 PY
 
-say "xz -9"
+say "xz -${XZ_LEVEL:-9}"
 out=$PAYLOAD_DIR/gpfem-gpu-payload.tar.xz
 echo "python $PYV; wheels: ${WHEELS[*]}; libpetsc: $(basename "$LIBPETSC") (CUDA, $(sha256sum "$LIBPETSC" | cut -c1-16))" \
   > "$WORK/MANIFEST"
-tar -C "$WORK" -cf - MANIFEST site-packages data meshes | xz -9 -T2 > "$out.tmp"
+tar -C "$WORK" -cf - MANIFEST site-packages data meshes | xz "-${XZ_LEVEL:-9}" -T2 > "$out.tmp"
 mv "$out.tmp" "$out"
 repo=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
 pay=$(du -b "$out" | cut -f1)
