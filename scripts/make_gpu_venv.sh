@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 VENV=$(cd "${VENV:-.venv}" && pwd -P)
 GPU_VENV=${GPU_VENV:-.venv-gpu}
 : "${LIBPETSC:?path of the CUDA libpetsc.so.3.25.x}"
+# CUDA_LIB: the build's toolkit lib folder; STUBS: Debian's driver libraries; PATCHELF: patchelf
 
 base=$(sed -n 's/^executable = //p' "$VENV/pyvenv.cfg")
 [[ -x $base ]] || base=$(sed -n 's/^home = //p' "$VENV/pyvenv.cfg")/python3
@@ -45,7 +46,11 @@ for f in "$lib"/*; do
     *) rm -f "$f"; ln -s "$src_sp/dolfinx_solver/lib/$b" "$f" ;;
   esac
 done
-ln -s "$(cd "$(dirname "$LIBPETSC")" && pwd)/$(basename "$LIBPETSC")" "$lib/libpetsc.so.3.25"
+# A copy (not a link) whose RUNPATH starts at its own folder: the wheel's libraries (openblas) and, on a
+# machine without a driver, the link stubs below; then the CUDA toolkit folder of the build.
+cp "$LIBPETSC" "$lib/libpetsc.so.3.25"
+"${PATCHELF:-patchelf}" --set-rpath "\$ORIGIN:\$ORIGIN/../../dolfinx_solver_real.libs:${CUDA_LIB:?}" \
+  "$lib/libpetsc.so.3.25"
 # The CUDA PETSc's driver link stubs (Debian's libcuda1/libnvidia-ml1) on a machine without a driver: then
 # the library loads, CPU types work and --backend cuda says there is no usable device.
 if [[ -n ${STUBS:-} ]] && ! ldconfig -p | grep -q 'libcuda.so.1 '; then

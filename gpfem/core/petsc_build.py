@@ -88,8 +88,8 @@ def cuda_device_status() -> dict[str, Any]:
     def ver(v: int) -> str:
         return f"{v // 1000}.{(v % 1000) // 10}"
 
-    try:
-        lib = ctypes.CDLL("libcuda.so.1")
+    try:  # the driver library PETSc loaded (found through its RUNPATH), else the system's
+        lib = ctypes.CDLL(loaded_library("libcuda.so") or "libcuda.so.1")
     except OSError:
         return {"usable": False, "reason": "no CUDA driver library (libcuda.so.1) on this machine"}
     rc = lib.cuInit(0)
