@@ -8,7 +8,7 @@
 #   bash scripts/build_gpu_petsc.sh && bash scripts/pack_gpu_payload.sh
 #
 # Environment: GPU_DIR (default build/gpu), PAYLOAD_DIR (default payload), HOST_PY_VERSION (default 3.12),
-# LIBPETSC (default: the build's libpetsc.so.3.25.x), XZ_LEVEL (default 9).
+# LIBPETSC (default: the build's libpetsc.so.3.25.x), XZ_LEVEL (default 1: 42 MiB, minutes; 9 took over 10 min here).
 # The tarball plus the repository's tracked files must stay under 64 MiB (checked at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,11 +96,11 @@ write_xdmf(b, sys.argv[1])
 print(f"{b.source}: {b.num_cells_global()} cells")
 PY
 
-say "xz -${XZ_LEVEL:-9}"
+say "xz -${XZ_LEVEL:-1}"
 out=$PAYLOAD_DIR/gpfem-gpu-payload.tar.xz
 echo "python $PYV; wheels: ${WHEELS[*]}; libpetsc: $(basename "$LIBPETSC") (CUDA, $(sha256sum "$LIBPETSC" | cut -c1-16))" \
   > "$WORK/MANIFEST"
-tar -C "$WORK" -cf - MANIFEST site-packages data meshes | xz "-${XZ_LEVEL:-9}" -T2 > "$out.tmp"
+tar -C "$WORK" -cf - MANIFEST site-packages data meshes | xz "-${XZ_LEVEL:-1}" -T2 > "$out.tmp"
 mv "$out.tmp" "$out"
 repo=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
 pay=$(du -b "$out" | cut -f1)
