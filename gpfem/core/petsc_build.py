@@ -63,8 +63,7 @@ def configure_summary(library: str | None = None) -> dict[str, Any]:
     opts = configure_options(library)
     out: dict[str, Any] = {k.removeprefix("--"): opts[k] for k in _SUMMARY_KEYS if k in opts}
     out["downloaded"] = sorted(k.removeprefix("--download-") for k, v in opts.items()
-                               if k.startswith("--download-") and v not in ("0", "no")
-                               and k.count("-") == 3)
+                               if k.startswith("--download-") and v.lower() in ("1", "yes", "true", "on"))
     return out
 
 
