@@ -27,10 +27,10 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.backend import backend_types, retype_problem_vectors
+from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.interrupt import Interrupted, stop_now
-from gpfem.core.solver_defaults import DIRECT, size_default
+from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 #: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
+#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
@@ -55,6 +56,40 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_told: set[str] = set()
+
+#: ``pc_factor_mat_solver_type`` values -> the external package PETSc needs for them.
+_SOLVER_PACKAGES = {"mumps": "mumps", "superlu_dist": "superlu_dist", "superlu": "superlu",
+                    "umfpack": "suitesparse", "cholmod": "suitesparse", "klu": "suitesparse",
+                    "mkl_pardiso": "mkl_pardiso", "mkl_cpardiso": "mkl_cpardiso", "strumpack": "strumpack",
+                    "pastix": "pastix", "cusparse": "cuda"}
+
+
+def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str, Any]:
+    """Replace a MUMPS default that this PETSc cannot do by what it can (one log line per prefix).
+
+    A factor package named on the command line that this PETSc lacks is refused here, before any solve.
+    """
+    db = PETSc.Options()
+    key = f"{prefix}pc_factor_mat_solver_type"
+    if db.hasName(key):
+        want = db.getString(key)
+        need = _SOLVER_PACKAGES.get(want)
+        if need is not None and not has_package(need):
+            raise GpfemError(f"option -{key} {want}: this PETSc has no {need} "
+                             f"(gpfem info lists its packages)")
+        return opts
+    if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
+        return opts
+    if db.hasName(f"{prefix}pc_type") or db.hasName(f"{prefix}ksp_type"):  # the user chose the solver
+        return {k: v for k, v in opts.items() if k != "pc_factor_mat_solver_type"}
+    direct, what = direct_options(comm.size)
+    out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
+    out.update(direct)
+    if prefix not in _told and comm.rank == 0:
+        print(f"gpfem: this PETSc has no MUMPS; {prefix} solves with {what}", flush=True)
+    _told.add(prefix)
+    return out
 
 
 def _reason_names(enum_cls: Any) -> dict[int, str]:
@@ -143,6 +178,12 @@ class NonlinearSolver:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
         opts.update(options or {})
+        # Defaults that do not apply to what the model chose would be left unused (PETSc warns at exit).
+        if opts.get("snes_type") == "ksponly":
+            opts.pop("snes_linesearch_type", None)
+        if opts.get("pc_type") not in ("lu", "cholesky", "ilu", "icc", "redundant"):
+            opts.pop("pc_factor_mat_solver_type", None)
+        opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
@@ -174,9 +215,12 @@ class NonlinearSolver:
         if bounds is not None:
             if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
                 self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
-            else:
+            elif vec_type is None:
                 self._lb = bounds[0].x.petsc_vec
                 self._ub = bounds[1].x.petsc_vec
+            else:  # bounds of the solution's (device) type: VI kernels combine them with the solution
+                imap, bs = space.dofmap.index_map, space.dofmap.index_map_bs
+                self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
 
@@ -194,8 +238,11 @@ class NonlinearSolver:
                 unconverged iterate that the caller must roll back. Raised on every rank.
         """
         if self._bounds is not None:
-            for f in self._bounds:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
+                if not self._constrained and v is not f.x.petsc_vec:
+                    with v.localForm() as loc:
+                        loc.array[:] = f.x.array
             if self._constrained:
                 self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
                 self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
@@ -211,7 +258,7 @@ class NonlinearSolver:
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {snes.getIterationNumber()}")
         if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
+            self._to_direct(backup)  # the size-based Krylov default failed: direct (MUMPS) from now on
             return self.solve()
         its = snes.getIterationNumber()
         ksp_reason = snes.getKSP().getConvergedReason()
@@ -237,12 +284,21 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
+        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
-        ksp.setType(DIRECT["ksp_type"])
-        ksp.getPC().setType(DIRECT["pc_type"])
-        ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+        ksp.setType(direct["ksp_type"])
+        pc = ksp.getPC()
+        pc.setType(direct["pc_type"])
+        if "pc_factor_mat_solver_type" in direct:
+            pc.setFactorSolverType(direct["pc_factor_mat_solver_type"])
+        else:  # pc redundant: its inner solver is set through the options database
+            db = PETSc.Options()
+            for k, v in direct.items():
+                if k.startswith("redundant_"):
+                    db[f"{self.prefix}{k}"] = v
+            pc.setFromOptions()
         self.auto_krylov = {}
-        self.options.update(DIRECT)
+        self.options.update(direct)
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
@@ -252,12 +308,14 @@ class NonlinearSolver:
         """
         if _live_prefixes.get(self.prefix) is self:
             del _live_prefixes[self.prefix]
+        if self._bounds is not None:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                if v is not f.x.petsc_vec:
+                    v.destroy()
+            self._bounds = None
         if self.problem is not None:
             if self._constrained:
                 self.problem.destroy()
-                if self._bounds is not None:
-                    self._lb.destroy()
-                    self._ub.destroy()
             else:
                 destroy_petsc(self.problem)
         self.problem = None  # type: ignore[assignment]

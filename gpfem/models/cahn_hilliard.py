@@ -24,22 +24,28 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from dolfinx.fem.petsc import LinearProblem
+from petsc4py import PETSc
 
 from gpfem.core.constants import constants
 from gpfem.core.energy import Energy, double_well, gradient_penalty
+from gpfem.core.errors import ConvergenceError
 from gpfem.core.gradient_flow import GradientFlow
 from gpfem.core.periodic import PeriodicMap
 from gpfem.core.periodic_axes import periodic_axes
-from gpfem.core.solver import NonlinearSolver, destroy_petsc
+from gpfem.core.solver import NonlinearSolver, destroy_petsc, ksp_reason_name
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
 
-__all__ = ["COLUMNS", "CahnHilliard", "initial_condition"]
+__all__ = ["COLUMNS", "INIT_OPTIONS", "CahnHilliard", "initial_condition"]
 
 COLUMNS = [
     "step", "time", "dt", "free_energy", "bulk_energy", "gradient_energy", "mass",
     "newton_iterations",
 ]
+
+#: The initial chemical-potential projection (prefix ``gpfem_ch_init_``).
+INIT_OPTIONS = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-30,
+                "ksp_max_it": 2000}
 
 
 def initial_condition(p: dict[str, Any], V: Any) -> Any:
@@ -129,22 +135,33 @@ class CahnHilliard(GradientFlow):
         E = Energy(ufl.dx(domain=self.V.mesh),
                    bulk=double_well(c, k["rho_s"], k["c_alpha"], k["c_beta"]),
                    gradient=gradient_penalty(c, k["kappa"]))
-        direct = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        # A mass-matrix solve: CG + Jacobi to 1e-12 exists in every PETSc (no MUMPS needed) and is cheap;
+        # -gpfem_ch_init_* options on the command line win over these.
+        db, pre = PETSc.Options(), "gpfem_ch_init_"
+        opts = {key: val for key, val in INIT_OPTIONS.items() if not db.hasName(pre + key)}
         v = ufl.TestFunction(self.V)
         if self.periodic is not None:
             Vmap = PeriodicMap(self.V, self.periodic.axes)
             Vmap.enforce(c)
             mu_h = fem.Function(self.V)
-            proj = NonlinearSolver(mu_h * v * ufl.dx - E.residual(c, v), mu_h, prefix="gpfem_ch_init_",
-                                   options=direct, constraint=Vmap)
-            proj.solve()
-            proj.close()
+            proj = NonlinearSolver(mu_h * v * ufl.dx - E.residual(c, v), mu_h, prefix=pre,
+                                   options={"snes_type": "ksponly", **opts}, constraint=Vmap)
+            try:
+                proj.solve()
+            finally:
+                proj.close()
         else:
             mu = ufl.TrialFunction(self.V)
-            prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix="gpfem_ch_init_",
-                                 petsc_options=direct)
-            mu_h = prob.solve()
-            destroy_petsc(prob)
+            prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix=pre,
+                                 petsc_options=opts)
+            try:
+                mu_h = prob.solve()
+                reason = prob.solver.getConvergedReason()
+                if reason <= 0:
+                    raise ConvergenceError(pre, ksp_reason=ksp_reason_name(reason),
+                                           iterations=prob.solver.getIterationNumber())
+            finally:
+                destroy_petsc(prob)
         self.u.x.array[self._map_c] = c.x.array
         self.u.x.array[self._map_mu] = mu_h.x.array
         self.u.x.scatter_forward()
