@@ -20,11 +20,16 @@ def _check_placements(value: str) -> str | None:
     return f"unknown placement(s) {bad}; use {', '.join(WHERE)}" if bad else None
 
 
+# 8 Gaussians: linear learning-rate decay to zero over 1500 iterations. Measured on CPU, seeds 0-2:
+# 76.0 / 74.9 / 71.1 % high-quality samples, 8/8 modes each; the constant rate over 2500 iterations
+# gave 83.1 / 68.0 / 43.2 % (the final samples jitter with the step size). ``ci`` is the same
+# training with 2 seeds instead of 5.
+_8G = {"dataset": "8gaussians", "iters": 1500, "lr_decay": True}
 _DATA_PRESETS = {
-    "8gaussians": {"dataset": "8gaussians"},
+    "8gaussians": {**_8G, "n_seeds": 5},
     "25gaussians": {"dataset": "25gaussians", "iters": 2000},
     "swissroll": {"dataset": "swissroll", "iters": 1000},
-    "ci": {"dataset": "8gaussians"},
+    "ci": {**_8G, "n_seeds": 2},
 }
 
 SPECS = [
@@ -37,10 +42,10 @@ SPECS = [
             run=_RUN + "toy_wgan:run_wgan_gp",
             uses_mesh=False,
             preset_help={
-                "8gaussians": "8 Gaussians on a ring (2500 iterations, ~1-2 min on one core)",
-                "25gaussians": "5x5 grid of Gaussians (2000 iterations)",
-                "swissroll": "swiss roll (1000 iterations)",
-                "ci": "CI-sized 8-Gaussians run (the test asserts >= 7 modes, >= 50% high quality)",
+                "8gaussians": "8 Gaussians on a ring, 5 seeds x 1500 iterations with lr decay (~3 min)",
+                "25gaussians": "5x5 grid of Gaussians (2000 iterations per seed)",
+                "swissroll": "swiss roll (1000 iterations per seed)",
+                "ci": "8gaussians with 2 seeds (the test asserts >= 7 modes, >= 50% HQ in the mean)",
             },
         )
     ),
@@ -58,7 +63,7 @@ SPECS = [
             },
             run=_RUN + "toy_wgan:run_lambda_sweep",
             uses_mesh=False,
-            preset_help={"default": "six lambdas x 1500 iterations", "quick": "smoke test"},
+            preset_help={"default": "six lambdas x 3 seeds x 1500 iterations", "quick": "smoke test"},
         )
     ),
     register(
@@ -74,7 +79,7 @@ SPECS = [
             run=_RUN + "toy_wgan:run_placement",
             uses_mesh=False,
             preset_help={
-                "default": "4 placements x 2 centres x 1500 iterations",
+                "default": "4 placements x 2 centres x 3 seeds x 1500 iterations",
                 "recovery": "500 iterations with mode metrics every 25 (recovery speed)",
                 "quick": "smoke",
             },
@@ -88,7 +93,7 @@ SPECS = [
             presets={"default": {"iters": 1500}, "quick": {"iters": 200, "n_seeds": 2}},
             run=_RUN + "toy_wgan:run_activations",
             uses_mesh=False,
-            preset_help={"default": "3 activations x 1500 iterations", "quick": "smoke"},
+            preset_help={"default": "3 activations x 3 seeds x 1500 iterations", "quick": "smoke"},
         )
     ),
     register(
@@ -103,7 +108,7 @@ SPECS = [
             presets={"default": {"iters": 1500}, "quick": {"iters": 200, "clips": [0.01], "n_seeds": 2}},
             run=_RUN + "toy_wgan:run_clipping",
             uses_mesh=False,
-            preset_help={"default": "GP and 2 clipping bounds x 1500 iterations", "quick": "smoke"},
+            preset_help={"default": "GP and 2 clipping bounds x 3 seeds x 1500 iterations", "quick": "smoke"},
         )
     ),
     register(
@@ -137,7 +142,10 @@ SPECS = [
             },
             run=_RUN + "stable_lr:run_stable_lr",
             uses_mesh=False,
-            preset_help={"default": "8 gammas", "quick": "smoke"},
+            preset_help={
+                "default": "8 gammas (deterministic); MLP critic: 4 lambdas x 3 seeds",
+                "quick": "smoke",
+            },
         )
     ),
     register(
@@ -153,7 +161,7 @@ SPECS = [
             presets={"default": {}, "quick": {"steps": 50, "n_seeds": 2}},
             run=_RUN + "adamw:run_adamw",
             uses_mesh=False,
-            preset_help={"default": "softmax regression on digits, 500 steps", "quick": "smoke"},
+            preset_help={"default": "softmax regression on digits, 500 steps, 3 seeds", "quick": "smoke"},
         )
     ),
     register(
@@ -180,7 +188,7 @@ SPECS = [
             presets={"default": {}, "quick": {"steps": 100, "n_seeds": 2}},
             run=_RUN + "manifold:run_manifold",
             uses_mesh=False,
-            preset_help={"default": "3 placements x 1500 critic steps", "quick": "smoke"},
+            preset_help={"default": "3 placements x 3 seeds x 1500 critic steps", "quick": "smoke"},
         )
     ),
     register(
@@ -208,7 +216,7 @@ SPECS = [
             },
             run=_RUN + "robustness:run_robustness",
             uses_mesh=False,
-            preset_help={"default": "6 lambdas x 2 datasets", "quick": "smoke"},
+            preset_help={"default": "6 lambdas x 2 datasets x 3 seeds", "quick": "smoke"},
         )
     ),
     register(

@@ -115,7 +115,7 @@ def test_stable_lr_matches_eigenvalues(tmp_path):
 
 
 def test_wgan_gp_ci_run(tmp_path):
-    """``gpfem run wgan-gp --preset ci`` (the 8gaussians preset's settings and seeds): >= 7 of 8
+    """``gpfem run wgan-gp --preset ci`` (the 8gaussians preset's training, seeds 0 and 1): >= 7 of 8
     modes and >= 50 % high-quality samples in the mean over seeds; summary.json written once by the
     CLI, with the measured results beside (not inside) parameters and versions."""
     from gpfem.cli import main
@@ -124,7 +124,7 @@ def test_wgan_gp_ci_run(tmp_path):
     assert main(["run", "wgan-gp", "--preset", "ci", "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     s = summary["results"]
-    assert s["seeds"] == [0, 1, 2] and len(s["per_seed"]) == 3
+    assert s["seeds"] == [0, 1] and len(s["per_seed"]) == 2
     assert s["mean"]["modes_covered"] >= 7
     assert s["mean"]["high_quality_fraction"] >= 0.5
     assert 0.5 < s["mean"]["final_grad_norm_mean"] < 2.0
@@ -133,7 +133,7 @@ def test_wgan_gp_ci_run(tmp_path):
     assert s["min"]["high_quality_fraction"] == min(hq) and s["max"]["high_quality_fraction"] == max(hq)
     assert not {"parameters", "versions", "rows", "preset", "wall_time_s", "baselines"} & set(s)
     assert summary["status"] == "completed" and "torch" in summary["versions"]
-    assert summary["parameters"]["n_seeds"] == 3 and summary["preset"] == "ci"
+    assert summary["parameters"]["n_seeds"] == 2 and summary["preset"] == "ci"
     rows = read_history(out / "history.csv")
     assert list(rows[0]) == [
         "seed",
@@ -144,15 +144,18 @@ def test_wgan_gp_ci_run(tmp_path):
         "grad_norm_mean",
         "wasserstein_estimate",
     ]
-    assert {r["seed"] for r in rows} == {"0", "1", "2"} and len(rows) > 3 * 30
+    assert {r["seed"] for r in rows} == {"0", "1"} and len(rows) > 2 * 60
     for png in ("samples.png", "critic.png", "grad_norms.png"):
         p = Path(out / png)
         assert p.exists() and p.stat().st_size < 300_000
 
 
 def test_ci_preset_is_the_8gaussians_preset():
+    """The CI run trains exactly as ``--preset 8gaussians``, with 2 of its 5 seeds."""
     spec = registry.get("wgan-gp")
-    assert spec.preset("ci")[1] == spec.preset("8gaussians")[1]
+    ci, full = spec.preset("ci")[1], spec.preset("8gaussians")[1]
+    assert (ci.pop("n_seeds"), full.pop("n_seeds")) == (2, 5)
+    assert ci == full
 
 
 def test_sweep_over_seeds(tmp_path):
