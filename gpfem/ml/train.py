@@ -118,7 +118,7 @@ def _full_fp32_matmul() -> Iterator[None]:
 
 
 def _input_grad_norms(crit: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Per-sample ``|grad_x D|`` at interpolates, without a graph (for logging)."""
+    """Per-sample ``|grad_x D|`` at interpolates (detached; for logging and the final metric)."""
     _, norms = gradient_penalty(
         crit, real, fake, weight=0.0, return_norms=True, generator=torch.default_generator
     )
