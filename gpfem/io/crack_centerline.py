@@ -41,6 +41,8 @@ __all__ = [
     "centerline_series",
     "default_spacing",
     "extract_centerline",
+    "path_angle",
+    "point_at",
     "triangles",
     "write_centerline_csv",
     "write_centerline_vtp",
@@ -500,6 +502,26 @@ def extract_centerline(
     res.branches = branches
     res.length = total
     return res
+
+
+def point_at(path: np.ndarray, arc: float) -> np.ndarray:
+    """The point of a polyline at arc length ``arc`` from its first point (its last point beyond its end)."""
+    P = np.asarray(path, dtype=float)
+    if len(P) < 2:
+        return P[-1].copy()
+    seg = np.linalg.norm(np.diff(P, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    return np.array([np.interp(arc, cum, P[:, 0]), np.interp(arc, cum, P[:, 1])])
+
+
+def path_angle(path: np.ndarray, arc_from: float = 0.0, arc_to: float = math.inf) -> float:
+    """Direction of the chord of a polyline between two arc lengths from its first point.
+
+    In degrees from +x, counter-clockwise (negative: downwards); e.g. the kink of a crack over its first
+    ``3 ell``.
+    """
+    a, b = point_at(path, arc_from), point_at(path, arc_to)
+    return math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
 
 
 def centerline_from_mesh(

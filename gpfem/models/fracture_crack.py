@@ -84,7 +84,7 @@ class CrackTracker:
                      "columns are NaN")
             return
         n = msh.topology.index_map(2).size_local
-        xy = msh.geometry.x[msh.geometry.dofmap[:n]][:, :, :2]           # (n, 3, 2)
+        xy = msh.geometry.x[msh.geometry.dofmaps[0][:n]][:, :, :2]       # (n, 3, 2)
         self._dofs = np.asarray(V.dofmap.list[:n], dtype=np.int64).ravel()
         pts = xy.reshape(-1, 2)
         lo = pts.min(0) if n else np.full(2, np.inf)

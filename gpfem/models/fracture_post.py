@@ -71,7 +71,7 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
                          "vtp_file": "crack_path.vtp", "csv_file": "crack_path.csv",
                          "series_file": "crack_path.pvd"})
             made += ["crack_path.vtp", "crack_path.csv", "crack_path.pvd"]
-            overlay = _polydata(cl.branches)
+            overlay = _polydata(cl.branches) if cl.branches else None
         else:
             info.update({"crack_length_path": info["crack_length_isolines"],
                          "note_centerline": "centre line: 2D triangle meshes only; crack_length_path is "
