@@ -112,6 +112,11 @@ class CrackTracker:
         if not self.enabled:
             return nan
         t0, c0 = time.perf_counter(), time.process_time()
+        if alpha.x.petsc_vec.max()[1] < self.level:      # no crack yet (a global max: same on all ranks)
+            self.seconds += time.perf_counter() - t0
+            self.cpu_seconds += time.process_time() - c0
+            self.calls += 1
+            return {"crack_length": 0.0, "crack_tip_x": math.nan, "crack_tip_y": math.nan}
         g, v, w = self._located
         local = np.full(self.grid.nx * self.grid.ny, -np.inf)
         local[g] = np.einsum("ij,ij->i", w, alpha.x.array[self._dofs][v])
