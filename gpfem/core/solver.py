@@ -7,7 +7,9 @@ raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reas
 irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
 :mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every solver has a SNES
 monitor that ends the solve at the next Newton iteration when a stop was requested (SIGTERM, see
-:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`.
+:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`. A
+``constraint`` (periodic boundaries, :mod:`gpfem.core.periodic`) makes SNES solve for the reduced
+unknowns ``u = P u_r + g`` (:mod:`gpfem.core.reduced_problem`); everything else stays the same.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.backend import backend_types, retype_problem_vectors
+from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.interrupt import Interrupted, stop_now
-from gpfem.core.solver_defaults import DIRECT, size_default
+from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 #: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
+#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
@@ -53,6 +56,40 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_told: set[str] = set()
+
+#: ``pc_factor_mat_solver_type`` values -> the external package PETSc needs for them.
+_SOLVER_PACKAGES = {"mumps": "mumps", "superlu_dist": "superlu_dist", "superlu": "superlu",
+                    "umfpack": "suitesparse", "cholmod": "suitesparse", "klu": "suitesparse",
+                    "mkl_pardiso": "mkl_pardiso", "mkl_cpardiso": "mkl_cpardiso", "strumpack": "strumpack",
+                    "pastix": "pastix", "cusparse": "cuda"}
+
+
+def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str, Any]:
+    """Replace a MUMPS default that this PETSc cannot do by what it can (one log line per prefix).
+
+    A factor package named on the command line that this PETSc lacks is refused here, before any solve.
+    """
+    db = PETSc.Options()
+    key = f"{prefix}pc_factor_mat_solver_type"
+    if db.hasName(key):
+        want = db.getString(key)
+        need = _SOLVER_PACKAGES.get(want)
+        if need is not None and not has_package(need):
+            raise GpfemError(f"option -{key} {want}: this PETSc has no {need} "
+                             f"(gpfem info lists its packages)")
+        return opts
+    if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
+        return opts
+    if db.hasName(f"{prefix}pc_type") or db.hasName(f"{prefix}ksp_type"):  # the user chose the solver
+        return {k: v for k, v in opts.items() if k != "pc_factor_mat_solver_type"}
+    direct, what = direct_options(comm.size)
+    out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
+    out.update(direct)
+    if prefix not in _told and comm.rank == 0:
+        print(f"gpfem: this PETSc has no MUMPS; {prefix} solves with {what}", flush=True)
+    _told.add(prefix)
+    return out
 
 
 def _reason_names(enum_cls: Any) -> dict[int, str]:
@@ -104,6 +141,9 @@ class NonlinearSolver:
         options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
             command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+        constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
+            SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
+            space. ``u`` holds the full (periodic) solution after every solve.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -118,6 +158,7 @@ class NonlinearSolver:
         J: Any | None = None,
         options: Mapping[str, Any] | None = None,
         bounds: tuple[Any, Any] | None = None,
+        constraint: Any | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -137,6 +178,12 @@ class NonlinearSolver:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
         opts.update(options or {})
+        # Defaults that do not apply to what the model chose would be left unused (PETSc warns at exit).
+        if opts.get("snes_type") == "ksponly":
+            opts.pop("snes_linesearch_type", None)
+        if opts.get("pc_type") not in ("lu", "cholesky", "ilu", "icc", "redundant"):
+            opts.pop("pc_factor_mat_solver_type", None)
+        opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
@@ -144,10 +191,18 @@ class NonlinearSolver:
         #: Whether the size-based Krylov default failed and the solver switched to MUMPS for good.
         self.fell_back = False
         vec_type, mat_type = backend_types(prefix)
-        self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
-        )
-        if vec_type is not None:
+        if constraint is not None:
+            if isinstance(u, list | tuple):
+                raise GpfemError("a constraint needs a single unknown function, not a list")
+            from gpfem.core.reduced_problem import ReducedProblem
+
+            self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
+                                          kind=mat_type, vec_type=vec_type, petsc_options=opts)
+        else:
+            self.problem = dolfinx.fem.petsc.NonlinearProblem(
+                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
+            )
+        if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
@@ -158,9 +213,16 @@ class NonlinearSolver:
             self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
+        self._constrained = constraint is not None
         if bounds is not None:
-            self._lb = bounds[0].x.petsc_vec
-            self._ub = bounds[1].x.petsc_vec
+            if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
+                self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
+            elif vec_type is None:
+                self._lb = bounds[0].x.petsc_vec
+                self._ub = bounds[1].x.petsc_vec
+            else:  # bounds of the solution's (device) type: VI kernels combine them with the solution
+                imap, bs = space.dofmap.index_map, space.dofmap.index_map_bs
+                self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
 
@@ -178,8 +240,14 @@ class NonlinearSolver:
                 unconverged iterate that the caller must roll back. Raised on every rank.
         """
         if self._bounds is not None:
-            for f in self._bounds:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
+                if not self._constrained and v is not f.x.petsc_vec:
+                    with v.localForm() as loc:
+                        loc.array[:] = f.x.array
+            if self._constrained:
+                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
+                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
@@ -192,7 +260,7 @@ class NonlinearSolver:
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {snes.getIterationNumber()}")
         if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
+            self._to_direct(backup)  # the size-based Krylov default failed: direct (MUMPS) from now on
             return self.solve()
         its = snes.getIterationNumber()
         ksp_reason = snes.getKSP().getConvergedReason()
@@ -218,12 +286,21 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
+        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
-        ksp.setType(DIRECT["ksp_type"])
-        ksp.getPC().setType(DIRECT["pc_type"])
-        ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+        ksp.setType(direct["ksp_type"])
+        pc = ksp.getPC()
+        pc.setType(direct["pc_type"])
+        if "pc_factor_mat_solver_type" in direct:
+            pc.setFactorSolverType(direct["pc_factor_mat_solver_type"])
+        else:  # pc redundant: its inner solver is set through the options database
+            db = PETSc.Options()
+            for k, v in direct.items():
+                if k.startswith("redundant_"):
+                    db[f"{self.prefix}{k}"] = v
+            pc.setFromOptions()
         self.auto_krylov = {}
-        self.options.update(DIRECT)
+        self.options.update(direct)
         self.fell_back = True
 
     def close(self) -> None:
@@ -234,8 +311,16 @@ class NonlinearSolver:
         """
         if _live_prefixes.get(self.prefix) is self:
             del _live_prefixes[self.prefix]
+        if self._bounds is not None:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                if v is not f.x.petsc_vec:
+                    v.destroy()
+            self._bounds = None
         if self.problem is not None:
-            destroy_petsc(self.problem)
+            if self._constrained:
+                self.problem.destroy()
+            else:
+                destroy_petsc(self.problem)
             # Our options stay in PETSc's global database after DOLFINx's setup (measured with DOLFINx
             # 0.11 / petsc4py 3.25: its clean-up leaves them); a later solver with this prefix (a model
             # rebuilt on an adapted mesh) would take them for the user's and lose the size-based default

@@ -37,7 +37,7 @@ from gpfem.amr import AdaptiveMesh, AdaptiveModel, Transfer, conserve_integral, 
 from gpfem.amr.indicators import cell_dof_values, vertex_indicator
 from gpfem.amr.refine import global_count
 from gpfem.amr.transfer import locate_local
-from gpfem.core.solver_defaults import DIRECT
+from gpfem.core.solver_defaults import direct_options
 from gpfem.mesh import MeshBundle
 from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 
@@ -89,9 +89,10 @@ class CahnHilliardAMR(AdaptiveModel):
             conserve_integral(c, mass)
             return c
 
-        # A solver that fell back from the size-based Krylov default to MUMPS keeps MUMPS on the new mesh
-        # (graded meshes make block-Jacobi ILU fail more often; each failure costs a cut step).
-        opts = dict(DIRECT) if old.solver.fell_back else None
+        # A solver that fell back from the size-based Krylov default to a direct solve (MUMPS where PETSc
+        # has it) keeps it on the new mesh (graded meshes make block-Jacobi ILU fail more often; each
+        # failure costs a cut step).
+        opts = direct_options(self.comm.size)[0] if old.solver.fell_back else None
         return CahnHilliard(self.p, bundle, initial=moved, solver_options=opts)
 
     def _idle(self) -> tuple[int, int, int]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
+from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.timeloop import CHECKPOINT, run_time_loop
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["AMR_COLUMNS", "run"]
+__all__ = ["AMR_COLUMNS", "check_amr_periodic", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
@@ -20,8 +22,20 @@ AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
 log = get_logger("cahn_hilliard")
 
 
+def check_amr_periodic(p: dict[str, Any]) -> None:
+    """Refuse ``amr`` with periodic axes: the refined mesh has no matched periodic boundary vertices.
+
+    Raises:
+        ParameterError: Both are asked for.
+    """
+    if p["amr"] and periodic_axes(p["periodic"], 3):
+        raise ParameterError("amr", f"adaptive refinement does not support periodic boundaries (periodic = "
+                             f"{p['periodic']!r}); set amr = false or periodic = none")
+
+
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
+    check_amr_periodic(p)
     t0 = time.perf_counter()
     bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm))
     if p["amr"]:
@@ -34,8 +48,15 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         model = CahnHilliard(p, bundle)
         mesh_now = bundle
     try:
-        ndofs = 2 * mesh_now.mesh.geometry.index_map().size_global
-        log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs, "
+        if p["amr"]:
+            ndofs, per = 2 * mesh_now.mesh.geometry.index_map().size_global, ""
+        else:
+            ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+            per = ""
+            if model.periodic is not None:
+                per = (f", periodic in {','.join('xyz'[a] for a in model.periodic.axes)} "
+                       f"({model.solver.problem.size_global} unknowns)")
+        log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs{per}, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
         res = run_time_loop(model, step_control(p), loop_settings(p), ctx,

@@ -90,6 +90,8 @@ class FractureAMR(AdaptiveModel):
     # -- moving the state ----------------------------------------------------------------------------
     def _move(self, old: Fracture, bundle: MeshBundle) -> Fracture:
         new = Fracture(self.p, bundle)
+        if old.crack is not None:
+            new.crack = old.crack  # one tracker for the run (its times); it locates again on the new mesh
         op_a, op_u = Transfer(old.A, new.A), Transfer(old.V, new.V)
         # the accepted state (and bound) first: it defines the step's start, its load and its measures
         op_a(old.alpha_prev, new.alpha)
