@@ -13,6 +13,7 @@ adaptive runs are printed from their history.
 
     .venv/bin/python benchmarks/amr.py [--case sent|pfhub|all] [--np 1 2] [--t-end 1000] [--out DIR]
     .venv/bin/python benchmarks/amr.py --from runs/bench-amr     # tables of finished runs
+    .venv/bin/python benchmarks/amr.py --case pfhub --np 2 --only adaptive   # 2-rank adaptive run only
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -41,10 +44,16 @@ def run(model: str, preset: str, out: Path, np: int, sets: list[str]) -> float:
         cmd = [str(BIN / "mpiexec"), "-n", str(np), *cmd]
     for kv in sets:
         cmd += ["--set", kv]
+    load0 = os.getloadavg()[0]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - t0
-    (out / "bench_wall.json").write_text(json.dumps({"wall_s": wall, "np": np}))
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the whole command, all ranks (mpiexec waits for its proxies, they for the ranks)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    (out / "bench_wall.json").write_text(json.dumps({"wall_s": wall, "np": np, "cpu_s": cpu,
+                                                     "load_start": load0, "load_end": os.getloadavg()[0]}))
     return wall
 
 
@@ -53,7 +62,18 @@ def load(out: Path) -> dict:
     rows = list(csv.DictReader((out / "history.csv").open()))
     s = json.loads((out / "summary.json").read_text())
     wall = json.loads((out / "bench_wall.json").read_text())
-    return {"rows": rows, "res": s["results"], "np": s["mpi_size"], "wall": wall["wall_s"]}
+    return {"rows": rows, "res": s["results"], "np": s["mpi_size"], "wall": wall["wall_s"],
+            "cpu": wall.get("cpu_s", s["results"].get("loop_cpu_time_s")), "cpu_all": "cpu_s" in wall,
+            "load": (wall.get("load_start"), wall.get("load_end"))}
+
+
+def _cpu(r: dict) -> str:
+    return f"{r['cpu']:7.1f}" if r.get("cpu") is not None else f"{'-':>7s}"
+
+
+def _load(r: dict) -> str:
+    a, b = r["load"]
+    return f"{a:4.1f}-{b:4.1f}" if a is not None else f"{'-':>9s}"
 
 
 def _dofs(r: dict) -> tuple[int, int, int]:
@@ -80,22 +100,27 @@ def table(case: str, runs: dict[tuple[str, int], dict]) -> str:
     lines = [f"== {case} =="]
     if case == "sent":
         lines.append(f"{'run':10s} {'ranks':>5s} {'DOFs start':>10s} {'end':>7s} {'max':>7s} {'steps':>5s} "
-                     f"{'alt-min':>7s} {'adapts':>6s} {'peak kN':>9s} {'u@peak':>9s} {'wall s':>7s}")
+                     f"{'alt-min':>7s} {'adapts':>6s} {'peak kN':>9s} {'u@peak':>9s} {'wall s':>7s} "
+                     f"{'CPU s':>7s} {'load':>9s}")
         for (kind, n), r in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "reference")):
             d0, d1, dm = _dofs(r)
             res = r["res"]
             lines.append(f"{kind:10s} {n:5d} {d0:10d} {d1:7d} {dm:7d} {res['steps']:5d} {_iterations(r):7d} "
                          f"{res.get('adapts', 0):6d} {res['peak_force']:9.5f} {res['load_at_peak']:9.6f} "
-                         f"{r['wall']:7.1f}")
+                         f"{r['wall']:7.1f} {_cpu(r)} {_load(r)}")
     else:
         lines.append(f"{'run':10s} {'ranks':>5s} {'DOFs start':>10s} {'end':>7s} {'max':>7s} {'steps':>5s} "
-                     f"{'Newton':>6s} {'adapts':>6s} {'F(100)':>10s} {'F(1000)':>10s} {'wall s':>7s}")
+                     f"{'Newton':>6s} {'adapts':>6s} {'F(100)':>10s} {'F(1000)':>10s} {'wall s':>7s} "
+                     f"{'CPU s':>7s} {'load':>9s}")
         for (kind, n), r in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "reference")):
             d0, d1, dm = _dofs(r)
             res = r["res"]
             lines.append(f"{kind:10s} {n:5d} {d0:10d} {d1:7d} {dm:7d} {res['steps']:5d} {_iterations(r):6d} "
                          f"{res.get('adapts', 0):6d} {_f_at(r, 100.0):10.4f} {_f_at(r, 1000.0):10.4f} "
-                         f"{r['wall']:7.1f}")
+                         f"{r['wall']:7.1f} {_cpu(r)} {_load(r)}")
+    if any(not r["cpu_all"] and r.get("cpu") is not None for r in runs.values()):
+        lines.append("CPU s: the command's CPU time over all ranks; for runs without it "
+                     "(older bench_wall.json) the time loop's CPU time on rank 0 (loop_cpu_time_s)")
     for n in nps:
         ref, amr = runs.get(("reference", n)), runs.get(("adaptive", n))
         if ref is None or amr is None:
@@ -108,9 +133,12 @@ def table(case: str, runs: dict[tuple[str, int], dict]) -> str:
         else:
             diffs = [_f_at(amr, t) / _f_at(ref, t) - 1 for t in PFHUB_TIMES]
             what = "F " + ", ".join(f"{d:+.3%} at t = {t:g}" for d, t in zip(diffs, PFHUB_TIMES, strict=True))
+        cpu = ""
+        if amr.get("cpu") and ref.get("cpu"):
+            cpu = f"; CPU {amr['cpu']:.1f} vs {ref['cpu']:.1f} s ({ref['cpu'] / amr['cpu']:.2f}x)"
         lines.append(f"{n} rank(s): {what}; max DOFs {dm_amr} vs {dm_ref} ({dm_amr / dm_ref:.2f}x); "
                      f"wall {amr['wall']:.1f} vs {ref['wall']:.1f} s (reference/adaptive "
-                     f"{ref['wall'] / amr['wall']:.2f}x)")
+                     f"{ref['wall'] / amr['wall']:.2f}x){cpu}")
     a1, a2 = runs.get(("adaptive", 1)), runs.get(("adaptive", 2))
     if a1 is not None and a2 is not None:
         if case == "sent":
@@ -143,6 +171,8 @@ def main() -> int:
     ap.add_argument("--t-end", type=float, default=1000.0, help="pfhub: final time")
     ap.add_argument("--out", default="runs/bench-amr")
     ap.add_argument("--from", dest="from_dir", help="only print the tables of finished runs")
+    ap.add_argument("--only", choices=["reference", "adaptive"], help="run only this kind (e.g. the adaptive "
+                    "run on 2 ranks, to compare with 1 rank); the table shows whatever runs are in --out")
     a = ap.parse_args()
     cases = list(CASES) if a.case == "all" else [a.case]
     root = Path(a.from_dir or a.out)
@@ -156,7 +186,7 @@ def main() -> int:
         for n in a.np:
             for kind, preset in (("reference", ref_preset), ("adaptive", amr_preset)):
                 out = root / f"{case}-{kind}-np{n}"
-                if not a.from_dir:
+                if not a.from_dir and a.only in (None, kind):
                     print(f"running {preset} on {n} rank(s) -> {out}", flush=True)
                     run(model, preset, out, n, sets)
                 if (out / "bench_wall.json").exists():
