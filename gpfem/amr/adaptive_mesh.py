@@ -82,6 +82,21 @@ def _threshold(comm: Any, values: np.ndarray, keep: int) -> float:
     return float(allv[min(keep, allv.size) - 1])
 
 
+def _tie_breaker(mesh: Any) -> np.ndarray:
+    """A number in [0, 1) per owned cell from its midpoint only (so the same on any partition).
+
+    Indicators are often flags (every marked cell has priority 1): under the DOF cap the marks to keep are
+    then chosen by this key among equal priorities, instead of keeping all or none.
+    """
+    from dolfinx import mesh as dmesh
+
+    tdim = mesh.topology.dim
+    mid = dmesh.compute_midpoints(mesh, tdim, np.arange(num_owned_cells(mesh), dtype=np.int32))
+    scale = float(np.abs(mesh.geometry.x).max(initial=1.0)) or 1.0
+    v = np.sin((mid / scale) @ np.array([12.9898, 78.233, 37.719]) * 1e3) * 43758.5453
+    return v - np.floor(v)
+
+
 class AdaptiveMesh:
     """The current mesh of an adaptive run.
 
@@ -167,6 +182,7 @@ class AdaptiveMesh:
         self.limited = True
         cur = self.dofs(bundle)
         keep = global_count(comm, cand)
+        tie = None
         for _ in range(6):
             new = self.dofs(ref.bundle)
             if new <= cap:
@@ -176,8 +192,10 @@ class AdaptiveMesh:
             keep = int(keep * 0.95 * (cap - cur) / (new - cur))
             if keep <= 0:
                 return None
-            thr = _threshold(comm, pr[cand], keep)
-            ref = refine_cells(bundle, cand & (pr >= thr), levels, self.limits.bisect)
+            if tie is None:
+                tie = pr * (1.0 + 1e-3 * _tie_breaker(bundle.mesh))
+            thr = _threshold(comm, tie[cand], keep)
+            ref = refine_cells(bundle, cand & (tie >= thr), levels, self.limits.bisect)
         return ref if self.dofs(ref.bundle) <= cap else None
 
     # -- adapting --------------------------------------------------------------------------------------

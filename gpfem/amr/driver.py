@@ -24,9 +24,12 @@ import numpy as np
 
 from gpfem.amr.adaptive_mesh import AdaptiveMesh
 from gpfem.amr.store import mesh_arrays
+from gpfem.core.log import get_logger
 from gpfem.mesh import MeshBundle
 
 __all__ = ["STATE_KEY", "AdaptiveModel", "restore"]
+
+log = get_logger("amr")
 
 #: Name of the adaptation state in a checkpoint.
 STATE_KEY = "amr__state"
@@ -59,6 +62,7 @@ class AdaptiveModel:
         self.mesh_version = 0
         self.adapts_total = 0
         self.adapt_seconds = 0.0
+        self.limited_adapts = 0
         self._row_adapts = 0
         self._row_change = 0.0
 
@@ -89,14 +93,25 @@ class AdaptiveModel:
         changed = self.amesh.refine(priority) is not None
         if changed:
             self.replace_model()
+        self._note_limit()
         self.adapt_seconds += time.perf_counter() - t0
         return changed
+
+    def _note_limit(self) -> None:
+        """Count the adapts the DOF cap cut short; warn at the first (size rules may not hold after it)."""
+        if not self.amesh.limited:
+            return
+        self.limited_adapts += 1
+        if self.limited_adapts == 1:
+            log.warning(f"amr_max_dofs = {self.amesh.limits.max_dofs} reached: only the cells of highest "
+                        "indicator are refined from now on (summary: amr_dof_limited_adapts)")
 
     def rebuild(self, priority_on: Callable[[MeshBundle], np.ndarray], buffer: int | None = None) -> None:
         """Re-refine from the base mesh (see :meth:`AdaptiveMesh.rebuild`), then rebuild the model."""
         t0 = time.perf_counter()
         self.amesh.rebuild(priority_on, buffer)
         self.replace_model()
+        self._note_limit()
         self.adapt_seconds += time.perf_counter() - t0
 
     # -- the time-model protocol, delegated ------------------------------------------------------------
@@ -154,7 +169,7 @@ class AdaptiveModel:
     def checkpoint_state(self) -> dict[str, Any]:
         """Small JSON-serialisable state of the adaptation a restart needs (subclasses add theirs)."""
         return {"dofs_start": self.dofs_start, "dofs_max": self.dofs_max, "adapts": self.adapts_total,
-                "adapt_seconds": self.adapt_seconds}
+                "adapt_seconds": self.adapt_seconds, "limited_adapts": self.limited_adapts}
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Take back what :meth:`checkpoint_state` saved."""
@@ -162,11 +177,13 @@ class AdaptiveModel:
         self.dofs_max = max(int(state.get("dofs_max", self.dofs_max)), self.amesh.dofs())
         self.adapts_total = int(state.get("adapts", 0))
         self.adapt_seconds = float(state.get("adapt_seconds", 0.0))
+        self.limited_adapts = int(state.get("limited_adapts", 0))
 
     def summary(self) -> dict[str, Any]:
         """DOFs at the start, now and at most, the number of adapts and the wall time they took."""
         return {"dofs_start": self.dofs_start, "dofs_end": self.amesh.dofs(), "dofs_max": self.dofs_max,
-                "adapts": self.adapts_total, "adapt_wall_time_s": self.adapt_seconds}
+                "adapts": self.adapts_total, "adapt_wall_time_s": self.adapt_seconds,
+                "amr_dof_limited_adapts": self.limited_adapts}
 
     def close(self) -> None:
         """Close the current model (collective)."""

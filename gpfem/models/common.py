@@ -41,8 +41,8 @@ AMR_PARAMETERS = [
     Parameter("amr", False, "adaptive mesh refinement (docs/amr.md): refine the mesh where the indicator of "
               "the model asks, within amr_max_levels and amr_max_dofs"),
     Parameter("amr_max_levels", 2, "most refinements of a cell of the base mesh", nonnegative=True),
-    Parameter("amr_max_dofs", 0, "most global DOFs; the highest indicator values are refined first "
-              "(0: no limit)", nonnegative=True),
+    Parameter("amr_max_dofs", 0, "most global DOFs; the highest indicator values are refined first, equal "
+              "ones by a fixed per-cell key (0: no limit)", nonnegative=True),
     Parameter("amr_buffer", 1, "rings of neighbour cells refined around the marked ones", nonnegative=True),
 ]
 

@@ -162,3 +162,15 @@ def test_amr_with_periodic_is_refused(tmp_path):
     line = [ln for ln in proc.stderr.splitlines() if "error" in ln]
     assert len(line) == 1 and "'amr'" in line[0] and "periodic" in line[0], proc.stderr
     assert not (tmp_path / "x" / "history.csv").exists()
+
+
+def test_dof_cap_holds_and_is_reported(tmp_path):
+    """amr_max_dofs below what the interfaces ask for: some refinement (flags tie: a per-cell key picks), the
+    cap never exceeded, a warning, the count in the summary."""
+    out = tmp_path / "cap"
+    proc = run_cli([*CH, "--out", str(out), "--set", "amr_max_dofs=600", "--set", "max_steps=3",
+                    "--set", "output_format=none"])
+    rows, res = _dofs_summary_matches(out)
+    assert 242 < res["dofs_start"] and res["dofs_max"] <= 600  # 242: the 10 x 10 base mesh; 3074 uncapped
+    assert res["amr_dof_limited_adapts"] >= 1
+    assert "amr_max_dofs = 600 reached" in proc.stderr
