@@ -104,6 +104,10 @@ class NonlinearSolver:
         options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
             command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+        mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
+            one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
+            multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
+            the time of AIJ, and block ILU and MUMPS take it as it is.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -118,6 +122,7 @@ class NonlinearSolver:
         J: Any | None = None,
         options: Mapping[str, Any] | None = None,
         bounds: tuple[Any, Any] | None = None,
+        mat_type: str | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -141,7 +146,8 @@ class NonlinearSolver:
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
-        vec_type, mat_type = backend_types(prefix)
+        vec_type, backend_mat = backend_types(prefix)
+        mat_type = backend_mat or mat_type
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
         )

@@ -24,8 +24,8 @@ DIRECT: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat
 
 #: prefix -> (global DOFs from which the options apply, options).
 SIZE_DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {
-    "gpfem_ch_": (33_000, {"ksp_type": "gmres", "pc_type": "bjacobi", "sub_pc_type": "ilu",
-                           "ksp_rtol": 1e-8, "ksp_max_it": 500}),
+    "gpfem_ch_": (2_000, {"ksp_type": "gmres", "pc_type": "asm", "pc_asm_overlap": 1, "sub_pc_type": "ilu",
+                          "sub_pc_factor_levels": 1, "ksp_rtol": 1e-8, "ksp_max_it": 500}),
 }
 
 
