@@ -28,10 +28,13 @@ from petsc4py import PETSc
 from gpfem.core.backend import backend_types, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.interrupt import Interrupted, stop_now
+from gpfem.core.log import get_logger
 from gpfem.core.solver_defaults import DIRECT, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "FALLBACK",
+    "KRYLOV_FAILURES_TO_DIRECT",
     "NonlinearSolver",
     "SolveInfo",
     "destroy_petsc",
@@ -51,6 +54,14 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "pc_type": "lu",
     "pc_factor_mat_solver_type": "mumps",
 }
+
+#: Solves in a row that the size-based Krylov default failed and MUMPS solved; then a solver keeps MUMPS.
+KRYLOV_FAILURES_TO_DIRECT = 3
+
+#: Suffix of the options prefix of the direct retry's KSP: ``-gpfem_ch_fallback_pc_factor_...`` reach it.
+FALLBACK = "fallback_"
+
+log = get_logger("solver")
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
@@ -131,6 +142,11 @@ class NonlinearSolver:
         if prefix in _live_prefixes:
             raise GpfemError(f"options prefix '{prefix}' is already used by another live solver")
         self.prefix = prefix
+        #: Krylov solves in a row that needed the MUMPS retry (see :meth:`solve`).
+        self.krylov_failures = 0
+        self._direct_ksp: Any = None
+        self._krylov_ksp: Any = None
+        self._retry_note = ""
         opts = dict(DEFAULT_OPTIONS)
         if bounds is not None:
             opts["snes_type"] = "vinewtonrsls"
@@ -138,6 +154,11 @@ class NonlinearSolver:
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         self.auto_krylov = size_default(prefix, ndofs, options or {})  # measured; MUMPS fallback
+        #: Options prefix of the MUMPS retry's KSP (reserved like ``prefix``), or ``None``.
+        self.fallback_prefix = f"{prefix}{FALLBACK}" if self.auto_krylov else None
+        if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
+            raise GpfemError(f"options prefix '{self.fallback_prefix}' (the direct retry of '{prefix}') is "
+                             "already used by another live solver")
         if self.auto_krylov:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
@@ -167,6 +188,8 @@ class NonlinearSolver:
             self._ub = bounds[1].x.petsc_vec
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
+        if self.fallback_prefix is not None:
+            _live_prefixes[self.fallback_prefix] = self
 
     @property
     def comm(self) -> Any:
@@ -175,6 +198,11 @@ class NonlinearSolver:
 
     def solve(self) -> SolveInfo:
         """Solve; on success return :class:`SolveInfo`.
+
+        With a size-based Krylov default (:mod:`gpfem.core.solver_defaults`), a Newton solve that the
+        Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU;
+        the next solve uses the Krylov method again, unless MUMPS succeeded where it failed in
+        :data:`KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver keeps MUMPS.
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
@@ -187,19 +215,30 @@ class NonlinearSolver:
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
+        self._retry_note = ""
+        reason = self._run()
+        ksp_reason = self.snes.getKSP().getConvergedReason()
+        if backup is not None:
+            if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
+                reason, ksp_reason = self._direct_retry(backup)
+            else:
+                self.krylov_failures = 0
+        return self._result(reason, ksp_reason)
+
+    def _run(self) -> int:
+        """One SNES solve; its converged reason."""
         try:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
-        snes = self.snes
-        reason = snes.getConvergedReason()
+        reason = self.snes.getConvergedReason()
         if reason == DIVERGED_USER:
-            raise Interrupted(f"solve {self.prefix!r} stopped at iteration {snes.getIterationNumber()}")
-        if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            self._to_direct(backup)  # the size-based Krylov default failed: MUMPS from now on
-            return self.solve()
+            raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
+        return reason
+
+    def _result(self, reason: int, ksp_reason: int) -> SolveInfo:
+        snes = self.snes
         its = snes.getIterationNumber()
-        ksp_reason = snes.getKSP().getConvergedReason()
         lin = snes.getLinearSolveIterations()
         u = self.u if not isinstance(self.u, list | tuple) else self.u[0]
         finite = bool(np.all(np.isfinite(u.x.array)))
@@ -210,7 +249,8 @@ class NonlinearSolver:
                 snes_reason=snes_reason_name(reason),
                 ksp_reason=ksp_reason_name(ksp_reason),
                 iterations=its,
-                detail="" if finite else "non-finite values in the solution",
+                detail="; ".join(x for x in (self._retry_note,
+                                              "" if finite else "non-finite values in the solution") if x),
             )
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
@@ -218,16 +258,55 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         return [f.x.array.copy() for f in us]
 
-    def _to_direct(self, backup: list[np.ndarray]) -> None:
+    def _direct_retry(self, backup: list[np.ndarray]) -> tuple[int, int]:
+        """Redo the solve from ``backup`` with MUMPS LU; its SNES and KSP reasons.
+
+        The retry runs the same SNES with a second KSP (options prefix :attr:`fallback_prefix`, created
+        once); SNES hands it its Jacobian at every Newton iteration. A retry that converges counts as a
+        Krylov failure; :data:`KRYLOV_FAILURES_TO_DIRECT` of them in a row and the solver keeps MUMPS (the
+        Krylov KSP is destroyed). A retry that fails too says the step, not the linear solver, was the
+        problem (the stepper cuts it): it does not count, and the Krylov KSP is back for the next solve.
+        """
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
         ksp = self.snes.getKSP()
-        ksp.setType(DIRECT["ksp_type"])
-        ksp.getPC().setType(DIRECT["pc_type"])
-        ksp.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
-        self.auto_krylov = {}
-        self.options.update(DIRECT)
+        krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
+        why = ksp_reason_name(ksp.getConvergedReason())
+        if self._direct_ksp is None:
+            self._krylov_ksp = ksp
+            d = PETSc.KSP().create(self.snes.getComm())
+            d.setOptionsPrefix(self.fallback_prefix)
+            d.setType(DIRECT["ksp_type"])
+            d.getPC().setType(DIRECT["pc_type"])
+            d.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+            d.setFromOptions()
+            self._direct_ksp = d
+        self.snes.setKSP(self._direct_ksp)
+        keep = False
+        try:
+            reason = self._run()
+            ksp_reason = self._direct_ksp.getConvergedReason()
+            if reason > 0:
+                self.krylov_failures += 1
+                keep = self.krylov_failures >= KRYLOV_FAILURES_TO_DIRECT
+        finally:
+            if not keep:
+                self.snes.setKSP(self._krylov_ksp)
+        if keep:
+            self._krylov_ksp.destroy()
+            self._krylov_ksp = None
+            for k in self.auto_krylov:
+                self.options.pop(k, None)
+            self.options.update(DIRECT)
+            self.auto_krylov = {}
+            log.warning(f"{self.prefix}: {krylov} failed ({why}) in {self.krylov_failures} solves in a row "
+                        "that MUMPS LU then solved: MUMPS LU from now on")
+        elif reason > 0:
+            log.info(f"{self.prefix}: {krylov} failed ({why}); the solve redone with MUMPS LU converged")
+        else:
+            self._retry_note = f"redone with MUMPS LU after {krylov} failed ({why})"
+        return reason, ksp_reason
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
@@ -235,10 +314,15 @@ class NonlinearSolver:
         Call it collectively: left to Python's garbage collector, ranks would destroy (collective)
         PETSc objects at different moments and could deadlock.
         """
-        if _live_prefixes.get(self.prefix) is self:
-            del _live_prefixes[self.prefix]
+        for p in (self.prefix, self.fallback_prefix):
+            if p is not None and _live_prefixes.get(p) is self:
+                del _live_prefixes[p]
         if self.problem is not None:
             destroy_petsc(self.problem)
+        for ksp in (self._direct_ksp, self._krylov_ksp):
+            if ksp is not None:
+                ksp.destroy()
+        self._direct_ksp = self._krylov_ksp = None
         self.problem = None  # type: ignore[assignment]
 
 

@@ -1,9 +1,10 @@
 """Size-dependent linear-solver defaults, from measurements (``benchmarks/solver_choice.py``).
 
 Below a prefix's threshold (global DOFs) the solver layer's default is MUMPS LU; above it, the measured
-faster Krylov choice, with MUMPS as the fallback: if the Krylov solve breaks a Newton step
-(``DIVERGED_LINEAR_SOLVE``), that solver switches to MUMPS for good and the step is retried. A
-``ksp_type``/``pc_type`` given by the model or on the command line always wins.
+faster Krylov choice, with MUMPS as the fallback: a Newton solve that the Krylov method breaks
+(``DIVERGED_LINEAR_SOLVE``) is redone with MUMPS, and after three such solves in a row the solver keeps
+MUMPS (:meth:`gpfem.core.solver.NonlinearSolver.solve`). A ``ksp_type``/``pc_type`` given by the model or
+on the command line always wins.
 
 Measured on a shared 2-core AMD EPYC, 1 rank (``solver_choice.py`` output, wall s of the whole command):
 Cahn-Hilliard GMRES + block-Jacobi ILU beat MUMPS from 8,450 DOFs at dt = 0.5 and from 33,282 DOFs at

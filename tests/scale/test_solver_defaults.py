@@ -1,8 +1,11 @@
 """Size-based Krylov default: applied above the threshold, never over a user's choice, MUMPS fallback."""
 
+import pytest
 from test_backend import _solve
 
 from gpfem.core import solver_defaults
+from gpfem.core.errors import ConvergenceError, GpfemError
+from gpfem.core.solver import _live_prefixes
 from gpfem.core.solver_defaults import size_default
 
 
@@ -16,13 +19,45 @@ def test_threshold_and_user_choice_win(monkeypatch):
     assert size_default("gpfem_damage_", 10**9, {}) == {}
 
 
-def test_failed_krylov_falls_back_to_mumps(monkeypatch):
+def test_failed_krylov_is_redone_with_mumps_and_kept_after_three_in_a_row(monkeypatch):
     ref, s = _solve("gpfem_sd_ref_")
     s.close()
     broken = {"ksp_type": "gmres", "pc_type": "none", "ksp_max_it": 1}
     monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, "gpfem_sd_auto_", (0, broken))
-    got, s = _solve("gpfem_sd_auto_")
-    assert s.auto_krylov == {} and s.snes.getKSP().getType() == "preonly"
-    assert s.snes.getKSP().getPC().getFactorSolverType() == "mumps"
-    s.close()
+    got, s = _solve("gpfem_sd_auto_")  # the first solve: GMRES fails, redone with MUMPS
     assert abs(got - ref).max() < 1e-10
+    assert s.krylov_failures == 1 and s.auto_krylov and s.snes.getKSP().getType() == "gmres"
+    for n in (2, 3):  # the same start again: GMRES fails each time
+        s.u.x.array[:] = 0.0
+        s.solve()
+        assert s.krylov_failures == n
+    ksp = s.snes.getKSP()
+    assert s.auto_krylov == {} and ksp.getType() == "preonly" and ksp.getPC().getFactorSolverType() == "mumps"
+    assert s._krylov_ksp is None and "sub_pc_type" not in s.options
+    s.u.x.array[:] = 0.0
+    s.solve()
+    assert s.krylov_failures == 3 and s.snes.getKSP().getType() == "preonly"
+    n = s.u.function_space.dofmap.index_map.size_local
+    assert abs(s.u.x.array[:n] - ref).max() < 1e-10
+    s.close()
+
+
+def test_failed_retry_raises_with_the_retry_reasons_and_prefixes_stay_unique(monkeypatch):
+    """A retry that fails too: ConvergenceError naming its SNES/KSP reasons and the Krylov failure."""
+    broken = {"ksp_type": "gmres", "pc_type": "none", "ksp_max_it": 1, "snes_max_it": 1}
+    monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, "gpfem_sd_fail_", (0, broken))
+    with pytest.raises(ConvergenceError) as e:
+        _solve("gpfem_sd_fail_")
+    msg = str(e.value)
+    assert e.value.snes_reason.startswith("DIVERGED_MAX_IT")  # MUMPS solved, one Newton step was too few
+    assert e.value.ksp_reason.startswith("CONVERGED_ITS")  # preonly's reason: MUMPS, not GMRES
+    assert "redone with MUMPS LU after gmres+none failed (DIVERGED_MAX_IT" in msg
+    s = _live_prefixes["gpfem_sd_fail_"]
+    assert s.krylov_failures == 0 and s.snes.getKSP().getType() == "gmres"  # Krylov back, nothing counted
+    assert _live_prefixes["gpfem_sd_fail_fallback_"] is s
+    with pytest.raises(GpfemError, match="'gpfem_sd_fail_fallback_' is already used"):
+        _solve("gpfem_sd_fail_fallback_")
+    kept = [s._krylov_ksp, s._direct_ksp]
+    s.close()
+    assert all(k.handle == 0 for k in kept)  # destroyed now, not by the garbage collector
+    assert "gpfem_sd_fail_" not in _live_prefixes and "gpfem_sd_fail_fallback_" not in _live_prefixes
