@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--verbose", "-v", action="count", default=0, help="debug output: a line every step")
     ls = sub.add_parser("list", help="models (built-in and plug-ins), presets and parameters")
     ls.add_argument("model", nargs="?", help="show one model's parameters (a name, a file.py or module:SPEC)")
-    sub.add_parser("info", help="versions, MPI size, PETSc packages and GPU backends")
+    sub.add_parser("info", help="versions, MPI size, the loaded PETSc, its packages and GPU backends")
     po = sub.add_parser("post", help="remake plots (and derived files) of a run folder")
     po.add_argument("run_dir")
     return ap
@@ -124,7 +124,7 @@ def cmd_list(model: str | None) -> int:
 
 
 def cmd_info() -> int:
-    """Print versions, MPI size, PETSc packages and backends."""
+    """Print versions, MPI size, the loaded PETSc (library, configuration, packages) and backends."""
     comm = _world()
     import dolfinx
 
@@ -137,7 +137,9 @@ def cmd_info() -> int:
         from petsc4py import PETSc
 
         import gpfem
+        from gpfem.core.petsc_build import configure_summary, cuda_device_status, loaded_library
 
+        backends = available_backends()
         info = {
             "gpfem": gpfem.__version__,
             "versions": versions(),
@@ -145,8 +147,12 @@ def cmd_info() -> int:
             "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
             "mpi": MPI.Get_library_version().splitlines()[0].strip(),
             "mpi_size": comm.size,
+            "petsc_library": loaded_library(),
+            "petsc_configure": configure_summary(),
             "petsc_external_packages": external_packages(),
-            "backends": available_backends(),
+            "backends": backends,
+            "cuda_device": cuda_device_status() if backends["cuda"]
+            else {"usable": False, "reason": "this PETSc has no CUDA"},
             "has_adios2 (VTX output)": dolfinx.io.has_adios2,
         }
         print(json.dumps(info, indent=2))

@@ -1,8 +1,9 @@
 """PETSc backends: which GPU-capable vector/matrix types this PETSc has, and the options to use them.
 
-The PyPI PETSc inside ``dolfinx-solver-real`` has no GPU backend; a CUDA or Kokkos build comes from the
-recipes in ``containers/``. Asking for a backend this PETSc lacks stops the run before any work, with a
-message that says where to get one.
+The PyPI PETSc inside ``dolfinx-solver-real`` has no GPU backend; a CUDA build comes from
+``scripts/build_gpu_petsc.sh`` (active in ``.venv-gpu``, docs/gpu.md), a CUDA + Kokkos one from the recipes
+in ``containers/``. Asking for a backend this PETSc lacks, or for ``cuda`` on a machine without a usable
+device, stops the run before any work with one line that says why.
 
 How a backend reaches every solver: the CLI (``--backend`` or the config key ``backend``) calls
 :func:`set_active_backend`; every :class:`~gpfem.core.solver.NonlinearSolver` built afterwards asks
@@ -66,22 +67,41 @@ def available_backends() -> dict[str, bool]:
 
 
 def check_backend(name: str) -> None:
-    """Raise :class:`BackendError` unless ``name`` is usable here.
+    """Raise :class:`BackendError` unless ``name`` is usable here (collective for ``cuda``).
+
+    ``cuda`` also needs a usable device: the driver is asked on every rank
+    (:func:`~gpfem.core.petsc_build.cuda_device_status`) before any work, so a machine without one stops
+    with one line instead of a PETSc error deep in the first solve.
 
     Raises:
-        BackendError: Unknown backend, or one this PETSc was not built with.
+        BackendError: Unknown backend, one this PETSc was not built with, or no usable CUDA device.
     """
     if name not in BACKENDS:
         raise BackendError(f"unknown backend '{name}'; one of {', '.join(BACKENDS)}")
     if not available_backends()[name]:
         from petsc4py import PETSc
 
+        from gpfem.core.petsc_build import loaded_library
+
         v = ".".join(map(str, PETSc.Sys.getVersion()))
         raise BackendError(
-            f"backend '{name}' needs a PETSc configured with {BACKENDS[name][0]}, but this PETSc "
-            f"{v} (from the dolfinx-solver-real wheel) has none; use the GPU image built by "
-            "containers/gpu.Dockerfile (or containers/gpfem-gpu.def for Apptainer)"
+            f"backend '{name}' needs a PETSc configured with {BACKENDS[name][0]}, but the loaded PETSc "
+            f"{v} ({loaded_library() or 'libpetsc'}) has none; for cuda build one with "
+            "scripts/build_gpu_petsc.sh and run .venv-gpu/bin/gpfem (docs/gpu.md), or use the GPU image "
+            "of containers/gpu.Dockerfile (containers/gpfem-gpu.def for Apptainer)"
         )
+    if name == "cuda":
+        from mpi4py import MPI
+
+        from gpfem.core.petsc_build import cuda_device_status
+
+        status = cuda_device_status()
+        if not MPI.COMM_WORLD.allreduce(bool(status["usable"]), op=MPI.LAND):
+            reason = status.get("reason", "another MPI rank has no usable CUDA device")
+            raise BackendError(
+                f"backend 'cuda': this PETSc has CUDA but no CUDA device is usable here ({reason}); "
+                "run on a GPU machine or use --backend cpu"
+            )
 
 
 def backend_options(name: str, prefixes: list[str] | None = None) -> dict[str, Any]:

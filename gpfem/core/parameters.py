@@ -118,6 +118,8 @@ class Parameter:
                 if isinstance(value, str):
                     value = [float(v) for v in value.strip("[]() ").split(",") if v.strip()]
                 value = list(value)
+            elif isinstance(value, list | tuple):  # a TOML list for a string parameter: "a,b"
+                value = ",".join(str(v) for v in value)
             else:
                 value = str(value)
         except (TypeError, ValueError):

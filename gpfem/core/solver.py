@@ -7,7 +7,9 @@ raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reas
 irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
 :mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every solver has a SNES
 monitor that ends the solve at the next Newton iteration when a stop was requested (SIGTERM, see
-:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`.
+:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`. A
+``constraint`` (periodic boundaries, :mod:`gpfem.core.periodic`) makes SNES solve for the reduced
+unknowns ``u = P u_r + g`` (:mod:`gpfem.core.reduced_problem`); everything else stays the same.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.backend import backend_types, retype_problem_vectors
+from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.interrupt import Interrupted, stop_now
 from gpfem.core.log import get_logger
-from gpfem.core.solver_defaults import DIRECT, size_default
+from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 #: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
+#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
@@ -64,6 +67,40 @@ FALLBACK = "fallback_"
 log = get_logger("solver")
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_told: set[str] = set()
+
+#: ``pc_factor_mat_solver_type`` values -> the external package PETSc needs for them.
+_SOLVER_PACKAGES = {"mumps": "mumps", "superlu_dist": "superlu_dist", "superlu": "superlu",
+                    "umfpack": "suitesparse", "cholmod": "suitesparse", "klu": "suitesparse",
+                    "mkl_pardiso": "mkl_pardiso", "mkl_cpardiso": "mkl_cpardiso", "strumpack": "strumpack",
+                    "pastix": "pastix", "cusparse": "cuda"}
+
+
+def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str, Any]:
+    """Replace a MUMPS default that this PETSc cannot do by what it can (one log line per prefix).
+
+    A factor package named on the command line that this PETSc lacks is refused here, before any solve.
+    """
+    db = PETSc.Options()
+    key = f"{prefix}pc_factor_mat_solver_type"
+    if db.hasName(key):
+        want = db.getString(key)
+        need = _SOLVER_PACKAGES.get(want)
+        if need is not None and not has_package(need):
+            raise GpfemError(f"option -{key} {want}: this PETSc has no {need} "
+                             f"(gpfem info lists its packages)")
+        return opts
+    if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
+        return opts
+    if db.hasName(f"{prefix}pc_type") or db.hasName(f"{prefix}ksp_type"):  # the user chose the solver
+        return {k: v for k, v in opts.items() if k != "pc_factor_mat_solver_type"}
+    direct, what = direct_options(comm.size)
+    out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
+    out.update(direct)
+    if prefix not in _told and comm.rank == 0:
+        print(f"gpfem: this PETSc has no MUMPS; {prefix} solves with {what}", flush=True)
+    _told.add(prefix)
+    return out
 
 
 def _reason_names(enum_cls: Any) -> dict[int, str]:
@@ -118,7 +155,11 @@ class NonlinearSolver:
         mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
             one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
             multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
-            the time of AIJ, and block ILU and MUMPS take it as it is.
+            the time of AIJ, and block ILU and MUMPS take it as it is. With a ``constraint`` the Jacobian
+            is AIJ (PETSc's ``MatPtAP`` has no BAIJ product); ``-PREFIX_A_mat_type baij`` is then refused.
+        constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
+            SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
+            space. ``u`` holds the full (periodic) solution after every solve.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -134,6 +175,7 @@ class NonlinearSolver:
         options: Mapping[str, Any] | None = None,
         bounds: tuple[Any, Any] | None = None,
         mat_type: str | None = None,
+        constraint: Any | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -163,16 +205,39 @@ class NonlinearSolver:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
         opts.update(options or {})
+        # Defaults that do not apply to what the model chose would be left unused (PETSc warns at exit).
+        if opts.get("snes_type") == "ksponly":
+            opts.pop("snes_linesearch_type", None)
+        db = PETSc.Options()
+        pc_type = db.getString(f"{prefix}pc_type") if db.hasName(f"{prefix}pc_type") else opts.get("pc_type")
+        if pc_type not in ("lu", "cholesky", "ilu", "icc", "redundant"):  # the one in effect
+            opts.pop("pc_factor_mat_solver_type", None)
+        opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
         vec_type, backend_mat = backend_types(prefix)
+        if constraint is not None:
+            if isinstance(u, list | tuple):
+                raise GpfemError("a constraint needs a single unknown function, not a list")
+            # PETSc's PtAP has no BAIJ product: the reduced problem assembles AIJ (a model's 'baij' is a
+            # speed choice and is dropped; one given as an option is refused here, before any assembly).
+            if backend_mat is not None and "baij" in backend_mat:
+                raise GpfemError(f"option -{prefix}A_mat_type {backend_mat}: periodic boundaries need an AIJ "
+                                 "Jacobian (PETSc has no P^T A P for BAIJ)")
+            mat_type = None
         mat_type = backend_mat or mat_type
-        self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
-        )
-        if vec_type is not None:
+        if constraint is not None:
+            from gpfem.core.reduced_problem import ReducedProblem
+
+            self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
+                                          kind=mat_type, vec_type=vec_type, petsc_options=opts)
+        else:
+            self.problem = dolfinx.fem.petsc.NonlinearProblem(
+                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
+            )
+        if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
@@ -183,9 +248,16 @@ class NonlinearSolver:
             self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
+        self._constrained = constraint is not None
         if bounds is not None:
-            self._lb = bounds[0].x.petsc_vec
-            self._ub = bounds[1].x.petsc_vec
+            if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
+                self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
+            elif vec_type is None:
+                self._lb = bounds[0].x.petsc_vec
+                self._ub = bounds[1].x.petsc_vec
+            else:  # bounds of the solution's (device) type: VI kernels combine them with the solution
+                imap, bs = space.dofmap.index_map, space.dofmap.index_map_bs
+                self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
         if self.fallback_prefix is not None:
@@ -210,8 +282,14 @@ class NonlinearSolver:
                 unconverged iterate that the caller must roll back. Raised on every rank.
         """
         if self._bounds is not None:
-            for f in self._bounds:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
+                if not self._constrained and v is not f.x.petsc_vec:
+                    with v.localForm() as loc:
+                        loc.array[:] = f.x.array
+            if self._constrained:
+                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
+                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
@@ -259,7 +337,7 @@ class NonlinearSolver:
         return [f.x.array.copy() for f in us]
 
     def _direct_retry(self, backup: list[np.ndarray]) -> tuple[int, int]:
-        """Redo the solve from ``backup`` with MUMPS LU; its SNES and KSP reasons.
+        """Redo the solve from ``backup`` with a direct solve (MUMPS LU); its SNES and KSP reasons.
 
         The retry runs the same SNES with a second KSP (options prefix :attr:`fallback_prefix`, created
         once); SNES hands it its Jacobian at every Newton iteration. A retry that converges counts as a
@@ -270,17 +348,28 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
+        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
         krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
         why = ksp_reason_name(ksp.getConvergedReason())
+        direct, what = direct_options(self.comm.size)  # MUMPS, or what this PETSc has instead
         if self._direct_ksp is None:
             self._krylov_ksp = ksp
             d = PETSc.KSP().create(self.snes.getComm())
             d.setOptionsPrefix(self.fallback_prefix)
-            d.setType(DIRECT["ksp_type"])
-            d.getPC().setType(DIRECT["pc_type"])
-            d.getPC().setFactorSolverType(DIRECT["pc_factor_mat_solver_type"])
+            # Through the options database (pc redundant's inner solver has no other way in); options the
+            # user gave with the fallback prefix win. Ours are removed again after use (no 'unused option'
+            # warning at exit), but pc redundant's, which its PCSetUp reads.
+            db = PETSc.Options()
+            pre = self.fallback_prefix
+            ours = [f"{pre}{k}" for k in direct if not db.hasName(f"{pre}{k}")]
+            for k, v in direct.items():
+                if f"{pre}{k}" in ours:
+                    db[f"{pre}{k}"] = v
             d.setFromOptions()
+            for key in ours:
+                if not key.startswith(f"{self.fallback_prefix}redundant_"):
+                    db.delValue(key)
             self._direct_ksp = d
         self.snes.setKSP(self._direct_ksp)
         keep = False
@@ -298,14 +387,14 @@ class NonlinearSolver:
             self._krylov_ksp = None
             for k in self.auto_krylov:
                 self.options.pop(k, None)
-            self.options.update(DIRECT)
+            self.options.update(direct)
             self.auto_krylov = {}
             log.warning(f"{self.prefix}: {krylov} failed ({why}) in {self.krylov_failures} solves in a row "
-                        "that MUMPS LU then solved: MUMPS LU from now on")
+                        f"that {what} then solved: {what} from now on")
         elif reason > 0:
-            log.info(f"{self.prefix}: {krylov} failed ({why}); the solve redone with MUMPS LU converged")
+            log.info(f"{self.prefix}: {krylov} failed ({why}); the solve redone with {what} converged")
         else:
-            self._retry_note = f"redone with MUMPS LU after {krylov} failed ({why})"
+            self._retry_note = f"redone with {what} after {krylov} failed ({why})"
         return reason, ksp_reason
 
     def close(self) -> None:
@@ -317,8 +406,16 @@ class NonlinearSolver:
         for p in (self.prefix, self.fallback_prefix):
             if p is not None and _live_prefixes.get(p) is self:
                 del _live_prefixes[p]
+        if self._bounds is not None:
+            for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                if v is not f.x.petsc_vec:
+                    v.destroy()
+            self._bounds = None
         if self.problem is not None:
-            destroy_petsc(self.problem)
+            if self._constrained:
+                self.problem.destroy()
+            else:
+                destroy_petsc(self.problem)
         for ksp in (self._direct_ksp, self._krylov_ksp):
             if ksp is not None:
                 ksp.destroy()

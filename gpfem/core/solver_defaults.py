@@ -8,9 +8,16 @@ on the command line always wins.
 
 Measured on a shared 2-core AMD EPYC, 1 rank (``solver_choice.py`` output, wall s of the whole command):
 Cahn-Hilliard GMRES + block-Jacobi ILU beat MUMPS from 8,450 DOFs at dt = 0.5 and from 33,282 DOFs at
-dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); GAMG never converged on the mixed (c, mu) system. Fracture CG + GAMG
+dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); on the blocked P1^2 space (BAIJ Jacobian) GMRES + ASM(overlap 1)
+with ILU(1) blocks beat MUMPS in CPU time at 2,178-33,282 DOFs at dt 0.5 and 2, hence the 2,000-DOF
+threshold; GAMG never converged on the mixed (c, mu) system. Fracture CG + GAMG
 won pre-peak only at 46,944 DOFs and broke down through the crack (DIVERGED_INDEFINITE_PC), and
 martensite MUMPS won from 66,564 DOFs on: both keep MUMPS.
+
+A PETSc without MUMPS (the CUDA build of ``scripts/build_gpu_petsc.sh``: MUMPS's source is not on the
+package index) gets :func:`direct_options` instead: SuperLU_dist if present, else PETSc's own LU on one rank
+and, on several ranks, ``PCREDUNDANT`` (the whole matrix gathered and factorised by PETSc's LU on every
+rank: still a direct solve, for the small and medium sizes where the direct default applies).
 """
 
 from __future__ import annotations
@@ -18,10 +25,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DIRECT", "SIZE_DEFAULTS", "size_default"]
+__all__ = ["DIRECT", "SIZE_DEFAULTS", "direct_options", "has_package", "size_default"]
 
 #: The direct fallback.
 DIRECT: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+
+#: Direct solves without MUMPS, by what this PETSc has (see :func:`direct_options`).
+_SUPERLU_DIST: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu",
+                                 "pc_factor_mat_solver_type": "superlu_dist"}
+_PETSC_LU: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "petsc"}
+_REDUNDANT_LU: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "redundant", "redundant_pc_type": "lu",
+                                 "redundant_pc_factor_mat_solver_type": "petsc"}
 
 #: prefix -> (global DOFs from which the options apply, options).
 SIZE_DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {
@@ -47,3 +61,25 @@ def size_default(prefix: str, ndofs: int, given: Mapping[str, Any]) -> dict[str,
     if any(k in given or db.hasName(f"{prefix}{k}") for k in ("ksp_type", "pc_type")):
         return {}
     return dict(SIZE_DEFAULTS[prefix][1])
+
+
+def has_package(name: str) -> bool:
+    """Whether the loaded PETSc was configured with external package ``name`` (e.g. ``mumps``)."""
+    from petsc4py import PETSc
+
+    return bool(PETSc.Sys.hasExternalPackage(name))
+
+
+def direct_options(nranks: int) -> tuple[dict[str, Any], str]:
+    """The direct solve this PETSc can do on ``nranks`` ranks, and a phrase naming it.
+
+    MUMPS when present (:data:`DIRECT`), else SuperLU_dist, else PETSc's LU (1 rank) or PETSc's LU on the
+    gathered matrix (``pc_type redundant``, several ranks).
+    """
+    if has_package("mumps"):
+        return dict(DIRECT), "MUMPS LU"
+    if has_package("superlu_dist"):
+        return dict(_SUPERLU_DIST), "SuperLU_dist LU"
+    if nranks == 1:
+        return dict(_PETSC_LU), "PETSc's LU"
+    return dict(_REDUNDANT_LU), f"PETSc's LU of the matrix gathered on each of {nranks} ranks (pc redundant)"

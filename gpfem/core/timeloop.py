@@ -78,6 +78,9 @@ class LoopSettings:
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
         output_format: ``vtk``, ``vtx`` or ``none``.
         progress_seconds: Minimum wall time between progress lines.
+        stop_rule: Ends the run early: ``update(row) -> str | None`` on every history row (the same answer
+            on every rank), ``state()``/``restore(state)`` for checkpoints, e.g.
+            :class:`~gpfem.core.stop_rules.BrokenStop`. ``None``: run to ``t_end``.
     """
 
     t_end: float
@@ -87,6 +90,7 @@ class LoopSettings:
     checkpoint_interval: int = 50
     output_format: str = "vtk"
     progress_seconds: float = 2.0
+    stop_rule: Any = None
 
 
 def run_time_loop(
@@ -109,16 +113,23 @@ def run_time_loop(
         restart: Continue from ``ctx.out_dir/checkpoint.npz``; ``None``: when ``ctx.restart`` is set.
 
     Returns:
-        Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``.
+        Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``,
+        ``stopped_by`` (the stop rule's reason, or ``None``).
     """
     out = ctx.out_dir
     log = logger.info
     if restart is None:
         restart = getattr(ctx, "restart", None) is not None
     t, step = 0.0, 0
+    rule = settings.stop_rule
+    stopped_by = None
     if restart:
         meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields())
-        t, step, control.dt = float(meta["time"]), int(meta["step"]), float(meta["dt"])
+        t, step = float(meta["time"]), int(meta["step"])
+        # the checkpoint's step, within the (possibly changed) bounds of this run
+        control.dt = min(max(float(meta["dt"]), control.dt_min), control.dt_max)
+        if rule is not None:
+            rule.restore(meta.get("stop_rule"))
         log(f"restarted from {out / CHECKPOINT} at step {step}, t = {t:.6g}")
     model.prepare(t)
     if columns is None:
@@ -138,10 +149,14 @@ def run_time_loop(
         return row
 
     def checkpoint() -> None:
-        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(),
-                        {"time": t, "step": step, "dt": control.dt})
+        meta = {"time": t, "step": step, "dt": control.dt}
+        if rule is not None:
+            meta["stop_rule"] = rule.state()
+        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), meta)
 
     last = record(0.0, None) if not restart else {}
+    if rule is not None and not restart:
+        rule.update(last)
     model.update_outputs()
     if not restart:
         fields.write(t)
@@ -155,7 +170,8 @@ def run_time_loop(
                 t_new = target
             t, step = t_new, step + 1
             last = record(dt, res)
-            at_stop = t == target
+            stopped_by = rule.update(last) if rule is not None else None
+            at_stop = t == target or stopped_by is not None
             if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()
                 fields.write(t)
@@ -168,6 +184,9 @@ def run_time_loop(
                 log(line)
             else:
                 logger.debug(line)
+            if stopped_by is not None:
+                log(f"{line}  stopped: {stopped_by}")
+                break
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
     except KeyboardInterrupt as e:
@@ -186,6 +205,7 @@ def run_time_loop(
         "rejected_steps": stepper.rejected,
         "last": last,
         "field_file": None if fields.path is None else fields.path.name,
+        "stopped_by": stopped_by,
     }
 
 

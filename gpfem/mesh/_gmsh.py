@@ -76,7 +76,17 @@ class MeshBundle:
 
 @contextlib.contextmanager
 def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
-    """Yield a fresh gmsh model on rank 0 (``None`` elsewhere); finalize gmsh if we started it."""
+    """Yield a fresh gmsh model on rank 0 (``None`` elsewhere); finalize gmsh if we started it.
+
+    Raises:
+        MeshError: If gmsh is not installed (on every rank).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("gmsh") is None:
+        raise MeshError(f"mesh '{name}' needs gmsh, which is not installed here; structured rectangles and "
+                        "boxes need no gmsh (GPFEM_MESHER=dolfinx), other geometries can be read from an "
+                        ".xdmf written where gmsh is (gpfem.mesh.write_xdmf)")
     import gmsh
 
     if comm.rank != 0:

@@ -1,7 +1,9 @@
 """gmsh geometry as functions: parameters in, distributed mesh out.
 
 Each builder names its boundaries with physical groups (``left``, ``right``, ``bottom``, ``top``, ...), so
-models find them by name; a user's own ``.msh``/``.geo`` with the same names works the same way.
+models find them by name; a user's own ``.msh``/``.geo`` with the same names works the same way. Structured
+rectangles and boxes can also be built by DOLFINx without gmsh (:mod:`gpfem.mesh.dolfinx_builders`;
+``GPFEM_MESHER=dolfinx``, the default where gmsh is not installed).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from mpi4py import MPI
 
 from gpfem.core.errors import MeshError
+from gpfem.mesh import dolfinx_builders
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
 __all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "t_shape"]
@@ -57,6 +60,8 @@ def rectangle(
         comm: MPI communicator.
     """
     _check_positive(Lx=Lx, Ly=Ly, nx=nx, ny=ny)
+    if structured and dolfinx_builders.mesher() == "dolfinx":
+        return dolfinx_builders.rectangle(Lx, Ly, nx, ny, quadrilateral, comm)
     with gmsh_model("rectangle", comm) as model:
         if model is not None:
             occ = model.occ
@@ -92,6 +97,8 @@ def box(
 ) -> MeshBundle:
     """A structured tetrahedral box ``[0,Lx]x[0,Ly]x[0,Lz]``; faces ``left/right/bottom/top/back/front``."""
     _check_positive(Lx=Lx, Ly=Ly, Lz=Lz, nx=nx, ny=ny, nz=nz)
+    if dolfinx_builders.mesher() == "dolfinx":
+        return dolfinx_builders.box(Lx, Ly, Lz, nx, ny, nz, comm)
     with gmsh_model("box", comm) as model:
         if model is not None:
             occ = model.occ

@@ -1,4 +1,7 @@
-"""A user's mesh: ``.msh`` (any gmsh format version dolfinx reads) or ``.geo`` (meshed here)."""
+"""A user's mesh: ``.msh`` (any gmsh format version dolfinx reads), ``.geo`` (meshed here), or ``.xdmf``.
+
+An ``.xdmf`` is one written by :func:`gpfem.mesh.xdmf.write_xdmf`, read without gmsh.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ def check_mesh_file(path: str | Path) -> Path:
         raise MeshError(f"mesh file not found: {p}")
     if not p.is_file():
         raise MeshError(f"mesh path is not a file: {p}")
-    if p.suffix.lower() not in (".msh", ".geo"):
-        raise MeshError(f"mesh file must be .msh or .geo, got '{p.suffix}' ({p})")
+    if p.suffix.lower() not in (".msh", ".geo", ".xdmf"):
+        raise MeshError(f"mesh file must be .msh or .geo (or .xdmf), got '{p.suffix}' ({p})")
     try:
         with p.open("rb") as fh:
             fh.read(1)
@@ -85,6 +88,10 @@ def load_mesh(path: str | Path, comm: Any = MPI.COMM_WORLD, gdim: int | None = N
         MeshError: If the file is missing, unreadable, or has no elements.
     """
     p = check_mesh_file(path)
+    if p.suffix.lower() == ".xdmf":
+        from gpfem.mesh.xdmf import read_xdmf
+
+        return read_xdmf(p, comm)
     err = None
     dim = None
     with gmsh_model("user", comm) as model:

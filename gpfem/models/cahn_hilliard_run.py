@@ -24,7 +24,11 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     model = CahnHilliard(p, bundle)
     try:
         ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-        log.info(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs, "
+        per = ""
+        if model.periodic is not None:
+            per = (f", periodic in {','.join('xyz'[a] for a in model.periodic.axes)} "
+                   f"({model.solver.problem.size_global} unknowns)")
+        log.info(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs{per}, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
         res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)

@@ -15,6 +15,12 @@ mechanical equilibrium :math:`\delta F/\delta u = 0` at every step, **monolithic
 step minimises :math:`F[\eta, u] + \frac{1}{2L\Delta t}\|\eta - \eta_n\|^2` over :math:`(\eta, u)`
 together, so an accepted step (a minimiser) cannot raise :math:`F`. The residual is ``ufl.derivative`` of
 that functional; nothing is expanded by hand.
+
+``periodic`` axes (:mod:`gpfem.core.periodic`) make eta and u periodic across opposite sides. A periodic
+u has zero mean strain along those axes (the periodic cell keeps its shape on average); ``clamped=all``
+then clamps only the sides of non-periodic axes, and when every axis is periodic the rigid translation is
+removed by pinning u = 0 at the vertex nearest the centre of the domain (and its periodic images, if it
+has any). The energy depends on u only through its strain, so the pin changes no field but u's constant.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from dolfinx import fem
 
 from gpfem.core.energy import Energy, gradient_penalty
 from gpfem.core.gradient_flow import GradientFlow
+from gpfem.core.periodic import PeriodicMap
+from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
@@ -111,6 +119,8 @@ class Martensite(GradientFlow):
         else:
             self.W = fem.functionspace(mesh, Pn)
             eta_sub = self.W
+        axes = periodic_axes(p["periodic"], gdim)
+        self.periodic = PeriodicMap(self.W, axes) if axes else None
         self.w = fem.Function(self.W, name="w")
         self.w_n = fem.Function(self.W, name="w_n")
         # Collapsed scalar spaces of each eta_p and the dof maps into w.
@@ -159,7 +169,8 @@ class Martensite(GradientFlow):
         q = ufl.split(v)[0] if self.elastic else v
         # Backward-Euler TDGL + equilibrium: first variation of F + |eta - eta_n|^2 / (2 L dt).
         residual = ufl.inner(eta_v - eta_n, q) / (L * dt) * dx + self.energy.residual(self.w, v)
-        solver = NonlinearSolver(residual, self.w, prefix="gpfem_gl_", bcs=self.bcs)
+        solver = NonlinearSolver(residual, self.w, prefix="gpfem_gl_", bcs=self.bcs,
+                                  constraint=self.periodic)
         checkpoint = {"eta": (self.w, 0), "u": (self.w, 1)} if self.elastic else {"eta": (self.w, None)}
         super().__init__(solver, self.w, self.w_n, dt, self.energy, energy_key="total_energy",
                          energy_tol=1e-10, check_energy=bool(p["energy_check"]), checkpoint=checkpoint,
@@ -189,11 +200,34 @@ class Martensite(GradientFlow):
         mesh = self.bundle.mesh
         tdim = mesh.topology.dim
         mesh.topology.create_connectivity(tdim - 1, tdim)
-        sides = clamped_sides(self.p["clamped"], self.gdim)
-        facets = np.unique(np.concatenate([self.bundle.facets(s) for s in sides]).astype(np.int32))
+        axes = self.periodic.axes if self.periodic is not None else ()
+        sides = clamped_sides(self.p["clamped"], self.gdim, axes)
         zero = fem.Function(self.Vu)
+        if not sides:
+            return [fem.dirichletbc(zero, self._pin_dofs(), self.W.sub(1))]
+        facets = np.unique(np.concatenate([self.bundle.facets(s) for s in sides]).astype(np.int32))
         dofs = fem.locate_dofs_topological((self.W.sub(1), self.Vu), tdim - 1, facets)
         return [fem.dirichletbc(zero, dofs, self.W.sub(1))]
+
+    def _pin_dofs(self) -> Any:
+        """The dofs of u at the vertex nearest the domain centre and at its periodic images."""
+        pm = self.periodic
+        imap = self.Vu.dofmap.index_map
+        X = self.Vu.tabulate_dof_coordinates()[: imap.size_local, : self.gdim]
+        centre = 0.5 * (pm.lo + pm.hi)
+        d = np.linalg.norm(X - centre, axis=1) if len(X) else np.zeros(0)
+        best = (float(d.min()), *X[d.argmin()]) if len(X) else (np.inf,)
+        point = np.array(min(self.bundle.mesh.comm.allgather(best))[1:])  # the same point on every rank
+        ext = pm.hi - pm.lo
+        images = [point]
+        for a in pm.axes:
+            images += [q + s * ext[a] * np.eye(self.gdim)[a] for q in images for s in (-1.0, 1.0)]
+        tol = pm.tol
+
+        def at_pin(x: np.ndarray) -> np.ndarray:
+            return np.any([np.all(np.abs(x[: self.gdim].T - q) <= tol, axis=1) for q in images], axis=0)
+
+        return fem.locate_dofs_geometrical((self.W.sub(1), self.Vu), at_pin)
 
     def set_initial(self, grid: tuple | None) -> None:
         """Random noise (``eta0 + epsilon r``, r uniform per vertex) or one wall at ``x = Lx/2``."""
@@ -224,6 +258,8 @@ class Martensite(GradientFlow):
         for k in range(n):
             self.w.x.array[self._eta_maps[k]] = vals[k]
         self.w.x.scatter_forward()
+        if self.periodic is not None:
+            self.periodic.enforce(self.w)
         self.prepare(0.0)
 
     # -- measures ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from gpfem.core.parameters import Parameter
+from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
 from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
 from gpfem.registry import Spec, register
 
@@ -26,10 +27,15 @@ __all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check_consi
 SIDES = ("left", "right", "bottom", "top", "back", "front")
 
 
-def clamped_sides(value: str, gdim: int) -> list[str]:
-    """The sides named by ``clamped`` (``all`` or a comma-separated list of side names)."""
+def clamped_sides(value: str, gdim: int, periodic: tuple[int, ...] = ()) -> list[str]:
+    """The sides named by ``clamped`` (``all`` or a comma-separated list of side names).
+
+    ``all`` means every side of an axis that is not ``periodic`` (axis indices); the result may be empty.
+    """
     names = [s.strip() for s in value.split(",") if s.strip()]
-    return list(SIDES[: 2 * gdim]) if "all" in names else names
+    if "all" in names:
+        return [s for i, s in enumerate(SIDES[: 2 * gdim]) if i // 2 not in periodic]
+    return names
 
 
 def _sides(v: Any) -> str | None:
@@ -70,7 +76,8 @@ PARAMETERS = [
     Parameter("strain_coupling", "linear", "phi in eps_t = sum phi(eta_p) eps_p^00: linear | quadratic",
               choices=("linear", "quadratic")),
     Parameter("clamped", "all", "sides with u = 0: all, or comma-separated left,right,bottom,top,"
-              "back,front", check=_sides),
+              "back,front (all: every side of a non-periodic axis; fully periodic: one point is pinned)",
+              check=_sides),
     # -- geometry -------------------------------------------------------------------------------
     Parameter("dim", 2, "space dimension of the built-in domain (2: rectangle, 3: box)", bounds=(2, 3)),
     Parameter("cell", "quadrilateral", "2D cells: quadrilateral | triangle",
@@ -81,6 +88,7 @@ PARAMETERS = [
     Parameter("nx", 100, "elements in x", positive=True),
     Parameter("ny", 100, "elements in y", positive=True),
     Parameter("nz", 10, "elements in z (3D)", positive=True),
+    periodic_parameter(),
     # -- initial condition ------------------------------------------------------------------------
     Parameter("initial", "random", "random: eta0 + epsilon r per vertex; step: one wall at x = Lx/2",
               choices=("random", "step")),
@@ -139,6 +147,11 @@ def check_consistency(p: dict[str, Any], gdim: int) -> None:
             raise ParameterError("mirror", "needs a square domain (Lx = Ly, nx = ny)")
         if p["initial"] != "random":
             raise ParameterError("mirror", "needs initial = random")
+    axes = periodic_axes(p["periodic"], gdim)
+    on_periodic = [s for s in clamped_sides(p["clamped"], gdim) if s in SIDES and SIDES.index(s) // 2 in axes]
+    if axes and on_periodic and "all" not in p["clamped"]:
+        raise ParameterError("clamped", f"side(s) {on_periodic} lie on a periodic axis ({p['periodic']}); "
+                             "clamp only sides of non-periodic axes, or use clamped=all")
     if p["landau"] == "234" and p["A4"] <= 0:
         raise ParameterError("A4", f"the 234 polynomial needs A4 > 0, got {p['A4']}")
 

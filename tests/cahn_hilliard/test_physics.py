@@ -84,3 +84,27 @@ def test_pfhub_1a_initial_free_energy():
     assert model.values["free_energy"] == pytest.approx(319.0337, rel=5e-4)
     # mean of c0 + eps (cos cos)^2 is c0 + eps/4
     assert model.values["mass"] / 200.0**2 == pytest.approx(0.5025, abs=1e-4)
+
+
+def test_initial_mu_solve_takes_command_line_options():
+    """The initial mu projection (prefix gpfem_ch_init_, CG + Jacobi by default) obeys the command line."""
+    from petsc4py import PETSc
+
+    def mu(**opts):
+        db = PETSc.Options()
+        for k, v in opts.items():
+            db[f"gpfem_ch_init_{k}"] = v
+        try:
+            m = CahnHilliard(params(Lx=20.0, Ly=20.0, nx=10, ny=10), rectangle(20.0, 20.0, 10, 10))
+            out = m.u.x.array[m._map_mu].copy()
+            m.close()
+            return out
+        finally:
+            for k in opts:
+                del db[f"gpfem_ch_init_{k}"]
+
+    ref = mu()
+    lu = mu(ksp_type="preonly", pc_type="lu", pc_factor_mat_solver_type="petsc")
+    one_jacobi = mu(ksp_type="preonly", pc_type="jacobi")
+    assert abs(lu - ref).max() < 1e-10 * abs(ref).max()
+    assert abs(one_jacobi - ref).max() > 1e-3 * abs(ref).max()  # the command line was used

@@ -93,3 +93,32 @@ def test_config_key_backend(tmp_path: Path):
                 timeout=120)
     assert p.returncode == 2 and "backend 'cuda' needs a PETSc configured with cuda" in p.stderr
     assert "containers/gpu.Dockerfile" in p.stderr and not (tmp_path / "o").exists()
+
+
+def _solve_bounded(prefix: str) -> np.ndarray:
+    """-lap u = 1, u = 0 on the boundary, 0 <= u <= 0.03 (the upper bound is active in the middle)."""
+    msh = mesh.create_unit_square(MPI.COMM_WORLD, 16, 16)
+    V = fem.functionspace(msh, ("Lagrange", 1))
+    u, v = fem.Function(V), ufl.TestFunction(V)
+    F = (ufl.inner(ufl.grad(u), ufl.grad(v)) - v) * ufl.dx
+    msh.topology.create_connectivity(1, 2)
+    dofs = fem.locate_dofs_topological(V, 1, mesh.exterior_facet_indices(msh.topology))
+    lo, hi = fem.Function(V), fem.Function(V)
+    hi.x.array[:] = 0.03
+    s = NonlinearSolver(F, u, prefix=prefix, bcs=[fem.dirichletbc(PETSc.ScalarType(0), dofs, V)],
+                        bounds=(lo, hi))
+    s.solve()
+    n = V.dofmap.index_map.size_local
+    out = u.x.array[:n].copy()
+    s.close()
+    return out
+
+
+def test_bounds_with_backend_vectors(monkeypatch):
+    """Variable bounds become vectors of the backend's type (the VI kernels combine them with x)."""
+    ref = _solve_bounded("gpfem_bk_vi_ref_")
+    assert ref.max() == pytest.approx(0.03) and (ref >= -1e-14).all()
+    monkeypatch.setitem(backend.BACKENDS, "typed", TYPED)
+    monkeypatch.setattr(backend, "_active", "typed")
+    got = _solve_bounded("gpfem_bk_vi_typed_")
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
