@@ -272,9 +272,11 @@ class NonlinearSolver:
         """Solve; on success return :class:`SolveInfo`.
 
         With a size-based Krylov default (:mod:`gpfem.core.solver_defaults`), a Newton solve that the
-        Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU;
-        the next solve uses the Krylov method again, unless MUMPS succeeded where it failed in
-        :data:`KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver keeps MUMPS.
+        Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU (or
+        the direct solve this PETSc has, :func:`~gpfem.core.solver_defaults.direct_options`); the next
+        solve uses the Krylov method again, unless the direct solve succeeded where it failed in
+        :data:`KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver keeps the direct solve. A retry
+        that fails too raises :class:`~gpfem.core.errors.ConvergenceError` with the retry's reasons.
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
@@ -348,7 +350,6 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
-        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
         krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
         why = ksp_reason_name(ksp.getConvergedReason())
