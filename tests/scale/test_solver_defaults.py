@@ -64,3 +64,37 @@ def test_failed_retry_raises_with_the_retry_reasons_and_prefixes_stay_unique(mon
     s.close()
     assert all(k.handle == 0 for k in kept)  # destroyed now, not by the garbage collector
     assert "gpfem_sd_fail_" not in _live_prefixes and "gpfem_sd_fail_fallback_" not in _live_prefixes
+
+
+@pytest.mark.parametrize("comm_kind", ["serial", pytest.param("mpi", marks=pytest.mark.mpi)])
+def test_retry_on_a_periodic_reduced_problem(monkeypatch, comm_kind):
+    """The retry's KSP gets the reduced Jacobian P^T J P: -lap u + u + u^3 = f, periodic in x and y, with
+    GMRES limited to 1 iteration, redone by MUMPS = the MUMPS solve itself; u periodic to round-off."""
+    from mpi4py import MPI
+
+    import numpy as np
+    import ufl
+    from dolfinx import fem, mesh
+
+    from gpfem.core.periodic import PeriodicMap
+    from gpfem.core.solver import NonlinearSolver
+
+    broken = {"ksp_type": "gmres", "pc_type": "none", "ksp_max_it": 1, "ksp_rtol": 1e-12}
+    monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, "gpfem_sd_per_", (0, broken))
+    msh = mesh.create_unit_square(MPI.COMM_WORLD, 8, 8)
+    V = fem.functionspace(msh, ("Lagrange", 1))
+    x = ufl.SpatialCoordinate(msh)
+    f = 1.0 + 0.5 * ufl.sin(2 * ufl.pi * x[0]) * ufl.cos(2 * ufl.pi * x[1])
+    got = []
+    for prefix in ("gpfem_sd_per_ref_", "gpfem_sd_per_"):  # MUMPS, then GMRES that fails
+        u, v = fem.Function(V), ufl.TestFunction(V)
+        F = (ufl.inner(ufl.grad(u), ufl.grad(v)) + (u + u**3 - f) * v) * ufl.dx
+        s = NonlinearSolver(F, u, prefix=prefix, constraint=PeriodicMap(V, (0, 1)))
+        try:
+            s.solve()
+            assert s.krylov_failures == (prefix == "gpfem_sd_per_")
+            got.append(u.x.array.copy())
+        finally:
+            s.close()
+    err = MPI.COMM_WORLD.allreduce(float(np.abs(got[1] - got[0]).max()), op=MPI.MAX)
+    assert err < 1e-10
