@@ -199,17 +199,22 @@ def t_shape(
 ) -> MeshBundle:
     """PFHub benchmark 1c's T-shaped domain: a horizontal bar on top of a centred vertical stem.
 
-    Defaults follow PFHub 1c (a 100 x 20 bar on a 20 x 100 stem). Boundary group ``boundary``.
+    Defaults and coordinates follow PFHub 1c: the stem is ``[0, stem_width] x [0, height - bar_height]``,
+    the bar ``[-(width - stem_width)/2, (width + stem_width)/2] x [height - bar_height, height]``, i.e.
+    ``[0, 20] x [0, 100]`` and ``[-40, 60] x [100, 120]`` (the initial condition is a function of x and y,
+    so the placement matters). Unstructured triangles of size ``h``; boundary group ``boundary``.
     """
     _check_positive(width=width, height=height, stem_width=stem_width, bar_height=bar_height, h=h)
+    if not (stem_width < width and bar_height < height):
+        raise MeshError(f"t_shape needs stem_width < width and bar_height < height, got {stem_width} >= "
+                        f"{width} or {bar_height} >= {height}")
     with gmsh_model("t_shape", comm) as model:
         if model is not None:
             import gmsh
 
             occ = model.occ
-            x0 = (width - stem_width) / 2
-            stem = occ.addRectangle(x0, 0, 0, stem_width, height - bar_height)
-            bar = occ.addRectangle(0, height - bar_height, 0, width, bar_height)
+            stem = occ.addRectangle(0, 0, 0, stem_width, height - bar_height)
+            bar = occ.addRectangle(-(width - stem_width) / 2, height - bar_height, 0, width, bar_height)
             out, _ = occ.fuse([(2, stem)], [(2, bar)])
             occ.synchronize()
             surf = [t for d, t in out if d == 2]
@@ -219,4 +224,4 @@ def t_shape(
             gmsh.option.setNumber("Mesh.MeshSizeMax", h)
             gmsh.option.setNumber("Mesh.MeshSizeMin", h)
             model.mesh.generate(2)
-        return to_bundle(model, comm, 2, "t_shape(PFHub 1c)")
+        return to_bundle(model, comm, 2, f"t_shape(PFHub 1c, h={h})")
