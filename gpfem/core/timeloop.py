@@ -16,7 +16,7 @@ ready-made :class:`TimeModel` s.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,6 +78,8 @@ class LoopSettings:
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
         output_format: ``vtk``, ``vtx`` or ``none``.
         progress_seconds: Minimum wall time between progress lines.
+        stop: A stop rule (:mod:`gpfem.core.stop_rules`): called with every accepted step's history row,
+            a returned string ends the run there (collective: the rows are reduced over ranks).
     """
 
     t_end: float
@@ -87,6 +89,7 @@ class LoopSettings:
     checkpoint_interval: int = 50
     output_format: str = "vtk"
     progress_seconds: float = 2.0
+    stop: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 def run_time_loop(
@@ -109,7 +112,8 @@ def run_time_loop(
         restart: Continue from ``ctx.out_dir/checkpoint.npz``; ``None``: when ``ctx.restart`` is set.
 
     Returns:
-        Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``.
+        Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``,
+        ``stopped_by`` (the stop rule's reason, or ``""``).
     """
     out = ctx.out_dir
     log = logger.info
@@ -147,6 +151,7 @@ def run_time_loop(
         fields.write(t)
     t0 = time.perf_counter()
     last_log = -1e9
+    stopped = ""
     try:
         while t < settings.t_end * (1 - 1e-12) and (settings.max_steps <= 0 or step < settings.max_steps):
             target = next(s for s in stops if s > t * (1 + 1e-12))
@@ -156,7 +161,8 @@ def run_time_loop(
             t, step = t_new, step + 1
             last = record(dt, res)
             at_stop = t == target
-            if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
+            wrote = (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop
+            if wrote:
                 model.update_outputs()
                 fields.write(t)
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
@@ -170,6 +176,13 @@ def run_time_loop(
                 logger.debug(line)
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
+            why = settings.stop(last) if settings.stop is not None else None
+            if why:
+                stopped = why
+                if not wrote:  # the settled state is the last entry of the field series
+                    model.update_outputs()
+                    fields.write(t)
+                break
     except KeyboardInterrupt as e:
         checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
         why = f" ({e})" if str(e) else ""
@@ -179,13 +192,15 @@ def run_time_loop(
         history.close()
         fields.close()
     checkpoint()
-    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done")
+    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done"
+        + (f" ({stopped})" if stopped else ""))
     return {
         "steps": step,
         "time": t,
         "rejected_steps": stepper.rejected,
         "last": last,
         "field_file": None if fields.path is None else fields.path.name,
+        "stopped_by": stopped,
     }
 
 

@@ -16,7 +16,7 @@ from gpfem.core.errors import MeshError
 from gpfem.mesh import dolfinx_builders
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
-__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "t_shape"]
+__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "sphere_surface", "t_shape"]
 
 
 def _check_positive(**vals: float) -> None:
@@ -225,3 +225,27 @@ def t_shape(
             gmsh.option.setNumber("Mesh.MeshSizeMin", h)
             model.mesh.generate(2)
         return to_bundle(model, comm, 2, f"t_shape(PFHub 1c, h={h})")
+
+
+def sphere_surface(radius: float = 100.0, h: float = 2.0, comm: Any = MPI.COMM_WORLD) -> MeshBundle:
+    """The surface of a sphere centred at the origin (PFHub benchmark 1d): a manifold mesh.
+
+    Flat triangles of size ``h`` with vertices on the sphere (geometric dimension 3, topological
+    dimension 2); ``ufl.grad`` on it is the surface gradient. The triangles' area falls short of
+    ``4 pi R^2`` by about ``(h/R)^2 / 50`` (5e-4 at h/R = 0.05). Surface group ``surface``; no boundary.
+    """
+    _check_positive(radius=radius, h=h)
+    with gmsh_model("sphere_surface", comm) as model:
+        if model is not None:
+            import gmsh
+
+            ball = model.occ.addSphere(0, 0, 0, radius)
+            model.occ.synchronize()
+            surf = [t for _, t in model.getBoundary([(3, ball)], oriented=False)]
+            model.occ.remove([(3, ball)])
+            model.occ.synchronize()
+            model.addPhysicalGroup(2, surf, name="surface")
+            gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+            gmsh.option.setNumber("Mesh.MeshSizeMin", h)
+            model.mesh.generate(2)
+        return to_bundle(model, comm, 3, f"sphere_surface(R={radius}, h={h})")

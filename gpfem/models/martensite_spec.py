@@ -100,6 +100,11 @@ PARAMETERS = [
     Parameter("mirror", False, "mirror image of the run: noise transposed (x <-> y), variants 1, 2 "
               "swapped; the energy history must not change"),
     Parameter("energy_check", True, "reject (and cut) a step that increases the free energy"),
+    # -- stop rule --------------------------------------------------------------------------------
+    Parameter("stop_rate", 0.0, "stop before t_end once |F(t) - F(t - stop_window)| / (stop_window |F|) "
+              "< stop_rate (the energy has settled; 0: off)", nonnegative=True),
+    Parameter("stop_window", 50.0, "trailing time window of the stop_rate rule (make it longer than "
+              "any plateau the flow may pass through)", positive=True),
     *TIME_PARAMETERS,
     *OUTPUT_PARAMETERS,
 ]
