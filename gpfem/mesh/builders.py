@@ -232,7 +232,7 @@ def sphere_surface(radius: float = 100.0, h: float = 2.0, comm: Any = MPI.COMM_W
 
     Flat triangles of size ``h`` with vertices on the sphere (geometric dimension 3, topological
     dimension 2); ``ufl.grad`` on it is the surface gradient. The triangles' area falls short of
-    ``4 pi R^2`` by about ``(h/R)^2 / 50`` (5e-4 at h/R = 0.05). Surface group ``surface``; no boundary.
+    ``4 pi R^2`` by about ``(h/R)^2 / 5`` (5e-4 at h/R = 0.05). Surface group ``surface``; no boundary.
     """
     _check_positive(radius=radius, h=h)
     with gmsh_model("sphere_surface", comm) as model:
