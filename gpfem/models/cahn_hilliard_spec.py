@@ -65,10 +65,12 @@ PRESETS = {
 }
 
 PRESET_HELP = {
-    "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (under a minute)",
+    "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (20,402 DOFs: minutes)",
     "pfhub-1a": "PFHub benchmark 1a: 200x200 square, periodic in x and y, to t = 10,000",
     "pfhub-1b": "PFHub benchmark 1b: 200x200 square, no-flux, to t = 10,000",
     "pfhub-1c": "PFHub benchmark 1c: T-shape (100 wide, 120 high, bar and stem 20), no-flux, h = 1, "
+                "to t = 10,000",
+    "pfhub-1d": "PFHub benchmark 1d: surface of a sphere of radius 100, h = 1 (about 300,000 DOFs), "
                 "to t = 10,000",
     "spinodal": "random perturbation of c0 = 0.5 on a 100x100 square",
     "ci": "tiny run for tests",
