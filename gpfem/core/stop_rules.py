@@ -1,27 +1,85 @@
-"""Rules that end a time loop early, from the history rows: "stop when it has settled".
+"""Stop rules: end a run when its history says the experiment is over, not at a guessed final load or time.
 
-A rule is a callable ``rule(row) -> str | None`` given every accepted step's history row (the values of
-``model.history_row()`` plus ``step``, ``time``, ``dt``); a non-empty string ends the loop, and is logged as
-the reason. History values are reduced over ranks, so every rank sees the same rows and a rule decides the
-same on every rank (the stop is collective without communication). :class:`EnergyRateStop` is the one
-shipped: the relative energy rate over a trailing time window.
+A stop rule sees every history row the time loop records (:func:`~gpfem.core.timeloop.run_time_loop`,
+``LoopSettings.stop_rule``) and answers ``None`` (go on) or why to stop. Its decision must be the same on
+every rank: rows hold reduced values, and the rule broadcasts rank 0's verdict anyway, so round-off in a
+reduction can never make one rank stop and another go on. Its state goes into the checkpoint, so a
+restarted run stops where the uninterrupted one would.
+
+* :class:`BrokenStop`: a response has fallen below a fraction of its peak, after the peak (fracture: "run
+  until broken").
+* :class:`EnergyRateStop`: the relative energy rate over a trailing time window is below a threshold ("the
+  energy has settled"; martensite ``stop_rate``/``stop_window``).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EnergyRateStop"]
+__all__ = ["BrokenStop", "EnergyRateStop"]
+
+
+class BrokenStop:
+    """Stop once a response has fallen below ``fraction`` of its peak, after the peak ("run until broken").
+
+    The peak is the largest ``|row[key]|`` so far. The rule fires on the first row where
+    ``|row[key]| < fraction * peak`` while ``|row[load_key]|`` is at least the load of the peak, so an
+    unloading branch of a load path (where the force also drops) does not count as broken.
+
+    Args:
+        fraction: In (0, 1), e.g. 0.05: stop when the force is below 5% of its peak.
+        comm: MPI communicator (``None``: serial).
+        key: History column of the response (the reaction force).
+        load_key: History column of the load.
+    """
+
+    def __init__(self, fraction: float, comm: Any = None, key: str = "reaction_force",
+                 load_key: str = "load"):
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+        self.fraction = float(fraction)
+        self.comm = comm
+        self.key = key
+        self.load_key = load_key
+        self.peak = 0.0
+        self.load_at_peak = 0.0
+
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row; return why to stop (the same on every rank) or ``None``."""
+        f = abs(float(row.get(self.key, math.nan)))
+        load = abs(float(row.get(self.load_key, math.nan)))
+        why = None
+        if math.isfinite(f):
+            if f > self.peak:
+                self.peak, self.load_at_peak = f, load
+            elif self.peak > 0 and f < self.fraction * self.peak and load >= self.load_at_peak:
+                why = (f"broken: {self.key} {f:.4g} < {self.fraction:g} x peak {self.peak:.4g} "
+                       f"(peak at {self.load_key} {self.load_at_peak:.6g})")
+        if self.comm is not None and self.comm.size > 1:
+            why = self.comm.bcast(why, root=0)
+        return why
+
+    def state(self) -> dict[str, float]:
+        """What a checkpoint keeps."""
+        return {"peak": self.peak, "load_at_peak": self.load_at_peak}
+
+    def restore(self, state: Mapping[str, float] | None) -> None:
+        """Continue from a checkpoint's :meth:`state` (nothing to do for ``None``)."""
+        if state:
+            self.peak = float(state["peak"])
+            self.load_at_peak = float(state["load_at_peak"])
 
 
 class EnergyRateStop:
     """Stop once ``|F(t) - F(t - window)| / (window |F(t)|) < rate``, i.e. the energy has settled.
 
     The rate is measured over a trailing time window (not one step: a short step after a cut would read
-    a small change as a small rate), from the first accepted row at least ``window`` before ``t``, so the
-    rule cannot fire before ``t >= window`` (plus ``t_min``). After a restart the window starts again.
+    a small change as a small rate), from the first recorded row at least ``window`` before ``t``, so the
+    rule cannot fire before ``t >= window`` (plus ``t_min``). The rows of the window go into the checkpoint
+    (:meth:`state`), so a restarted run measures the same window.
 
     A gradient flow through a saddle (a long plateau before an instability grows) reads as settled if the
     plateau is longer than the window: choose the window longer than such plateaus (``t_min`` too).
@@ -31,28 +89,41 @@ class EnergyRateStop:
         rate: Threshold of the relative rate, 1/time units (> 0).
         window: Trailing time window (> 0).
         t_min: Earliest time at which the rule may stop the run.
+        comm: MPI communicator (``None``: serial); rank 0's verdict is broadcast.
     """
 
-    def __init__(self, key: str, rate: float, window: float, t_min: float = 0.0):
+    def __init__(self, key: str, rate: float, window: float, t_min: float = 0.0, comm: Any = None):
         if not (rate > 0 and window > 0):
             raise ValueError(f"EnergyRateStop needs rate > 0 and window > 0, got {rate}, {window}")
         self.key, self.rate, self.window, self.t_min = key, float(rate), float(window), float(t_min)
+        self.comm = comm
         self._rows: deque[tuple[float, float]] = deque()
         #: The last measured relative rate (``None`` until a full window has passed).
         self.last_rate: float | None = None
 
-    def __call__(self, row: Mapping[str, Any]) -> str | None:
-        """The reason to stop after this accepted row, or ``None``."""
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row; return why to stop (the same on every rank) or ``None``."""
         t, f = float(row["time"]), float(row[self.key])
         self._rows.append((t, f))
         # keep the newest row at least a window old, and everything after it
         while len(self._rows) > 1 and self._rows[1][0] <= t - self.window:
             self._rows.popleft()
         t0, f0 = self._rows[0]
-        if t - t0 < self.window or t0 == t:
-            return None
-        self.last_rate = abs(f - f0) / ((t - t0) * max(abs(f), 1e-300))
-        if t >= self.t_min and self.last_rate < self.rate:
-            return (f"settled: |d{self.key}/dt| / |{self.key}| = {self.last_rate:.3g} < {self.rate:g} over "
-                    f"t = {t0:.6g} .. {t:.6g}")
-        return None
+        why = None
+        if t - t0 >= self.window and t0 != t:
+            self.last_rate = abs(f - f0) / ((t - t0) * max(abs(f), 1e-300))
+            if t >= self.t_min and self.last_rate < self.rate:
+                why = (f"settled: |d{self.key}/dt| / |{self.key}| = {self.last_rate:.3g} < {self.rate:g} "
+                       f"over t = {t0:.6g} .. {t:.6g}")
+        if self.comm is not None and self.comm.size > 1:
+            why = self.comm.bcast(why, root=0)
+        return why
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the rows of the current window."""
+        return {"rows": [[t, f] for t, f in self._rows]}
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Continue from a checkpoint's :meth:`state` (nothing to do for ``None``)."""
+        if state:
+            self._rows = deque((float(t), float(f)) for t, f in state["rows"])

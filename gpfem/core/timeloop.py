@@ -16,7 +16,7 @@ ready-made :class:`TimeModel` s.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,8 +78,9 @@ class LoopSettings:
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
         output_format: ``vtk``, ``vtx`` or ``none``.
         progress_seconds: Minimum wall time between progress lines.
-        stop: A stop rule (:mod:`gpfem.core.stop_rules`): called with every accepted step's history row,
-            a returned string ends the run there (collective: the rows are reduced over ranks).
+        stop_rule: Ends the run early: ``update(row) -> str | None`` on every history row (the same answer
+            on every rank), ``state()``/``restore(state)`` for checkpoints, e.g.
+            :class:`~gpfem.core.stop_rules.BrokenStop`. ``None``: run to ``t_end``.
     """
 
     t_end: float
@@ -89,7 +90,7 @@ class LoopSettings:
     checkpoint_interval: int = 50
     output_format: str = "vtk"
     progress_seconds: float = 2.0
-    stop: Callable[[Mapping[str, Any]], str | None] | None = None
+    stop_rule: Any = None
 
 
 def run_time_loop(
@@ -113,16 +114,22 @@ def run_time_loop(
 
     Returns:
         Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``,
-        ``stopped_by`` (the stop rule's reason, or ``""``).
+        ``stopped_by`` (the stop rule's reason, or ``None``).
     """
     out = ctx.out_dir
     log = logger.info
     if restart is None:
         restart = getattr(ctx, "restart", None) is not None
     t, step = 0.0, 0
+    rule = settings.stop_rule
+    stopped_by = None
     if restart:
         meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields())
-        t, step, control.dt = float(meta["time"]), int(meta["step"]), float(meta["dt"])
+        t, step = float(meta["time"]), int(meta["step"])
+        # the checkpoint's step, within the (possibly changed) bounds of this run
+        control.dt = min(max(float(meta["dt"]), control.dt_min), control.dt_max)
+        if rule is not None:
+            rule.restore(meta.get("stop_rule"))
         log(f"restarted from {out / CHECKPOINT} at step {step}, t = {t:.6g}")
     model.prepare(t)
     if columns is None:
@@ -142,16 +149,19 @@ def run_time_loop(
         return row
 
     def checkpoint() -> None:
-        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(),
-                        {"time": t, "step": step, "dt": control.dt})
+        meta = {"time": t, "step": step, "dt": control.dt}
+        if rule is not None:
+            meta["stop_rule"] = rule.state()
+        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), meta)
 
     last = record(0.0, None) if not restart else {}
+    if rule is not None and not restart:
+        rule.update(last)
     model.update_outputs()
     if not restart:
         fields.write(t)
     t0 = time.perf_counter()
     last_log = -1e9
-    stopped = ""
     try:
         while t < settings.t_end * (1 - 1e-12) and (settings.max_steps <= 0 or step < settings.max_steps):
             target = next(s for s in stops if s > t * (1 + 1e-12))
@@ -160,9 +170,9 @@ def run_time_loop(
                 t_new = target
             t, step = t_new, step + 1
             last = record(dt, res)
-            at_stop = t == target
-            wrote = (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop
-            if wrote:
+            stopped_by = rule.update(last) if rule is not None else None
+            at_stop = t == target or stopped_by is not None
+            if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()
                 fields.write(t)
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
@@ -174,15 +184,11 @@ def run_time_loop(
                 log(line)
             else:
                 logger.debug(line)
+            if stopped_by is not None:
+                log(f"{line}  stopped: {stopped_by}")
+                break
             if stop_requested(model.comm):
                 raise KeyboardInterrupt
-            why = settings.stop(last) if settings.stop is not None else None
-            if why:
-                stopped = why
-                if not wrote:  # the settled state is the last entry of the field series
-                    model.update_outputs()
-                    fields.write(t)
-                break
     except KeyboardInterrupt as e:
         checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
         why = f" ({e})" if str(e) else ""
@@ -192,15 +198,14 @@ def run_time_loop(
         history.close()
         fields.close()
     checkpoint()
-    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done"
-        + (f" ({stopped})" if stopped else ""))
+    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done")
     return {
         "steps": step,
         "time": t,
         "rejected_steps": stepper.rejected,
         "last": last,
         "field_file": None if fields.path is None else fields.path.name,
-        "stopped_by": stopped,
+        "stopped_by": stopped_by,
     }
 
 

@@ -1,10 +1,12 @@
-"""Crack path extraction from a written damage field: the ``alpha = level`` iso-line (2D) or iso-surface (3D).
+"""The ``alpha = level`` iso-lines (2D) or iso-surface (3D) of a written damage field: the band's flanks.
 
 The damage band of a fully developed crack is bounded by two iso-lines ``alpha = level``, one on each
-flank, so the crack length is half the length of the iso-lines (in 3D: the crack area is half the
-iso-surface area). The path is written as ``crack_path.vtp`` (ParaView and pyvista open it) and, in 2D, as
-``crack_path.csv`` with columns ``line,x,y`` (one ordered polyline per ``line`` id).
-Everything is read back from the ``.pvd`` series a run leaves, on one process.
+flank, so the crack length is about half the length of the iso-lines (in 3D: the crack area is half the
+iso-surface area). They are written as ``<name>.vtp`` (ParaView and pyvista open it) and, in 2D, as
+``<name>.csv`` with columns ``line,x,y`` (one ordered polyline per ``line`` id); the fracture
+post-processing names them ``crack_isolines``. The crack itself, its centre line, is
+:mod:`gpfem.io.crack_centerline`. Everything is read back from the ``.pvd`` series a run leaves, on one
+process.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def extract_crack_path(
     level: float = 0.5,
     out_dir: str | Path | None = None,
     index: int = -1,
+    name: str = "crack_path",
 ) -> tuple[dict[str, Any], Any]:
     """Extract the iso-line/surface ``field = level`` at one time of a series and write it.
 
@@ -49,8 +52,9 @@ def extract_crack_path(
         pvd: The ``.pvd`` series.
         field: The damage field's name.
         level: Iso-value.
-        out_dir: Where to write ``crack_path.vtp`` (and ``.csv`` in 2D); defaults to the series' folder.
+        out_dir: Where to write ``<name>.vtp`` (and ``.csv`` in 2D); defaults to the series' folder.
         index: Which time of the series (last by default).
+        name: Base name of the files.
 
     Returns:
         ``(info, path)``: ``info`` holds ``crack_length_path`` (2D; ``crack_area_path`` in 3D), the file
@@ -69,12 +73,12 @@ def extract_crack_path(
                      "note": f"no damage above {level}"})
         return info, None
     iso = grid.contour([level], scalars=field)
-    iso.save(str(out / "crack_path.vtp"))
-    info["vtp_file"] = "crack_path.vtp"
+    iso.save(str(out / f"{name}.vtp"))
+    info["vtp_file"] = f"{name}.vtp"
     if is_2d:
         lines = polylines(iso)
         total = float(sum(np.linalg.norm(np.diff(pl, axis=0), axis=1).sum() for pl in lines))
-        with (out / "crack_path.csv").open("w", newline="") as fh:
+        with (out / f"{name}.csv").open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["line", "x", "y"])
             for k, pl in enumerate(lines):
@@ -85,7 +89,7 @@ def extract_crack_path(
             "crack_length_path": 0.5 * total,
             "iso_line_length": total,
             "polylines": len(lines),
-            "csv_file": "crack_path.csv",
+            "csv_file": f"{name}.csv",
             "path_bounds": [float(pts[:, 0].min()), float(pts[:, 0].max()),
                             float(pts[:, 1].min()), float(pts[:, 1].max())] if len(pts) else [],
         })

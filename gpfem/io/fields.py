@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gpfem.core.errors import GpfemError, ParameterError
-from gpfem.io.pvd import PvdIndex
+from gpfem.io.pvd import PvdIndex, vtk_piece_files
 
 __all__ = ["FORMATS", "FieldWriter"]
 
@@ -83,6 +83,8 @@ class FieldWriter:
                           *self._pieces.glob("*.pvd")]:
                     f.unlink()
         self.index = PvdIndex(self.path, self.comm, keep_until=restart_time)
+        if restart_time is not None and self.comm.rank == 0:
+            self._remove_orphans(out)
         if restart_time is not None:  # pieces of this session get their own stem: fields_r<k>
             k = None
             if self.comm.rank == 0:
@@ -94,6 +96,17 @@ class FieldWriter:
         self._stem = stem
         self._count = 0
         self._writer = dolfinx.io.VTKFile(self.comm, str(self._pieces / f"{stem}.pvd"), "w")
+
+    def _remove_orphans(self, out: Path) -> None:
+        """Delete pieces the kept index does not name (a killed run can die between a piece and its entry)."""
+        kept = {(out / f).resolve() for _, f in self.index.entries}
+        referenced = {p.resolve() for f in kept for p in vtk_piece_files(f)}
+        for f in self._pieces.glob("*.pvtu"):
+            if f.resolve() not in kept:
+                f.unlink(missing_ok=True)
+        for f in [*self._pieces.glob("*.vtu"), *self._pieces.glob("*.pvd")]:
+            if f.resolve() not in referenced:
+                f.unlink(missing_ok=True)
 
     def write(self, t: float) -> None:
         """Write every function at time ``t``; the series (index included) is readable on return."""

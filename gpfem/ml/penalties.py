@@ -66,14 +66,20 @@ def _points(
     where: str,
     generator: torch.Generator | None,
 ) -> tuple[torch.Tensor, Any]:
-    """The points ``x_hat`` where the penalty is taken, and the matching condition."""
+    """The points ``x_hat`` where the penalty is taken, and the matching condition.
+
+    The interpolation coefficients are drawn on the generator's device (CPU when ``generator`` is
+    None and the data are on the CPU) and moved to the data: a CPU generator gives the same
+    coefficients whatever device the critic runs on.
+    """
     if where == "interpolates":
         if real is None or fake is None:
             raise ValueError("where='interpolates' needs both real and fake")
         if real.shape != fake.shape:
             raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} differ")
         shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # one eps per sample
-        t = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+        dev = real.device if generator is None else generator.device
+        t = torch.rand(shape, device=dev, dtype=real.dtype, generator=generator).to(real.device)
         return t * real.detach() + (1 - t) * fake.detach(), cond
     if where == "real":
         if real is None:
@@ -91,6 +97,21 @@ def _points(
     raise ValueError(f"where must be one of {', '.join(_WHERE)}; got {where!r}")
 
 
+def _amp_dtype(device_type: str, scaler: Any, autocast: bool | None) -> torch.dtype | None:
+    """The reduced dtype the critic's forward runs in, or None for full precision.
+
+    ``autocast=None`` follows the caller: the autocast state active for ``device_type`` at the
+    call, or, outside autocast, an enabled ``scaler`` (a GradScaler means mixed precision). The
+    dtype is the one autocast is set to for that device (float16 on CUDA, bfloat16 on CPU unless
+    changed).
+    """
+    if autocast is None:
+        autocast = torch.is_autocast_enabled(device_type) or (
+            scaler is not None and scaler.is_enabled()
+        )
+    return torch.get_autocast_dtype(device_type) if autocast else None
+
+
 def gradient_penalty(
     critic: Callable[..., torch.Tensor],
     real: torch.Tensor | None,
@@ -102,6 +123,7 @@ def gradient_penalty(
     cond: Any = None,
     weight: float = 10.0,
     scaler: Any = None,
+    autocast: bool | None = None,
     eps: float = 1e-12,
     generator: torch.Generator | None = None,
     return_norms: bool = False,
@@ -128,6 +150,16 @@ def gradient_penalty(
     parameters (double backward). Per-sample gradients come from ``grad(sum_i D(x_i))``, which is
     exact when samples do not interact inside the critic (no BatchNorm in the critic).
 
+    Mixed precision: the critic's forward on ``x_hat`` runs under autocast when the caller is
+    inside autocast, when an enabled ``scaler`` is given (also outside autocast), or when
+    ``autocast=True``. The input gradient is then taken *outside* autocast, so each backward op
+    runs in the dtype of its forward op (the matrix products of the input gradient and of its
+    double backward in float16/bfloat16), and the gradient is cast to float32 before the square,
+    the sum and the square root. With a scaler each sample's output is seeded with
+    ``scale / n`` (the per-sample seed of a batch-mean loss, the range the scaler keeps free of
+    overflow) and the gradient is unscaled in float32; the scale is used as a tensor (no host
+    synchronisation).
+
     Args:
         critic: ``D(x)`` or, with ``cond``, ``D(x, cond)``; returns shape ``(B,)`` or ``(B, 1)``.
         real: Real samples ``(B, ...)``.
@@ -138,12 +170,15 @@ def gradient_penalty(
         cond: Condition of a conditional critic, passed to ``critic`` unchanged; the gradient is
             taken with respect to the data only (the Lipschitz constraint holds for each condition).
         weight: ``lambda``.
-        scaler: A ``torch.amp.GradScaler`` when the critic runs under autocast: the input gradient
-            is taken of the *scaled* output (no fp16 underflow) and unscaled before the norm, so
-            the returned penalty is the true, unscaled value. ``None`` for fp32.
+        scaler: A ``torch.amp.GradScaler`` when the critic is trained with mixed precision. The
+            returned penalty is the true, unscaled value; back-propagate it through
+            ``scaler.scale(loss)`` like the rest of the loss. ``None`` for full precision.
+        autocast: Run the critic's forward on ``x_hat`` under autocast (``True``), in full
+            precision (``False``), or follow the caller's autocast state and ``scaler``
+            (``None``).
         eps: Added inside the square root of the norm (a zero gradient gives a finite penalty and
             finite parameter gradients).
-        generator: Random generator for the interpolation coefficients.
+        generator: Random generator for the interpolation coefficients (on any device).
         return_norms: Also return the per-sample norms (detached), shape ``(B,)`` (``(2B,)`` for
             ``"both"``).
 
@@ -152,19 +187,31 @@ def gradient_penalty(
     """
     x, c = _points(real, fake, cond, where, generator)
     x = x.requires_grad_(True)
-    out = _call(critic, x, c)
-    total = out.float().sum()
-    if scaler is not None and scaler.is_enabled():
-        scale = scaler.get_scale()
-        (g,) = torch.autograd.grad(scaler.scale(total), x, create_graph=True)
-        g = g.float() / scale
+    dev = x.device.type
+    amp = _amp_dtype(dev, scaler, autocast)
+    if amp is not None:
+        with torch.autocast(dev, dtype=amp):
+            out = _call(critic, x, c)
     else:
+        out = _call(critic, x, c)
+    with torch.autocast(dev, enabled=False):
+        total = out.float().sum()
+        seed = None
+        if amp is not None and scaler is not None and scaler.is_enabled():
+            # per-sample seed scale/n, as a tensor: scaler.scale(1) reads the scale without .item()
+            seed = scaler.scale(torch.ones((), device=x.device)) / out.numel()
+            total = total * seed
         (g,) = torch.autograd.grad(total, x, create_graph=True)
-    norms = per_sample_norm(g, 2, eps)
-    dev = norms - target
-    if one_sided:
-        dev = torch.clamp(dev, min=0.0)
-    penalty = weight * dev.pow(2).mean()
+        g = g.reshape(g.shape[0], -1)
+        if g.dtype in (torch.float16, torch.bfloat16):
+            g = g.float()
+        if seed is not None:
+            g = g / seed
+        norms = per_sample_norm(g, 2, eps)
+        dev_n = norms - target
+        if one_sided:
+            dev_n = torch.clamp(dev_n, min=0.0)
+        penalty = weight * dev_n.pow(2).mean()
     if return_norms:
         return penalty, norms.detach()
     return penalty

@@ -3,12 +3,20 @@
 The loop follows the WGAN-GP toy script: ``critic_iters`` critic steps per generator step, critic
 loss ``E[D(x_g)] - E[D(x_r)] + GP``, generator loss ``-E[D(G(z))]``, Adam with betas (0.5, 0.9),
 MLPs with noise dimension 2. Every run logs the ``history.csv`` columns of :data:`HISTORY_COLUMNS`.
+Settings and their defaults: :mod:`gpfem.ml.train_config`.
+
+The same seed gives the same run on every device: the networks are initialised on the CPU, the
+data come from a seeded numpy generator, and the generator noise and the interpolation
+coefficients are drawn from torch's seeded CPU generator and then moved to the device. TF32 matrix
+products are off during training (``torch.set_float32_matmul_precision("highest")``), and the
+host reads device values only at logged iterations.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,6 +26,7 @@ from torch import nn
 from gpfem.core.errors import ParameterError
 from gpfem.ml.penalties import gradient_penalty
 from gpfem.ml.toy import mode_metrics, sample
+from gpfem.ml.train_config import TRAIN_DEFAULTS
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -35,33 +44,6 @@ HISTORY_COLUMNS = [
     "grad_norm_mean",
     "wasserstein_estimate",
 ]
-
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "dataset": "8gaussians",
-    "iters": 2000,
-    "critic_iters": 5,
-    "batch": 256,
-    "dim": 128,
-    "depth": 3,
-    "activation": "relu",
-    "lam": 0.1,
-    "where": "interpolates",
-    "target": 1.0,
-    "one_sided": False,
-    "regularizer": "gp",
-    "clip": 0.01,
-    "lr": 1e-4,
-    "beta1": 0.5,
-    "beta2": 0.9,
-    "lr_decay": False,
-    "collapse_init": False,
-    "log_every": 50,
-    "eval_every": 0,
-    "n_eval": 2500,
-    "seed": 0,
-    "device": "cpu",
-    "threads": 1,
-}
 
 _ACT: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -109,15 +91,38 @@ class _Critic(nn.Module):
         return self.net(x).squeeze(-1)
 
 
+def _noise(n: int, device: torch.device) -> torch.Tensor:
+    """Generator noise ``(n, 2)`` from torch's CPU generator, moved to ``device``."""
+    return torch.randn(n, 2).to(device)
+
+
 def _collapse(gen: nn.Module, point: torch.Tensor, device: torch.device, steps: int = 300) -> None:
     """Pre-train ``gen`` to emit (nearly) one point: a mode-collapsed starting generator."""
     opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
     for _ in range(steps):
-        z = torch.randn(256, 2, device=device)
-        loss = (gen(z) - point).pow(2).sum(1).mean()
+        loss = (gen(_noise(256, device)) - point).pow(2).sum(1).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+
+
+@contextlib.contextmanager
+def _full_fp32_matmul() -> Iterator[None]:
+    """No TF32 in float32 matrix products (CUDA) while training; the setting is restored after."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
+def _input_grad_norms(crit: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Per-sample ``|grad_x D|`` at interpolates (detached; for logging and the final metric)."""
+    _, norms = gradient_penalty(
+        crit, real, fake, weight=0.0, return_norms=True, generator=torch.default_generator
+    )
+    return norms
 
 
 def train_wgan(
@@ -140,14 +145,23 @@ def train_wgan(
 
     Returns:
         Dict with the metrics of :func:`gpfem.ml.toy.mode_metrics` on ``n_eval`` samples,
-        ``rows`` (the history rows), ``final_grad_norm_mean``, ``diverged``, ``wall_time_s`` and
-        the objects ``generator``, ``critic``, ``samples`` (numpy), ``grad_norms`` (numpy).
+        ``rows`` (the history rows), ``final_grad_norm_mean``, ``diverged``,
+        ``float32_matmul_precision``, ``wall_time_s`` and the objects ``generator``, ``critic``,
+        ``samples`` (numpy), ``grad_norms`` (numpy).
     """
     c = {**TRAIN_DEFAULTS, **cfg}
     device = resolve_device(c["device"])
     torch.set_num_threads(int(c["threads"]))
+    with _full_fp32_matmul():
+        return _train(c, device, log, history)
+
+
+def _train(
+    c: dict[str, Any], device: torch.device, log: Callable[[str], None], history: Any
+) -> dict[str, Any]:
     torch.manual_seed(int(c["seed"]))
     rng = np.random.default_rng(int(c["seed"]))
+    cpu_gen = torch.default_generator  # seeded above; draws on the CPU whatever the device
     gen = make_mlp(2, 2, c["dim"], c["depth"], "relu").to(device)
     crit = _Critic(make_mlp(2, 1, c["dim"], c["depth"], c["activation"])).to(device)
     if c["collapse_init"]:
@@ -156,9 +170,12 @@ def train_wgan(
     opt_d = torch.optim.Adam(crit.parameters(), lr=c["lr"], betas=betas)
     opt_g = torch.optim.Adam(gen.parameters(), lr=c["lr"], betas=betas)
     batch = int(c["batch"])
+    log_every = int(c["log_every"])
+    eval_every = int(c["eval_every"])
+    iters = int(c["iters"])
     scheds = []
     if c["lr_decay"]:  # linear decay to zero over the run (sharper final samples)
-        n_it = max(int(c["iters"]), 1)
+        n_it = max(iters, 1)
         for o in (opt_d, opt_g):
             scheds.append(torch.optim.lr_scheduler.LambdaLR(o, lambda i, n=n_it: max(1.0 - i / n, 0.0)))
 
@@ -168,13 +185,15 @@ def train_wgan(
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     diverged = False
-    for it in range(int(c["iters"]) + 1):
-        for _ in range(int(c["critic_iters"])):
+    for it in range(iters + 1):
+        logged = it % log_every == 0 or it == iters
+        for k in range(int(c["critic_iters"])):
             real = real_batch()
             with torch.no_grad():
-                fake = gen(torch.randn(batch, 2, device=device))
+                fake = gen(_noise(batch, device))
             d_real, d_fake = crit(real).mean(), crit(fake).mean()
             w_est = d_real - d_fake
+            norms = None
             if c["regularizer"] == "gp":
                 gp, norms = gradient_penalty(
                     crit,
@@ -184,11 +203,13 @@ def train_wgan(
                     target=c["target"],
                     one_sided=c["one_sided"],
                     weight=c["lam"],
+                    generator=cpu_gen,
                     return_norms=True,
                 )
             else:
                 gp = torch.zeros((), device=device)
-                _, norms = gradient_penalty(crit, real, fake, weight=0.0, return_norms=True)
+                if logged and k == int(c["critic_iters"]) - 1:
+                    norms = _input_grad_norms(crit, real, fake)
             loss_d = -w_est + gp
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -197,48 +218,50 @@ def train_wgan(
                 with torch.no_grad():
                     for p in crit.parameters():
                         p.clamp_(-c["clip"], c["clip"])
-        loss_g = -crit(gen(torch.randn(batch, 2, device=device))).mean()
+        loss_g = -crit(gen(_noise(batch, device))).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
         for sch in scheds:
             sch.step()
-        if not torch.isfinite(loss_d) or not torch.isfinite(loss_g):
+        if not logged:
+            continue
+        # the only host reads of device values: at logged iterations
+        if not (torch.isfinite(loss_d) & torch.isfinite(loss_g)):
             diverged = True
-        if it % int(c["log_every"]) == 0 or it == int(c["iters"]) or diverged:
-            row = {
-                "iteration": it,
-                "critic_loss": float(loss_d.detach()),
-                "generator_loss": float(loss_g.detach()),
-                "gradient_penalty": float(gp.detach()),
-                "grad_norm_mean": float(norms.mean()),
-                "wasserstein_estimate": float(w_est.detach()),
-            }
-            if int(c["eval_every"]) > 0 and it % int(c["eval_every"]) == 0:
-                with torch.no_grad():
-                    smp = gen(torch.randn(int(c["n_eval"]), 2, device=device)).cpu().numpy()
-                mm = mode_metrics(np.nan_to_num(smp, nan=1e3), c["dataset"])
-                row["modes_covered"] = mm["modes_covered"]
-                row["modes_covered_min20"] = mm["modes_covered_min20"]
-                row["high_quality_fraction"] = mm["high_quality_fraction"]
-            rows.append(row)
-            if history is not None:
-                history.write(row)
-            if it % (int(c["log_every"]) * 10) == 0:
-                log(
-                    f"  it {it:5d}  W {row['wasserstein_estimate']:.4f}  gp {row['gradient_penalty']:.4f}"
-                    f"  |grad D| {row['grad_norm_mean']:.3f}"
-                )
+        row = {
+            "iteration": it,
+            "critic_loss": float(loss_d.detach()),
+            "generator_loss": float(loss_g.detach()),
+            "gradient_penalty": float(gp.detach()),
+            "grad_norm_mean": float(norms.mean()) if norms is not None else float("nan"),
+            "wasserstein_estimate": float(w_est.detach()),
+        }
+        if eval_every > 0 and it % eval_every == 0:
+            with torch.no_grad():
+                smp = gen(_noise(int(c["n_eval"]), device)).cpu().numpy()
+            mm = mode_metrics(np.nan_to_num(smp, nan=1e3), c["dataset"])
+            row["modes_covered"] = mm["modes_covered"]
+            row["modes_covered_min20"] = mm["modes_covered_min20"]
+            row["high_quality_fraction"] = mm["high_quality_fraction"]
+        rows.append(row)
+        if history is not None:
+            history.write(row)
+        if it % (log_every * 10) == 0:
+            log(
+                f"  it {it:5d}  W {row['wasserstein_estimate']:.4f}  gp {row['gradient_penalty']:.4f}"
+                f"  |grad D| {row['grad_norm_mean']:.3f}"
+            )
         if diverged:
             log(f"  diverged at iteration {it}")
             break
     wall = time.perf_counter() - t0
     with torch.no_grad():
-        out = gen(torch.randn(int(c["n_eval"]), 2, device=device)).cpu().numpy()
+        out = gen(_noise(int(c["n_eval"]), device)).cpu().numpy()
     real = torch.from_numpy(sample(c["dataset"], 512, rng)).to(device)
     with torch.no_grad():
-        fake = gen(torch.randn(512, 2, device=device))
-    _, gn = gradient_penalty(crit, real, fake, weight=0.0, return_norms=True)
+        fake = gen(_noise(512, device))
+    gn = _input_grad_norms(crit, real, fake)
     if not np.isfinite(out).all():
         diverged = True
         out = np.nan_to_num(out, nan=1e3, posinf=1e3, neginf=-1e3)
@@ -248,6 +271,7 @@ def train_wgan(
         "rows": rows,
         "final_grad_norm_mean": float(gn.mean()),
         "diverged": diverged,
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "wall_time_s": wall,
         "generator": gen,
         "critic": crit,

@@ -38,13 +38,14 @@ from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
 from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
+from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
 from gpfem.models.fracture_energy import c_w, phase_field_energy
 
 __all__ = ["COLUMNS", "Fracture"]
 
 COLUMNS = [
     "step", "load", "reaction_force", "elastic_energy", "dissipated_energy", "total_energy",
-    "alt_min_iterations", "max_damage",
+    "alt_min_iterations", "max_damage", *CRACK_COLUMNS,
 ]
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
@@ -142,6 +143,10 @@ class Fracture(QuasiStatic):
             self._reaction_dir = fem.Function(self.V)
             self._reaction_dir.x.array[self._reaction_dofs] = 1.0
         set_load = self._set_isotropic if self._u_bc is not None else self.load
+        # crack centre line (length, tip) in every history row
+        self.crack = CrackTracker(self.alpha, p["crack_level"], 2.0 * p["ell"],
+                                  crack_origin(p, bundle.source), p["crack_grid"]) \
+            if p.get("crack_track", True) else None
         super().__init__(
             LoadPath(p["load_path"] or [p["load_max"]]), set_load,
             states=[(self.alpha, self.alpha_prev), (self.u, self.u_prev)],
@@ -205,12 +210,13 @@ class Fracture(QuasiStatic):
         return float(self.alpha.x.petsc_vec.max()[1])
 
     def measure(self) -> dict[str, float]:
-        """Load, reaction force, elastic/dissipated/total energy and the largest damage."""
+        """Load, reaction force, elastic/dissipated/total energy, the largest damage, crack length and tip."""
         v = self.energy.values()
         dissipated = v["dissipation"] + v["gradient"]
+        crack = self.crack.measure(self.alpha) if self.crack is not None else {}
         return {"load": self.load_value, "reaction_force": self.reaction_force(),
                 "elastic_energy": v["elastic"], "dissipated_energy": dissipated,
-                "total_energy": v["elastic"] + dissipated, "max_damage": self.max_damage()}
+                "total_energy": v["elastic"] + dissipated, "max_damage": self.max_damage(), **crack}
 
     # -- the load step -----------------------------------------------------------------------------------
     def solve(self, s: float, ds: float) -> tuple[int, str | None]:

@@ -1,4 +1,6 @@
-"""Fracture results from the files of a run folder: crack path, damage picture, force-displacement curve.
+"""Fracture results from the files of a run folder: crack centre line, damage picture, curves.
+
+Crack centre line and iso-lines, damage picture, force-displacement and crack-length curves.
 
 Reads only the run folder (``params.json``, ``history.csv``, ``fields.pvd``), so it works on a finished or
 a stopped run (``gpfem post RUN_DIR``). Writes through :mod:`gpfem.io`.
@@ -24,22 +26,58 @@ def crack_summary(out: Path, comm: Any) -> dict[str, Any]:
 
 
 def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
-    """Crack path (VTP, CSV, JSON), damage PNG with the path, force-displacement PNG (rank 0 only)."""
+    """Crack centre line and iso-lines, damage PNG with the centre line, curves (rank 0 only).
+
+    Files: ``crack_path.vtp``/``.csv`` (the centre line at the last field time: branch 0 is the main path
+    to the tip), ``crack_path.pvd`` + ``crack_path/`` (the centre line at every field time),
+    ``crack_isolines.vtp``/``.csv`` (the two ``alpha = crack_level`` flanks), ``crack_path.json``,
+    ``damage.png``, ``force_displacement.png``, ``crack_length.png``.
+    """
+    from gpfem.io.crack_centerline import centerline_series
     from gpfem.io.crack_path import extract_crack_path
     from gpfem.io.history import read_history
     from gpfem.io.plots import field_png, field_series, line_plot, writer_rank
     from gpfem.io.summary import write_json
+    from gpfem.models.fracture_crack import crack_origin
 
     out = Path(out_dir)
     made: list[str] = []
     if not writer_rank(comm):
         return made
-    params = json.loads((out / "params.json").read_text())["parameters"]
+    meta = json.loads((out / "params.json").read_text())
+    params = meta["parameters"]
+    level = params.get("crack_level", 0.5)
     pvd = field_series(out)
+    series: list[tuple[float, Any]] = []
     if pvd is not None:
-        info, overlay = extract_crack_path(pvd, "alpha", params.get("crack_level", 0.5), out)
+        iso, _ = extract_crack_path(pvd, "alpha", level, out, name="crack_isolines")
+        info: dict[str, Any] = {"level": level, "time": iso["time"], "max_damage": iso["max_damage"]}
+        for k in ("iso_line_length", "polylines", "iso_surface_area", "crack_area_path", "note"):
+            if k in iso:
+                info[k] = iso[k]
+        info["crack_length_isolines"] = iso.get("crack_length_path", 0.0)
+        info["isolines_vtp_file"], info["isolines_csv_file"] = iso.get("vtp_file"), iso.get("csv_file")
+        made += [f for f in (iso.get("vtp_file"), iso.get("csv_file")) if f]
+        source = "notched_plate" if meta.get("mesh") is None else str(meta.get("mesh"))
+        series = centerline_series(pvd, "alpha", level, 2.0 * float(params.get("ell", 0.0)),
+                                   crack_origin(params, source), params.get("crack_grid", 0.0), out)
+        overlay = None
+        if series:
+            cl = series[-1][1]
+            info.update({"crack_length_path": cl.length, "crack_tip": list(cl.tip),
+                         "crack_start": list(cl.start),
+                         "main_path_length": cl.path_length, "branches": len(cl.branches),
+                         "path_bounds": cl.bounds(), "grid_spacing": cl.spacing,
+                         "vtp_file": "crack_path.vtp", "csv_file": "crack_path.csv",
+                         "series_file": "crack_path.pvd"})
+            made += ["crack_path.vtp", "crack_path.csv", "crack_path.pvd"]
+            overlay = _polydata(cl.branches) if cl.branches else None
+        else:
+            info.update({"crack_length_path": info["crack_length_isolines"],
+                         "note_centerline": "centre line: 2D triangle meshes only; crack_length_path is "
+                                            "half the iso-line length"})
         write_json(out / "crack_path.json", info)
-        made += [v for k, v in info.items() if k.endswith("_file") and v] + ["crack_path.json"]
+        made.append("crack_path.json")
         if write_pngs:
             field_png(pvd, "alpha", out / "damage.png", cmap="magma_r", clim=(0.0, 1.0),
                       title="damage alpha", overlay=overlay)
@@ -53,4 +91,30 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
             line_plot(u, {"gpfem": f}, out / "force_displacement.png", "imposed displacement",
                       "reaction force", title="force-displacement")
             made.append("force_displacement.png")
+            length = [float(r.get("crack_length") or "nan") for r in rows]
+            if not any(v == v for v in length) and series:  # a run without the column: the field times
+                from gpfem.core.quasistatic import LoadPath
+
+                path = LoadPath(params.get("load_path") or [params.get("load_max", 0.0)])
+                u = [path(t) for t, _ in series]
+                length = [cl.length for _, cl in series]
+            if any(v == v for v in length):
+                line_plot(u, {"centre line": length}, out / "crack_length.png", "imposed displacement",
+                          "crack length", title="crack length")
+                made.append("crack_length.png")
     return made
+
+
+def _polydata(branches: list[Any]) -> Any:
+    """The branches as a pyvista line PolyData (for overlays)."""
+    import numpy as np
+
+    from gpfem.io.plots import _pyvista
+
+    pv = _pyvista()
+    pts = np.concatenate([np.column_stack([b, np.zeros(len(b))]) for b in branches])
+    lines, k = [], 0
+    for b in branches:
+        lines += [len(b), *range(k, k + len(b))]
+        k += len(b)
+    return pv.PolyData(pts, lines=np.asarray(lines))

@@ -12,6 +12,7 @@ from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
 from gpfem.core.quasistatic import LoadPath
 from gpfem.core.stepping import StepControl
+from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import LoopSettings, run_time_loop
 from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
@@ -73,10 +74,12 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         settings = LoopSettings(t_end=model.path.s_end, max_steps=p["max_steps"],
                                 stop_times=model.path.stops, field_interval=p["field_interval"],
                                 checkpoint_interval=p["checkpoint_interval"],
-                                output_format=p["output_format"])
-        t1 = time.perf_counter()
+                                output_format=p["output_format"],
+                                stop_rule=BrokenStop(p["stop_when_broken"], ctx.comm)
+                                if p["stop_when_broken"] > 0 else None)
+        t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(model, control, settings, ctx, COLUMNS)
-        wall = time.perf_counter() - t1
+        wall, cpu = time.perf_counter() - t1, time.process_time() - c1
     finally:
         model.close()
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
@@ -84,8 +87,12 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
         "mesh": bundle.source, "h": h, "steps": res["steps"], "rejected_steps": res["rejected_steps"],
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
-        "loop_wall_time_s": wall,
+        "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
     })
+    if model.crack is not None and model.crack.calls:
+        summary["crack_tracking_s"] = model.crack.seconds
+        summary["crack_tracking_cpu_s"] = model.crack.cpu_seconds
+        summary["crack_tracking_calls"] = model.crack.calls
     if res["field_file"] and str(res["field_file"]).endswith(".pvd"):
         made = post(ctx.out_dir, ctx.comm, write_pngs=p["png"])
         summary.update(crack_summary(ctx.out_dir, ctx.comm))

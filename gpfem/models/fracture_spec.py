@@ -22,6 +22,16 @@ def _check_path(value: list) -> str | None:
     return None
 
 
+def _check_fraction(value: float) -> str | None:
+    return "must be < 1 (a fraction of the peak force; 0 turns the stop off)" if value >= 1.0 else None
+
+
+def _check_point(value: list) -> str | None:
+    if len(value) not in (0, 2) or any(not isinstance(v, int | float) for v in value):
+        return "must be [] or [x, y]"
+    return None
+
+
 PARAMETERS = [
     # -- material and phase-field model --------------------------------------------------------------
     Parameter("E", 210.0, "Young's modulus (kN/mm^2 in the sent/shear presets)", positive=True),
@@ -70,6 +80,9 @@ PARAMETERS = [
               "largest damage increase in one step before it is cut and retried (refines where the "
               "crack runs; 1 disables)", bounds=(0.0, 1.0), open_bounds=False),
     Parameter("max_steps", 0, "stop after this many accepted load steps (0: no limit)", nonnegative=True),
+    Parameter("stop_when_broken", 0.0,
+              "stop once the reaction force has fallen below this fraction of its peak, after the peak "
+              "(e.g. 0.05; 0: off; load_max stays the limit)", bounds=(0.0, 1.0), check=_check_fraction),
     # -- alternate minimisation ---------------------------------------------------------------------
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
               "alternate minimisations (reduced over ranks)", positive=True),
@@ -82,6 +95,11 @@ PARAMETERS = [
     # -- post-processing ----------------------------------------------------------------------------
     Parameter("crack_level", 0.5, "damage level of the extracted crack path", bounds=(0.0, 1.0),
               open_bounds=True),
+    Parameter("crack_track", True, "measure the crack centre line (length, tip) at every load step (2D)"),
+    Parameter("crack_grid", 0.0, "sampling-grid spacing of the crack centre line (0: half the element "
+              "size of the refined zone)", nonnegative=True),
+    Parameter("crack_origin", [], "[x, y] where the crack starts, for the tip (default: the notch tip of "
+              "the built-in notched plate; none for other meshes)", type=list, check=_check_point),
     *OUTPUT_PARAMETERS,
 ]
 
@@ -96,7 +114,8 @@ PRESETS = {
                   dload_max=5e-4, dload_min=2e-5),
     "bar": dict(E=1.0, nu=0.0, Gc=1.0, ell=0.05, geometry="strip", L=1.0, H=0.02, nx=100, ny=2,
                 model="AT1", split="none", hypothesis="plane_stress", fixed="left", loaded="right",
-                direction="x", k_res=1e-8, load_max=0.2, dload=0.01, dload_max=0.01, dload_min=2.5e-4,
+                direction="x", k_res=1e-8, damage_bc=True, load_max=10.0, stop_when_broken=0.05,
+                dload=0.01, dload_max=0.01, dload_min=2.5e-4,
                 dload_grow=1.0, max_damage_increment=1.0, altmin_tol=1e-6, relaxation=1.0,
                 field_interval=0, checkpoint_interval=0),
     "sent-ci": dict(_MIEHE, model="AT2", split="none", ell=0.03, h_fine=0.015, h_coarse=0.1,

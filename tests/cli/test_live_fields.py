@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers import BIN, ROOT, read_csv, run_cli
 
-from gpfem.io.pvd import read_pvd
+from gpfem.io.pvd import read_pvd, vtk_piece_files
 
 
 def _series(pvd):
@@ -60,6 +60,9 @@ def test_killed_run_leaves_a_readable_series_and_restart_continues_it(tmp_path):
     assert np.abs(mass / rows[0]["mass"] - 1).max() < 1e-10
     assert series[-1][0] > t_ckpt  # outputs after the last checkpoint: the restart must drop them
 
+    # A piece whose entry never reached the index (the kill fell between the two): the restart removes it.
+    (out / "fields" / "fields999999.pvtu").write_text("<VTKFile/>")
+    (out / "fields" / "fields999999_p0_0.vtu").write_text("<VTKFile/>")
     # Restart on 2 ranks to 0.2 past the checkpoint: one series from 0 to the new t_end.
     t_end = round(t_ckpt + 0.2, 6)
     run_cli(["run", "cahn-hilliard", "--restart", str(out), "--set", f"t_end={t_end}", "--quiet"], np=2)
@@ -76,4 +79,6 @@ def test_killed_run_leaves_a_readable_series_and_restart_continues_it(tmp_path):
     # no orphaned pieces: every .pvtu in the folder is in the index
     on_disk = sorted(p.relative_to(out).as_posix() for p in (out / "fields").glob("*.pvtu"))
     assert on_disk == sorted(f for _, f in read_pvd(out / "fields.pvd"))
+    named = {q.name for f in on_disk for q in vtk_piece_files(out / f)}
+    assert sorted(p.name for p in (out / "fields").glob("*.vtu")) == sorted(named)
     assert sorted(p.name for p in out.glob("*.pvd")) == ["fields.pvd"]

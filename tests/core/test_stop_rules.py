@@ -9,7 +9,7 @@ from gpfem.core.stop_rules import EnergyRateStop
 
 def _feed(rule, times, energy):
     for t in times:
-        why = rule({"time": t, "E": energy(t)})
+        why = rule.update({"time": t, "E": energy(t)})
         if why:
             return t, why
     return None, None
@@ -28,8 +28,8 @@ def test_fires_when_the_relative_rate_over_the_window_falls_below_the_threshold(
 def test_never_fires_before_a_full_window_even_if_a_step_is_tiny():
     rule = EnergyRateStop("E", rate=1e-3, window=10.0)
     # constant energy: the rate is 0, but no decision until t - t0 >= window
-    assert all(rule({"time": t, "E": -5.0}) is None for t in (0.0, 1e-6, 2.0, 9.99))
-    assert rule({"time": 10.0, "E": -5.0})
+    assert all(rule.update({"time": t, "E": -5.0}) is None for t in (0.0, 1e-6, 2.0, 9.99))
+    assert rule.update({"time": 10.0, "E": -5.0})
 
 
 def test_a_plateau_shorter_than_the_window_does_not_stop_the_run():
@@ -50,3 +50,24 @@ def test_t_min_and_bad_arguments():
     assert _feed(rule, [float(k) for k in range(10)], lambda t: 1.0)[0] == 5.0
     with pytest.raises(ValueError, match="rate > 0 and window > 0"):
         EnergyRateStop("E", rate=0.0, window=1.0)
+
+
+def test_a_restored_rule_stops_where_the_uninterrupted_one_does():
+    """The window's rows go into the checkpoint (JSON): a restart at any row gives the same stop."""
+    import json
+
+    times = [0.5 * k for k in range(0, 400)]
+
+    def energy(t):
+        return -100 - 50 * math.exp(-t / 10)
+
+    t_whole, why_whole = _feed(EnergyRateStop("E", rate=1e-4, window=5.0), times, energy)
+    for cut in (3, 11, 90):
+        first = EnergyRateStop("E", rate=1e-4, window=5.0)
+        assert _feed(first, times[:cut], energy) == (None, None)
+        again = EnergyRateStop("E", rate=1e-4, window=5.0)
+        again.restore(json.loads(json.dumps(first.state())))
+        assert _feed(again, times[cut:], energy) == (t_whole, why_whole)
+    fresh = EnergyRateStop("E", rate=1e-4, window=5.0)
+    fresh.restore(None)  # a checkpoint written without a rule
+    assert fresh.state() == {"rows": []}

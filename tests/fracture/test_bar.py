@@ -23,7 +23,8 @@ def test_peak_stress_homogeneous_bar(tmp_path, model, load_max, dload):
     out = tmp_path / model
     run_cli(["run", "fracture", "--preset", "bar", "--out", str(out), "--set", f"model={model}",
              "--set", f"load_max={load_max}", "--set", f"dload={dload}", "--set", f"dload_max={dload}",
-             "--set", "ny=1", "--set", "output_format=none"])
+             "--set", "ny=1", "--set", "output_format=none", "--set", "damage_bc=false",
+             "--set", "stop_when_broken=0"])
     rows = read_csv(out / "history.csv")
     peak = max(r["reaction_force"] for r in rows) / BAR["H"]
     sigma_c = _critical_stress(model)
@@ -40,7 +41,7 @@ def test_broken_bar_dissipates_gc_times_section(tmp_path):
     out = tmp_path / "broken"
     run_cli(["run", "fracture", "--preset", "bar", "--out", str(out), "--set", "model=AT1",
              "--set", "damage_bc=true", "--set", f"nx={nx}", "--set", "load_max=4",
-             "--set", "dload=0.02", "--set", "dload_max=0.02"])
+             "--set", "dload=0.02", "--set", "dload_max=0.02", "--set", "stop_when_broken=0"])
     res = read_json(out / "summary.json")["results"]
     h = BAR["L"] / nx
     gc_eff = BAR["Gc"] * (1 + h / (8 / 3 * BAR["ell"]))

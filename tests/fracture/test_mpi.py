@@ -20,7 +20,7 @@ def test_bar_peak_and_irreversibility_in_parallel():
     from gpfem.models.fracture_energy import critical_stress
 
     comm = MPI.COMM_WORLD
-    p = resolve(PARAMETERS, PRESETS["bar"], {"model": "AT2", "nx": 40, "ny": 2,
+    p = resolve(PARAMETERS, PRESETS["bar"], {"model": "AT2", "nx": 40, "ny": 2, "damage_bc": False,
                                              "load_path": [2.8, 1.0, 3.5]})
     bundle = rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=comm)
     m = Fracture(p, bundle)

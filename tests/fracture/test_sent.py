@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 from helpers import read_csv, read_json, run_cli
 
+from gpfem.models.fracture_spec import PRESETS
+
+H_FINE = PRESETS["sent-ci"]["h_fine"]  # one cell in the band
+
 
 @pytest.fixture(scope="module")
 def sent_runs(tmp_path_factory):
@@ -60,16 +64,43 @@ def test_serial_and_two_ranks_give_the_same_curve(sent_runs):
     assert np.abs(ea - eb).max() < 0.02 * ea.max()
 
 
+def test_centre_line_straight_from_notch_to_edge(sent_runs):
+    """The broken coarse SENT's crack centre line lies on y = 0.5 and is 0.5 long, within one cell, from the
+    notch tip (0.5, 0.5) to the right edge; the history has no crack before the break and 0.5 after it;
+    1 and 2 ranks measure the same line."""
+    for n in (1, 2):
+        out = sent_runs[n]
+        res = read_json(out / "summary.json")["results"]
+        assert res["crack_length_path"] == pytest.approx(0.5, abs=H_FINE)
+        assert res["branches"] == 1
+        line = read_csv(out / "crack_path.csv")
+        assert max(abs(r["y"] - 0.5) for r in line) < H_FINE
+        assert line[0]["x"] == pytest.approx(0.5, abs=H_FINE)
+        assert line[-1]["x"] == pytest.approx(1.0, abs=1e-9)
+        rows = read_csv(out / "history.csv")
+        i = int(np.argmax([r["reaction_force"] for r in rows]))
+        assert all(r["crack_length"] < H_FINE for r in rows[: i + 1])
+        assert rows[-1]["crack_length"] == pytest.approx(0.5, abs=H_FINE)
+        assert (rows[-1]["crack_tip_x"], rows[-1]["crack_tip_y"]) == pytest.approx((1.0, 0.5), abs=H_FINE)
+    a, b = (read_csv(sent_runs[n] / "history.csv") for n in (1, 2))
+    s = res["grid_spacing"]
+    for ra, rb in zip(a, b, strict=True):
+        assert rb["crack_length"] == pytest.approx(ra["crack_length"], abs=s, nan_ok=True)
+        assert rb["crack_tip_y"] == pytest.approx(ra["crack_tip_y"], abs=s, nan_ok=True)
+
+
 def test_post_regenerates_outputs(sent_runs, tmp_path):
     """``gpfem post RUN_DIR`` remakes the path and the PNGs from the files alone."""
     import shutil
 
     out = tmp_path / "copy"
     shutil.copytree(sent_runs[2], out)
-    for name in ("crack_path.vtp", "crack_path.csv", "damage.png", "force_displacement.png"):
+    made = ("crack_path.vtp", "crack_path.csv", "crack_path.pvd", "crack_isolines.vtp", "damage.png",
+            "force_displacement.png", "crack_length.png")
+    for name in made:
         (out / name).unlink()
     run_cli(["post", str(out)])
-    for name in ("crack_path.vtp", "crack_path.csv", "damage.png", "force_displacement.png"):
+    for name in made:
         assert (out / name).stat().st_size > 0
     rows = read_csv(out / "crack_path.csv")
     assert max(r["x"] for r in rows) == pytest.approx(1.0, abs=1e-6)

@@ -19,7 +19,7 @@ def _both_ways():
     from gpfem.mesh import rectangle
     from gpfem.models.fracture import Fracture
 
-    p = resolve(PARAMETERS, PRESETS["bar"], {"nx": 40, "ny": 2, "load_path": [2.9]})
+    p = resolve(PARAMETERS, PRESETS["bar"], {"nx": 40, "ny": 2, "load_path": [2.9], "damage_bc": False})
     bundle = rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=MPI.COMM_WORLD)
     by_name = Fracture(p, bundle)
     by_name_values = []

@@ -1,0 +1,75 @@
+""""Run until broken" (``stop_when_broken``): the rule alone, and the ``bar`` preset on 1 and 2 ranks."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import read_csv, read_json, run_cli
+
+from gpfem.core.stop_rules import BrokenStop
+from gpfem.models.fracture_spec import PRESETS
+
+
+def _rows(pairs):
+    return [{"load": u, "reaction_force": f} for u, f in pairs]
+
+
+def test_rule_fires_after_the_peak_only():
+    """Rising force: no stop; below 5% of the peak after it: stop on that row, not before."""
+    rule = BrokenStop(0.05)
+    rows = _rows([(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (2.1, 0.5), (2.2, 0.11), (2.3, 0.09)])
+    answers = [rule.update(r) for r in rows]
+    assert answers[:5] == [None] * 5
+    assert answers[5] is not None and "0.09" in answers[5]
+
+
+def test_rule_ignores_unloading_and_restarts_from_its_state():
+    """An unloading branch drops the force below 5% of the peak without a crack: no stop. The state
+    (peak, load at the peak) kept in a checkpoint gives the same decision after a restart."""
+    rule = BrokenStop(0.05)
+    for r in _rows([(0.0, 0.0), (1.0, 1.0), (0.5, 0.5), (0.01, 0.01), (0.0, 0.0)]):
+        assert rule.update(r) is None
+    again = BrokenStop(0.05)
+    again.restore(rule.state())
+    assert again.update({"load": 1.2, "reaction_force": 0.04}) is not None
+    assert BrokenStop(0.05).update({"load": 1.2, "reaction_force": 0.04}) is None  # no peak known
+
+
+@pytest.fixture(scope="module")
+def bar_runs(tmp_path_factory):
+    """The ``bar`` preset (run until broken) with steps of 0.05, on 1 and 2 ranks."""
+    base = tmp_path_factory.mktemp("bar")
+    runs = {}
+    for n in (1, 2):
+        out = base / f"np{n}"
+        run_cli(["run", "fracture", "--preset", "bar", "--out", str(out), "--set", "dload=0.05",
+                 "--set", "dload_max=0.05", "--set", "png=false"], np=n)
+        runs[n] = out
+    return runs
+
+
+def test_bar_preset_breaks_and_stops(bar_runs):
+    """Stops on the first step after the peak where the force is below 5% of the peak, far before load_max;
+    the crack crosses the strip (centre line = H)."""
+    rows = read_csv(bar_runs[1] / "history.csv")
+    res = read_json(bar_runs[1] / "summary.json")["results"]
+    f = [r["reaction_force"] for r in rows]
+    peak = max(f)
+    i = f.index(peak)
+    assert 0 < i < len(rows) - 1
+    assert f[-1] < 0.05 * peak
+    assert all(v >= 0.05 * peak for v in f[i:-1])
+    assert res["stopped_by"] and res["final_load"] < PRESETS["bar"]["load_max"]
+    # the peak is the AT1 strength sqrt(3 Gc E / (8 ell)) (steps of 0.05: within 2%)
+    H, ell = PRESETS["bar"]["H"], PRESETS["bar"]["ell"]
+    assert peak / H == pytest.approx((3.0 / (8 * ell)) ** 0.5, rel=0.02)
+    assert rows[-1]["crack_length"] == pytest.approx(H, rel=0.02)
+    assert res["crack_length_path"] == pytest.approx(H, rel=0.02)
+
+
+def test_bar_stops_at_the_same_step_on_two_ranks(bar_runs):
+    """The decision is collective: 1 and 2 ranks stop at the same step and load."""
+    a = read_csv(bar_runs[1] / "history.csv")
+    b = read_csv(bar_runs[2] / "history.csv")
+    assert len(a) == len(b)
+    assert a[-1]["load"] == pytest.approx(b[-1]["load"], abs=1e-12)
+    assert read_json(bar_runs[2] / "summary.json")["results"]["stopped_by"]
