@@ -297,7 +297,7 @@ class Martensite(GradientFlow):
         the P1 field of volume-weighted averages of the cell gradients around each vertex
         (:meth:`recovered_gradients`). The raw P1 gradient of a diffuse wall is biased by the mesh: on the
         structured tetrahedral box a tanh wall on a (01-1) plane put only 35-40% of its weight within 10
-        degrees of it (100% on (011), whose cells share the wall's diagonal); the recovered one puts 100%
+        degrees of it (100% on (011), the direction of the cells' diagonals); the recovered one puts 100%
         within 5 degrees on all six {110} planes. The pair (a, b) is compatible along the planes with
         normals ``(e_a +- e_b)/sqrt 2``. Sums are reduced over ranks (:func:`plane_sums`), so the result is
         partition-independent. ``None`` unless 3D with at least two variants.
