@@ -7,20 +7,29 @@ from typing import Any
 
 from gpfem.core.log import get_logger
 from gpfem.core.timeloop import run_time_loop
-from gpfem.mesh import rectangle
+from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["run"]
+__all__ = ["build_mesh", "run"]
 
 log = get_logger("cahn_hilliard")
+
+
+def build_mesh(p: dict[str, Any], comm: Any) -> Any:
+    """The built-in domain named by ``geometry``."""
+    if p["geometry"] == "tshape":
+        return t_shape(h=p["h"], comm=comm)
+    if p["geometry"] == "sphere":
+        return sphere_surface(p["radius"], p["h"], comm=comm)
+    return rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=comm)
 
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
     t0 = time.perf_counter()
-    bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm))
+    bundle = ctx.mesh(lambda: build_mesh(p, ctx.comm))
     model = CahnHilliard(p, bundle)
     try:
         ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs

@@ -104,7 +104,7 @@ def test_solution_is_periodic_and_mass_conserved(comm_kind, request):
 
 def test_pfhub_1a_preset_is_the_periodic_square():
     p = resolve(PARAMETERS, PRESETS["pfhub-1a"])
-    q = resolve(PARAMETERS, PRESETS["pfhub-bm1a"])
+    q = resolve(PARAMETERS, PRESETS["pfhub-1b"])
     assert p["periodic"] == "x,y" and q["periodic"] == "none"
     assert {k: v for k, v in p.items() if k != "periodic"} == {k: v for k, v in q.items() if k != "periodic"}
 
