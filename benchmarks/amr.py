@@ -3,7 +3,7 @@
 * ``sent``: ``gpfem run fracture --preset sent`` (hand-made band mesh, h = 0.0075 in 0.45 <= y <= 0.55)
   against ``--preset sent-amr`` (uniform h = 0.06, refined where the crack is and ahead of it to
   h_K <= ell/2): peak force within 1%, DOFs, wall time.
-* ``pfhub``: ``--preset pfhub-bm1a`` (uniform 200 x 200, h = 1) against ``--preset pfhub-1b-amr`` (50 x 50
+* ``pfhub``: ``--preset pfhub-1b`` (uniform 200 x 200, h = 1) against ``--preset pfhub-1b-amr`` (50 x 50
   base, interfaces refined twice to h = 1), both to ``--t-end`` (1000): free energy within 1% at t = 100
   and 1000, DOFs, wall time.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 CASES = {
     "sent": ("fracture", "sent", "sent-amr", []),
-    "pfhub": ("cahn-hilliard", "pfhub-bm1a", "pfhub-1b-amr", ["field_interval=0"]),
+    "pfhub": ("cahn-hilliard", "pfhub-1b", "pfhub-1b-amr", ["field_interval=0"]),
 }
 PFHUB_TIMES = (100.0, 1000.0)
 

@@ -46,7 +46,7 @@ def run(periodic: str) -> dict:
         ksp += model.solver.snes.getLinearSolveIterations()
     solve = comm.allreduce(time.perf_counter() - t1, op=MPI.MAX)
     unknowns = (model.solver.problem.size_global if model.periodic is not None
-                else model.W.dofmap.index_map.size_global)
+                else model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs)
     parts = {}
     if model.periodic is not None:  # the pieces periodicity adds, timed on their own (median of 10)
         prob = model.solver.problem

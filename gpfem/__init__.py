@@ -14,13 +14,14 @@ Energies and solvers:
 Drivers (ready-made time models) and the loop:
     :class:`GradientFlow`, :class:`QuasiStatic`, :class:`LoadPath`, :func:`run_time_loop`,
     :class:`LoopSettings`, :class:`TimeModel`, :class:`AdaptiveStepper`, :class:`StepControl`,
-    :class:`StepResult`, :class:`Steppable`.
+    :class:`StepResult`, :class:`Steppable`, :class:`EnergyRateStop` (a ``LoopSettings.stop`` rule).
 Outputs:
     :class:`HistoryWriter`, :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
     :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`.
 Meshes:
     :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
-    :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`, :func:`vertex_input_ids`.
+    :func:`sphere_surface`, :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`,
+    :func:`vertex_input_ids`.
 Adaptive mesh refinement (``docs/amr.md``):
     :class:`AdaptiveMesh`, :class:`AmrLimits`, :class:`AdaptiveModel`, :class:`Transfer`,
     :func:`conserve_integral`, :func:`transfer_bounded`, :func:`interface_cells`, :func:`fracture_cells`.
@@ -61,6 +62,7 @@ _API: dict[str, str] = {
     "StepControl": "gpfem.core.stepping",
     "StepResult": "gpfem.core.stepping",
     "Steppable": "gpfem.core.stepping",
+    "EnergyRateStop": "gpfem.core.stop_rules",
     # outputs
     "HistoryWriter": "gpfem.io.history",
     "read_history": "gpfem.io.history",
@@ -76,6 +78,7 @@ _API: dict[str, str] = {
     "box": "gpfem.mesh",
     "notched_plate": "gpfem.mesh",
     "t_shape": "gpfem.mesh",
+    "sphere_surface": "gpfem.mesh",
     "load_mesh": "gpfem.mesh",
     "mesh_size": "gpfem.mesh",
     "vertex_random": "gpfem.mesh",

@@ -94,6 +94,8 @@ def _print_spec(spec: Any, detail: bool, origin: str = "") -> None:
     for i, pre in enumerate(spec.presets):
         mark = " (default)" if i == 0 else ""
         print(f"    {pre}{mark}: {spec.preset_help.get(pre, '')}")
+    for old, new in spec.preset_aliases.items():
+        print(f"    {old}: old name of {new}")
     if detail:
         print("  parameters (name, default, constraint: meaning):")
         for p in spec.parameters:

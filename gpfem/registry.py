@@ -92,6 +92,8 @@ class Spec:
         preset_help: Preset name -> one line.
         post: ``post(run_dir, comm=None) -> list[str]`` remaking pictures from a run folder
             (``gpfem post``), or its path; ``None``: the run module's ``post`` if it has one.
+        preset_aliases: Old preset name -> current name. An alias runs the current preset, under the
+            current name, after a warning naming both.
     """
 
     name: str
@@ -102,6 +104,7 @@ class Spec:
     uses_mesh: bool = True
     preset_help: Mapping[str, str] = field(default_factory=dict)
     post: str | Callable[..., list[str]] | None = None
+    preset_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
         """The run function (imported on first use)."""
@@ -118,11 +121,19 @@ class Spec:
     def preset(self, name: str | None) -> tuple[str, dict[str, Any]]:
         """Return ``(name, overrides)`` of a preset (the first one when ``name`` is None).
 
+        An alias (:attr:`preset_aliases`) logs a warning and returns the preset it stands for.
+
         Raises:
             ParameterError: For an unknown preset.
         """
         if name is None:
             name = next(iter(self.presets))
+        if name in self.preset_aliases and name not in self.presets:
+            new = self.preset_aliases[name]
+            what = self.preset_help.get(new, "")
+            logger.warning(f"preset '{name}' is an old name: it runs '{new}'" + (f" ({what})" if what else "")
+                           + f"; use --preset {new}")
+            name = new
         if name not in self.presets:
             raise ParameterError(
                 "preset", f"unknown preset '{name}' for {self.name}; one of {', '.join(self.presets)}"

@@ -13,8 +13,9 @@
 #   1. gpfem-run.sbatch with 2 tasks (Cahn-Hilliard 'ci'), launched with mpiexec and with
 #      srun --mpi=pmi2; each history.csv must equal that of a plain `.venv/bin/mpiexec -n 2` run to
 #      rel. 1e-9 (abs. 1e-12);
-#   2. weak-scaling.sbatch over 1 and 2 ranks (n1 = 24); DOFs, steps, Newton and KSP iterations of each
-#      row must equal those of the same script run without Slurm;
+#   2. scaling.sbatch, Cahn-Hilliard weak scaling over 1 and 2 ranks (n1 = 24); problem, mode, ranks, DOFs,
+#      steps, Newton and KSP iterations and status of each row must equal those of the same script run
+#      without Slurm;
 #   3. gpfem-run.sbatch with fracture 'sent-ci', cancelled with scancel in its crack step: the job must
 #      end CANCELLED with summary 'interrupted' and a checkpoint at the last history row; resubmitted with
 #      RESTART=1, it must end with the history of an uninterrupted plain run (rel. 1e-9, abs. 1e-12);
@@ -180,7 +181,8 @@ ok = len(a) == len(b) > 1 and all(r.keys() == s.keys() for r, s in zip(a, b))
 for r, s in zip(a, b):
     for k in s:
         x, y = float(r[k] or "nan"), float(s[k] or "nan")
-        if math.isnan(x) and math.isnan(y):  # e.g. no crack yet: no tip in either run
+        if math.isnan(x) or math.isnan(y):  # e.g. no crack yet: no tip in either run (NaN in one: a failure)
+            ok = ok and math.isnan(x) and math.isnan(y)
             continue
         ok = ok and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
         worst = max(worst, abs(x - y) / abs(y) if y else abs(x))
@@ -202,10 +204,20 @@ sys.exit(0 if status == "interrupted" and meta["step"] == int(rows[-1]["step"]) 
 EOF
 }
 
-same_weak_table() {  # DOFs, ranks, steps, Newton, KSP and status columns of the two tables
+scaling_columns() {  # the columns of benchmarks/scaling.py's table that do not depend on timing
+  "$PY" - "$1" <<'EOF2'
+import sys
+rows = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in open(sys.argv[1]) if ln.startswith("| ")]
+keep = [rows[0].index(k) for k in ("problem", "mode", "ranks", "DOFs", "steps", "Newton", "KSP", "status")]
+for r in rows[1:]:
+    print(" | ".join(r[i] for i in keep))
+EOF2
+}
+
+same_scaling_table() {  # problem, mode, ranks, DOFs, steps, Newton, KSP and status of the two tables
   local a b
-  a=$(grep '^| cahn' "$1" | cut -d'|' -f3-7,12)
-  b=$(grep '^| cahn' "$2" | cut -d'|' -f3-7,12)
+  a=$(scaling_columns "$1")
+  b=$(scaling_columns "$2")
   echo "$a" | sed 's/^/  slurm: /'
   [[ -n $a && $a == "$b" && $(echo "$a" | grep -c completed) == 2 ]]
 }
@@ -234,7 +246,7 @@ cmd_test() {
   local t0=$SECONDS
   "$MPIEXEC" -n 2 "$GPFEM" run cahn-hilliard --preset ci --out "$W/ref-ch" --quiet "${CH[@]}"
   "$MPIEXEC" -n 2 "$GPFEM" run fracture --preset sent-ci --out "$W/ref-sent" --quiet "${FR[@]}"
-  "$PY" benchmarks/weak_scaling.py --n1 24 --ranks 1 2 >"$W/ref-weak.txt"
+  "$PY" benchmarks/scaling.py --mode weak --problems ch2d --n1 24 --ranks 1 2 >"$W/ref-scaling.txt"
   say "references: $((SECONDS - t0)) s"
 
   t0=$SECONDS
@@ -243,8 +255,9 @@ cmd_test() {
        "${SB[@]}" --output="$W/ch-%j.out" containers/slurm/gpfem-run.sbatch)
   j1s=$(MODEL=cahn-hilliard PRESET=ci OUT=$W/slurm-ch-srun GPFEM_ARGS="${CH[*]}" MPIEXEC="srun --mpi=pmi2" \
         "${SB[@]}" --output="$W/ch-srun-%j.out" containers/slurm/gpfem-run.sbatch)
-  j2=$(N1=24 RANKS="1 2" PYTHON=$PY "${SB[@]}" --output="$W/weak-%j.out" containers/slurm/weak-scaling.sbatch)
-  say "submitted gpfem-run.sbatch with mpiexec (job $j1) and srun --mpi=pmi2 (job $j1s), weak-scaling.sbatch (job $j2)"
+  j2=$(MODE=weak PROBLEMS=ch2d N1=24 RANKS="1 2" PYTHON=$PY "${SB[@]}" --output="$W/scaling-%j.out" \
+       containers/slurm/scaling.sbatch)
+  say "submitted gpfem-run.sbatch with mpiexec (job $j1) and srun --mpi=pmi2 (job $j1s), scaling.sbatch (job $j2)"
   s1=$(wait_job "$j1" 300)
   s1s=$(wait_job "$j1s" 300)
   s2=$(wait_job "$j2" 300)
@@ -255,8 +268,8 @@ cmd_test() {
   check "gpfem-run.sbatch (srun --mpi=pmi2) on 2 ranks" grep -q '"mpi_size": 2' "$W/slurm-ch-srun/summary.json"
   check "gpfem-run.sbatch (srun --mpi=pmi2) history = plain mpiexec -n 2" \
     same_history "$W/slurm-ch-srun/history.csv" "$W/ref-ch/history.csv"
-  check "weak-scaling.sbatch job COMPLETED" test "$s2" = COMPLETED
-  check "weak-scaling.sbatch table = plain run" same_weak_table "$W/weak-$j2.out" "$W/ref-weak.txt"
+  check "scaling.sbatch job COMPLETED" test "$s2" = COMPLETED
+  check "scaling.sbatch table = plain run" same_scaling_table "$W/scaling-$j2.out" "$W/ref-scaling.txt"
 
   # scancel in the crack step (step 12 of sent-ci: ~140 alternate minimisations), then restart
   t0=$SECONDS

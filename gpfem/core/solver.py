@@ -30,10 +30,13 @@ from petsc4py import PETSc
 from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.core.errors import ConvergenceError, GpfemError
 from gpfem.core.interrupt import Interrupted, stop_now
+from gpfem.core.log import get_logger
 from gpfem.core.solver_defaults import direct_options, has_package, size_default
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "FALLBACK",
+    "KRYLOV_FAILURES_TO_DIRECT",
     "NonlinearSolver",
     "SolveInfo",
     "destroy_petsc",
@@ -54,6 +57,14 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "pc_type": "lu",
     "pc_factor_mat_solver_type": "mumps",
 }
+
+#: Solves in a row that the size-based Krylov default failed and MUMPS solved; then a solver keeps MUMPS.
+KRYLOV_FAILURES_TO_DIRECT = 3
+
+#: Suffix of the options prefix of the direct retry's KSP: ``-gpfem_ch_fallback_pc_factor_...`` reach it.
+FALLBACK = "fallback_"
+
+log = get_logger("solver")
 
 _live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _told: set[str] = set()
@@ -141,6 +152,11 @@ class NonlinearSolver:
         options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
             command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+        mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
+            one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
+            multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
+            the time of AIJ, and block ILU and MUMPS take it as it is. With a ``constraint`` the Jacobian
+            is AIJ (PETSc's ``MatPtAP`` has no BAIJ product); ``-PREFIX_A_mat_type baij`` is then refused.
         constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
             SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
             space. ``u`` holds the full (periodic) solution after every solve.
@@ -158,6 +174,7 @@ class NonlinearSolver:
         J: Any | None = None,
         options: Mapping[str, Any] | None = None,
         bounds: tuple[Any, Any] | None = None,
+        mat_type: str | None = None,
         constraint: Any | None = None,
     ):
         if not prefix or not prefix.strip("_"):
@@ -167,6 +184,11 @@ class NonlinearSolver:
         if prefix in _live_prefixes:
             raise GpfemError(f"options prefix '{prefix}' is already used by another live solver")
         self.prefix = prefix
+        #: Krylov solves in a row that needed the MUMPS retry (see :meth:`solve`).
+        self.krylov_failures = 0
+        self._direct_ksp: Any = None
+        self._krylov_ksp: Any = None
+        self._retry_note = ""
         opts = dict(DEFAULT_OPTIONS)
         if bounds is not None:
             opts["snes_type"] = "vinewtonrsls"
@@ -174,6 +196,11 @@ class NonlinearSolver:
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         self.auto_krylov = size_default(prefix, ndofs, options or {})  # measured; MUMPS fallback
+        #: Options prefix of the MUMPS retry's KSP (reserved like ``prefix``), or ``None``.
+        self.fallback_prefix = f"{prefix}{FALLBACK}" if self.auto_krylov else None
+        if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
+            raise GpfemError(f"options prefix '{self.fallback_prefix}' (the direct retry of '{prefix}') is "
+                             "already used by another live solver")
         if self.auto_krylov:
             opts.pop("pc_factor_mat_solver_type", None)
             opts.update(self.auto_krylov)
@@ -181,19 +208,29 @@ class NonlinearSolver:
         # Defaults that do not apply to what the model chose would be left unused (PETSc warns at exit).
         if opts.get("snes_type") == "ksponly":
             opts.pop("snes_linesearch_type", None)
-        if opts.get("pc_type") not in ("lu", "cholesky", "ilu", "icc", "redundant"):
+        db = PETSc.Options()
+        pc_type = db.getString(f"{prefix}pc_type") if db.hasName(f"{prefix}pc_type") else opts.get("pc_type")
+        if pc_type not in ("lu", "cholesky", "ilu", "icc", "redundant"):  # the one in effect
             opts.pop("pc_factor_mat_solver_type", None)
         opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
-        #: Whether the size-based Krylov default failed and the solver switched to MUMPS for good.
+        #: Whether the solver switched from its Krylov default to the direct solve for good.
         self.fell_back = False
-        vec_type, mat_type = backend_types(prefix)
+        vec_type, backend_mat = backend_types(prefix)
         if constraint is not None:
             if isinstance(u, list | tuple):
                 raise GpfemError("a constraint needs a single unknown function, not a list")
+            # PETSc's PtAP has no BAIJ product: the reduced problem assembles AIJ (a model's 'baij' is a
+            # speed choice and is dropped; one given as an option is refused here, before any assembly).
+            if backend_mat is not None and "baij" in backend_mat:
+                raise GpfemError(f"option -{prefix}A_mat_type {backend_mat}: periodic boundaries need an AIJ "
+                                 "Jacobian (PETSc has no P^T A P for BAIJ)")
+            mat_type = None
+        mat_type = backend_mat or mat_type
+        if constraint is not None:
             from gpfem.core.reduced_problem import ReducedProblem
 
             self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
@@ -225,6 +262,8 @@ class NonlinearSolver:
                 self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
         _live_prefixes[prefix] = self
+        if self.fallback_prefix is not None:
+            _live_prefixes[self.fallback_prefix] = self
 
     @property
     def comm(self) -> Any:
@@ -233,6 +272,13 @@ class NonlinearSolver:
 
     def solve(self) -> SolveInfo:
         """Solve; on success return :class:`SolveInfo`.
+
+        With a size-based Krylov default (:mod:`gpfem.core.solver_defaults`), a Newton solve that the
+        Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU (or
+        the direct solve this PETSc has, :func:`~gpfem.core.solver_defaults.direct_options`); the next
+        solve uses the Krylov method again, unless the direct solve succeeded where it failed in
+        :data:`KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver keeps the direct solve. A retry
+        that fails too raises :class:`~gpfem.core.errors.ConvergenceError` with the retry's reasons.
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
@@ -251,19 +297,30 @@ class NonlinearSolver:
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
+        self._retry_note = ""
+        reason = self._run()
+        ksp_reason = self.snes.getKSP().getConvergedReason()
+        if backup is not None:
+            if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
+                reason, ksp_reason = self._direct_retry(backup)
+            else:
+                self.krylov_failures = 0
+        return self._result(reason, ksp_reason)
+
+    def _run(self) -> int:
+        """One SNES solve; its converged reason."""
         try:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
-        snes = self.snes
-        reason = snes.getConvergedReason()
+        reason = self.snes.getConvergedReason()
         if reason == DIVERGED_USER:
-            raise Interrupted(f"solve {self.prefix!r} stopped at iteration {snes.getIterationNumber()}")
-        if backup is not None and reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            self._to_direct(backup)  # the size-based Krylov default failed: direct (MUMPS) from now on
-            return self.solve()
+            raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
+        return reason
+
+    def _result(self, reason: int, ksp_reason: int) -> SolveInfo:
+        snes = self.snes
         its = snes.getIterationNumber()
-        ksp_reason = snes.getKSP().getConvergedReason()
         lin = snes.getLinearSolveIterations()
         u = self.u if not isinstance(self.u, list | tuple) else self.u[0]
         finite = bool(np.all(np.isfinite(u.x.array)))
@@ -274,7 +331,8 @@ class NonlinearSolver:
                 snes_reason=snes_reason_name(reason),
                 ksp_reason=ksp_reason_name(ksp_reason),
                 iterations=its,
-                detail="" if finite else "non-finite values in the solution",
+                detail="; ".join(x for x in (self._retry_note,
+                                              "" if finite else "non-finite values in the solution") if x),
             )
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
@@ -282,26 +340,66 @@ class NonlinearSolver:
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         return [f.x.array.copy() for f in us]
 
-    def _to_direct(self, backup: list[np.ndarray]) -> None:
+    def _direct_retry(self, backup: list[np.ndarray]) -> tuple[int, int]:
+        """Redo the solve from ``backup`` with a direct solve (MUMPS LU); its SNES and KSP reasons.
+
+        The retry runs the same SNES with a second KSP (options prefix :attr:`fallback_prefix`, created
+        once); SNES hands it its Jacobian at every Newton iteration. A retry that converges counts as a
+        Krylov failure; :data:`KRYLOV_FAILURES_TO_DIRECT` of them in a row and the solver keeps MUMPS (the
+        Krylov KSP is destroyed). A retry that fails too says the step, not the linear solver, was the
+        problem (the stepper cuts it): it does not count, and the Krylov KSP is back for the next solve.
+        """
         us = self.u if isinstance(self.u, list | tuple) else [self.u]
         for f, a in zip(us, backup, strict=True):
             f.x.array[:] = a
-        direct, _ = direct_options(self.comm.size)
         ksp = self.snes.getKSP()
-        ksp.setType(direct["ksp_type"])
-        pc = ksp.getPC()
-        pc.setType(direct["pc_type"])
-        if "pc_factor_mat_solver_type" in direct:
-            pc.setFactorSolverType(direct["pc_factor_mat_solver_type"])
-        else:  # pc redundant: its inner solver is set through the options database
+        krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
+        why = ksp_reason_name(ksp.getConvergedReason())
+        direct, what = direct_options(self.comm.size)  # MUMPS, or what this PETSc has instead
+        if self._direct_ksp is None:
+            self._krylov_ksp = ksp
+            d = PETSc.KSP().create(self.snes.getComm())
+            d.setOptionsPrefix(self.fallback_prefix)
+            # Through the options database (pc redundant's inner solver has no other way in); options the
+            # user gave with the fallback prefix win. Ours are removed again after use (no 'unused option'
+            # warning at exit), but pc redundant's, which its PCSetUp reads.
             db = PETSc.Options()
+            pre = self.fallback_prefix
+            ours = [f"{pre}{k}" for k in direct if not db.hasName(f"{pre}{k}")]
             for k, v in direct.items():
-                if k.startswith("redundant_"):
-                    db[f"{self.prefix}{k}"] = v
-            pc.setFromOptions()
-        self.auto_krylov = {}
-        self.options.update(direct)
-        self.fell_back = True
+                if f"{pre}{k}" in ours:
+                    db[f"{pre}{k}"] = v
+            d.setFromOptions()
+            for key in ours:
+                if not key.startswith(f"{self.fallback_prefix}redundant_"):
+                    db.delValue(key)
+            self._direct_ksp = d
+        self.snes.setKSP(self._direct_ksp)
+        keep = False
+        try:
+            reason = self._run()
+            ksp_reason = self._direct_ksp.getConvergedReason()
+            if reason > 0:
+                self.krylov_failures += 1
+                keep = self.krylov_failures >= KRYLOV_FAILURES_TO_DIRECT
+        finally:
+            if not keep:
+                self.snes.setKSP(self._krylov_ksp)
+        if keep:
+            self._krylov_ksp.destroy()
+            self._krylov_ksp = None
+            for k in self.auto_krylov:
+                self.options.pop(k, None)
+            self.options.update(direct)
+            self.auto_krylov = {}
+            self.fell_back = True
+            log.warning(f"{self.prefix}: {krylov} failed ({why}) in {self.krylov_failures} solves in a row "
+                        f"that {what} then solved: {what} from now on")
+        elif reason > 0:
+            log.info(f"{self.prefix}: {krylov} failed ({why}); the solve redone with {what} converged")
+        else:
+            self._retry_note = f"redone with {what} after {krylov} failed ({why})"
+        return reason, ksp_reason
 
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
@@ -309,8 +407,9 @@ class NonlinearSolver:
         Call it collectively: left to Python's garbage collector, ranks would destroy (collective)
         PETSc objects at different moments and could deadlock.
         """
-        if _live_prefixes.get(self.prefix) is self:
-            del _live_prefixes[self.prefix]
+        for p in (self.prefix, self.fallback_prefix):
+            if p is not None and _live_prefixes.get(p) is self:
+                del _live_prefixes[p]
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 if v is not f.x.petsc_vec:
@@ -329,6 +428,10 @@ class NonlinearSolver:
             for k in self.options:
                 if db.hasName(f"{self.prefix}{k}"):
                     db.delValue(f"{self.prefix}{k}")
+        for ksp in (self._direct_ksp, self._krylov_ksp):
+            if ksp is not None:
+                ksp.destroy()
+        self._direct_ksp = self._krylov_ksp = None
         self.problem = None  # type: ignore[assignment]
 
 

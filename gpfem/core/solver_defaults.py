@@ -1,13 +1,16 @@
 """Size-dependent linear-solver defaults, from measurements (``benchmarks/solver_choice.py``).
 
 Below a prefix's threshold (global DOFs) the solver layer's default is MUMPS LU; above it, the measured
-faster Krylov choice, with MUMPS as the fallback: if the Krylov solve breaks a Newton step
-(``DIVERGED_LINEAR_SOLVE``), that solver switches to MUMPS for good and the step is retried. A
-``ksp_type``/``pc_type`` given by the model or on the command line always wins.
+faster Krylov choice, with MUMPS as the fallback: a Newton solve that the Krylov method breaks
+(``DIVERGED_LINEAR_SOLVE``) is redone with MUMPS, and after three such solves in a row the solver keeps
+MUMPS (:meth:`gpfem.core.solver.NonlinearSolver.solve`). A ``ksp_type``/``pc_type`` given by the model or
+on the command line always wins.
 
 Measured on a shared 2-core AMD EPYC, 1 rank (``solver_choice.py`` output, wall s of the whole command):
 Cahn-Hilliard GMRES + block-Jacobi ILU beat MUMPS from 8,450 DOFs at dt = 0.5 and from 33,282 DOFs at
-dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); GAMG never converged on the mixed (c, mu) system. Fracture CG + GAMG
+dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); on the blocked P1^2 space (BAIJ Jacobian) GMRES + ASM(overlap 1)
+with ILU(1) blocks beat MUMPS in CPU time at 2,178-33,282 DOFs at dt 0.5 and 2, hence the 2,000-DOF
+threshold; GAMG never converged on the mixed (c, mu) system. Fracture CG + GAMG
 won pre-peak only at 46,944 DOFs and broke down through the crack (DIVERGED_INDEFINITE_PC), and
 martensite MUMPS won from 66,564 DOFs on: both keep MUMPS.
 
@@ -36,8 +39,8 @@ _REDUNDANT_LU: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "redundant", 
 
 #: prefix -> (global DOFs from which the options apply, options).
 SIZE_DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {
-    "gpfem_ch_": (33_000, {"ksp_type": "gmres", "pc_type": "bjacobi", "sub_pc_type": "ilu",
-                           "ksp_rtol": 1e-8, "ksp_max_it": 500}),
+    "gpfem_ch_": (2_000, {"ksp_type": "gmres", "pc_type": "asm", "pc_asm_overlap": 1, "sub_pc_type": "ilu",
+                          "sub_pc_factor_levels": 1, "ksp_rtol": 1e-8, "ksp_max_it": 500}),
 }
 
 

@@ -5,15 +5,21 @@ A stop rule sees every history row the time loop records (:func:`~gpfem.core.tim
 every rank: rows hold reduced values, and the rule broadcasts rank 0's verdict anyway, so round-off in a
 reduction can never make one rank stop and another go on. Its state goes into the checkpoint, so a
 restarted run stops where the uninterrupted one would.
+
+* :class:`BrokenStop`: a response has fallen below a fraction of its peak, after the peak (fracture: "run
+  until broken").
+* :class:`EnergyRateStop`: the relative energy rate over a trailing time window is below a threshold ("the
+  energy has settled"; martensite ``stop_rate``/``stop_window``).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BrokenStop"]
+__all__ = ["BrokenStop", "EnergyRateStop"]
 
 
 class BrokenStop:
@@ -65,3 +71,59 @@ class BrokenStop:
         if state:
             self.peak = float(state["peak"])
             self.load_at_peak = float(state["load_at_peak"])
+
+
+class EnergyRateStop:
+    """Stop once ``|F(t) - F(t - window)| / (window |F(t)|) < rate``, i.e. the energy has settled.
+
+    The rate is measured over a trailing time window (not one step: a short step after a cut would read
+    a small change as a small rate), from the first recorded row at least ``window`` before ``t``, so the
+    rule cannot fire before ``t >= window`` (plus ``t_min``). The rows of the window go into the checkpoint
+    (:meth:`state`), so a restarted run measures the same window.
+
+    A gradient flow through a saddle (a long plateau before an instability grows) reads as settled if the
+    plateau is longer than the window: choose the window longer than such plateaus (``t_min`` too).
+
+    Args:
+        key: The history column of the energy (e.g. ``total_energy``).
+        rate: Threshold of the relative rate, 1/time units (> 0).
+        window: Trailing time window (> 0).
+        t_min: Earliest time at which the rule may stop the run.
+        comm: MPI communicator (``None``: serial); rank 0's verdict is broadcast.
+    """
+
+    def __init__(self, key: str, rate: float, window: float, t_min: float = 0.0, comm: Any = None):
+        if not (rate > 0 and window > 0):
+            raise ValueError(f"EnergyRateStop needs rate > 0 and window > 0, got {rate}, {window}")
+        self.key, self.rate, self.window, self.t_min = key, float(rate), float(window), float(t_min)
+        self.comm = comm
+        self._rows: deque[tuple[float, float]] = deque()
+        #: The last measured relative rate (``None`` until a full window has passed).
+        self.last_rate: float | None = None
+
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row; return why to stop (the same on every rank) or ``None``."""
+        t, f = float(row["time"]), float(row[self.key])
+        self._rows.append((t, f))
+        # keep the newest row at least a window old, and everything after it
+        while len(self._rows) > 1 and self._rows[1][0] <= t - self.window:
+            self._rows.popleft()
+        t0, f0 = self._rows[0]
+        why = None
+        if t - t0 >= self.window and t0 != t:
+            self.last_rate = abs(f - f0) / ((t - t0) * max(abs(f), 1e-300))
+            if t >= self.t_min and self.last_rate < self.rate:
+                why = (f"settled: |d{self.key}/dt| / |{self.key}| = {self.last_rate:.3g} < {self.rate:g} "
+                       f"over t = {t0:.6g} .. {t:.6g}")
+        if self.comm is not None and self.comm.size > 1:
+            why = self.comm.bcast(why, root=0)
+        return why
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the rows of the current window."""
+        return {"rows": [[t, f] for t, f in self._rows]}
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Continue from a checkpoint's :meth:`state` (nothing to do for ``None``)."""
+        if state:
+            self._rows = deque((float(t), float(f)) for t, f in state["rows"])

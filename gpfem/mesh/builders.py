@@ -16,7 +16,7 @@ from gpfem.core.errors import MeshError
 from gpfem.mesh import dolfinx_builders
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
-__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "t_shape"]
+__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "sphere_surface", "t_shape"]
 
 
 def _check_positive(**vals: float) -> None:
@@ -199,17 +199,22 @@ def t_shape(
 ) -> MeshBundle:
     """PFHub benchmark 1c's T-shaped domain: a horizontal bar on top of a centred vertical stem.
 
-    Defaults follow PFHub 1c (a 100 x 20 bar on a 20 x 100 stem). Boundary group ``boundary``.
+    Defaults and coordinates follow PFHub 1c: the stem is ``[0, stem_width] x [0, height - bar_height]``,
+    the bar ``[-(width - stem_width)/2, (width + stem_width)/2] x [height - bar_height, height]``, i.e.
+    ``[0, 20] x [0, 100]`` and ``[-40, 60] x [100, 120]`` (the initial condition is a function of x and y,
+    so the placement matters). Unstructured triangles of size ``h``; boundary group ``boundary``.
     """
     _check_positive(width=width, height=height, stem_width=stem_width, bar_height=bar_height, h=h)
+    if not (stem_width < width and bar_height < height):
+        raise MeshError(f"t_shape needs stem_width < width and bar_height < height, got {stem_width} >= "
+                        f"{width} or {bar_height} >= {height}")
     with gmsh_model("t_shape", comm) as model:
         if model is not None:
             import gmsh
 
             occ = model.occ
-            x0 = (width - stem_width) / 2
-            stem = occ.addRectangle(x0, 0, 0, stem_width, height - bar_height)
-            bar = occ.addRectangle(0, height - bar_height, 0, width, bar_height)
+            stem = occ.addRectangle(0, 0, 0, stem_width, height - bar_height)
+            bar = occ.addRectangle(-(width - stem_width) / 2, height - bar_height, 0, width, bar_height)
             out, _ = occ.fuse([(2, stem)], [(2, bar)])
             occ.synchronize()
             surf = [t for d, t in out if d == 2]
@@ -219,4 +224,28 @@ def t_shape(
             gmsh.option.setNumber("Mesh.MeshSizeMax", h)
             gmsh.option.setNumber("Mesh.MeshSizeMin", h)
             model.mesh.generate(2)
-        return to_bundle(model, comm, 2, "t_shape(PFHub 1c)")
+        return to_bundle(model, comm, 2, f"t_shape(PFHub 1c, h={h})")
+
+
+def sphere_surface(radius: float = 100.0, h: float = 2.0, comm: Any = MPI.COMM_WORLD) -> MeshBundle:
+    """The surface of a sphere centred at the origin (PFHub benchmark 1d): a manifold mesh.
+
+    Flat triangles of size ``h`` with vertices on the sphere (geometric dimension 3, topological
+    dimension 2); ``ufl.grad`` on it is the surface gradient. The triangles' area falls short of
+    ``4 pi R^2`` by about ``(h/R)^2 / 5`` (5e-4 at h/R = 0.05). Surface group ``surface``; no boundary.
+    """
+    _check_positive(radius=radius, h=h)
+    with gmsh_model("sphere_surface", comm) as model:
+        if model is not None:
+            import gmsh
+
+            ball = model.occ.addSphere(0, 0, 0, radius)
+            model.occ.synchronize()
+            surf = [t for _, t in model.getBoundary([(3, ball)], oriented=False)]
+            model.occ.remove([(3, ball)])
+            model.occ.synchronize()
+            model.addPhysicalGroup(2, surf, name="surface")
+            gmsh.option.setNumber("Mesh.MeshSizeMax", h)
+            gmsh.option.setNumber("Mesh.MeshSizeMin", h)
+            model.mesh.generate(2)
+        return to_bundle(model, comm, 3, f"sphere_surface(R={radius}, h={h})")

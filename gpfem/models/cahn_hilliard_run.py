@@ -9,12 +9,12 @@ from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
 from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.timeloop import CHECKPOINT, run_time_loop
-from gpfem.mesh import rectangle
+from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["AMR_COLUMNS", "check_amr_periodic", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "check_amr_periodic", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
@@ -31,13 +31,25 @@ def check_amr_periodic(p: dict[str, Any]) -> None:
     if p["amr"] and periodic_axes(p["periodic"], 3):
         raise ParameterError("amr", f"adaptive refinement does not support periodic boundaries (periodic = "
                              f"{p['periodic']!r}); set amr = false or periodic = none")
+    if p["amr"] and p.get("geometry", "rectangle") == "sphere":
+        raise ParameterError("amr", "adaptive refinement does not support the sphere surface (a manifold "
+                             "mesh); set amr = false or geometry = rectangle")
+
+
+def build_mesh(p: dict[str, Any], comm: Any) -> Any:
+    """The built-in domain named by ``geometry``."""
+    if p["geometry"] == "tshape":
+        return t_shape(h=p["h"], comm=comm)
+    if p["geometry"] == "sphere":
+        return sphere_surface(p["radius"], p["h"], comm=comm)
+    return rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=comm)
 
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
     check_amr_periodic(p)
     t0 = time.perf_counter()
-    bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm))
+    bundle = ctx.mesh(lambda: build_mesh(p, ctx.comm))
     if p["amr"]:
         from gpfem.models.cahn_hilliard_amr import start
 

@@ -16,13 +16,20 @@ PARAMETERS = [
     Parameter("c_beta", 0.7, "second well (composition of phase beta)"),
     Parameter("kappa", 2.0, "gradient-penalty coefficient: energy (kappa/2)|grad c|^2", positive=True),
     Parameter("mobility", 5.0, "mobility M in dc/dt = div(M grad mu)", positive=True),
-    Parameter("initial", "pfhub1", "initial condition: pfhub1 | random | cosine",
-              choices=("pfhub1", "random", "cosine")),
+    Parameter("initial", "pfhub1", "initial condition: pfhub1 (PFHub 1a-1c, in x and y) | pfhub1d (PFHub "
+              "1d, in the polar and azimuthal angles) | random | cosine",
+              choices=("pfhub1", "pfhub1d", "random", "cosine")),
     Parameter("c0", 0.5, "mean composition of the initial condition"),
     Parameter("epsilon", 0.01, "amplitude of the initial perturbation", nonnegative=True),
     Parameter("wavenumber", 0.3, "k of the 'cosine' initial condition c0 + epsilon cos(k x)",
               positive=True),
     Parameter("seed", 0, "random seed of the 'random' initial condition", nonnegative=True),
+    Parameter("geometry", "rectangle", "built-in domain: rectangle (Lx x Ly, nx x ny elements) | tshape "
+              "(PFHub 1c's T: stem [0,20]x[0,100], bar [-40,60]x[100,120]) | sphere (the surface of a "
+              "sphere of the given radius, PFHub 1d); tshape and sphere: triangles of size h",
+              choices=("rectangle", "tshape", "sphere")),
+    Parameter("h", 1.0, "element size of the built-in T-shape and sphere surface", positive=True),
+    Parameter("radius", 100.0, "radius of the built-in sphere surface (geometry=sphere)", positive=True),
     Parameter("Lx", 200.0, "domain length in x (built-in rectangle)", positive=True),
     Parameter("Ly", 200.0, "domain length in y (built-in rectangle)", positive=True),
     Parameter("nx", 200, "elements in x (built-in rectangle)", positive=True),
@@ -47,22 +54,26 @@ PARAMETERS = [
 ]
 
 _PFHUB_TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0, 10000.0]
+# PFHub benchmark 1 (a: periodic square, b: no-flux square, c: T-shape): physics and initial condition
+# are the parameter defaults; these are the run controls shared by the three.
+_PFHUB = dict(t_end=10000.0, dt=0.05, dt_max=200.0, easy_iterations=5, stop_times=_PFHUB_TIMES,
+              field_interval=0, checkpoint_interval=100)
 
 PRESETS = {
     "demo": dict(Lx=100.0, Ly=100.0, nx=100, ny=100, t_end=300.0, dt=0.05, dt_max=4.0,
                  stop_times=[1.0, 10.0, 100.0], field_interval=10, checkpoint_interval=50),
-    "pfhub-bm1a": dict(t_end=10000.0, dt=0.05, dt_max=200.0, easy_iterations=5, stop_times=_PFHUB_TIMES,
-                       field_interval=0, checkpoint_interval=100),
-    "pfhub-1a": dict(periodic="x,y", t_end=10000.0, dt=0.05, dt_max=200.0, easy_iterations=5,
-                     stop_times=_PFHUB_TIMES, field_interval=0, checkpoint_interval=100),
+    "pfhub-1a": dict(_PFHUB, periodic="x,y"),
+    "pfhub-1b": dict(_PFHUB),
+    "pfhub-1c": dict(_PFHUB, geometry="tshape", h=1.0),
+    "pfhub-1d": dict(_PFHUB, geometry="sphere", radius=100.0, h=1.0, initial="pfhub1d", epsilon=0.05),
     "spinodal": dict(initial="random", c0=0.5, epsilon=0.05, Lx=100.0, Ly=100.0, nx=100, ny=100,
                      t_end=500.0, dt=0.01, dt_max=5.0, field_interval=10),
     "ci": dict(Lx=40.0, Ly=40.0, nx=24, ny=24, t_end=20.0, dt=0.05, dt_max=2.0,
                stop_times=[1.0, 10.0], field_interval=5, checkpoint_interval=10),
 }
-# PFHub 1b's physics (no-flux square, the pfhub-bm1a preset) from a 50 x 50 base mesh (h = 4), interfaces
+# PFHub 1b (no-flux square, the pfhub-1b preset) from a 50 x 50 base mesh (h = 4), interfaces
 # refined twice (h = 1, the uniform preset's size).
-PRESETS["pfhub-1b-amr"] = dict(PRESETS["pfhub-bm1a"], nx=50, ny=50, amr=True, amr_max_levels=2)
+PRESETS["pfhub-1b-amr"] = dict(PRESETS["pfhub-1b"], nx=50, ny=50, amr=True, amr_max_levels=2)
 # Tests: one cosine period on a 10 x 10 base (h = 4), two levels; the wave sharpens into two interfaces and
 # the bulk between them is coarsened again.
 PRESETS["ci-amr"] = dict(PRESETS["ci"], nx=10, ny=10, amr=True, amr_max_levels=2, initial="cosine",
@@ -70,13 +81,16 @@ PRESETS["ci-amr"] = dict(PRESETS["ci"], nx=10, ny=10, amr=True, amr_max_levels=2
                          checkpoint_interval=5)
 
 PRESET_HELP = {
-    "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (under a minute)",
-    "pfhub-bm1a": "PFHub benchmark 1a: 200x200 square, no-flux, to t = 10,000",
-    "pfhub-1a": "PFHub benchmark 1a as PFHub numbers it: 200x200 square, periodic in x and y, to "
-                "t = 10,000",
+    "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (20,402 DOFs: minutes)",
+    "pfhub-1a": "PFHub benchmark 1a: 200x200 square, periodic in x and y, to t = 10,000",
+    "pfhub-1b": "PFHub benchmark 1b: 200x200 square, no-flux, to t = 10,000",
+    "pfhub-1c": "PFHub benchmark 1c: T-shape (100 wide, 120 high, bar and stem 20), no-flux, h = 1, "
+                "to t = 10,000",
+    "pfhub-1d": "PFHub benchmark 1d: surface of a sphere of radius 100, h = 1 (about 300,000 DOFs), "
+                "to t = 10,000",
     "spinodal": "random perturbation of c0 = 0.5 on a 100x100 square",
     "ci": "tiny run for tests",
-    "pfhub-1b-amr": "pfhub-bm1a's physics on an adapted mesh: 50x50 base, interfaces refined to h = 1",
+    "pfhub-1b-amr": "pfhub-1b on an adapted mesh: 50x50 base, interfaces refined to h = 1",
     "ci-amr": "tiny adaptive run for tests",
 }
 
@@ -89,5 +103,6 @@ SPEC = register(
         run="gpfem.models.cahn_hilliard_run:run",
         post="gpfem.models.cahn_hilliard_post:post",
         preset_help=PRESET_HELP,
+        preset_aliases={"pfhub-bm1a": "pfhub-1b"},
     )
 )

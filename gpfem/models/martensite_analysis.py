@@ -8,6 +8,9 @@ r"""Closed forms and field measures for the martensite model (NumPy only, no DOL
 * :func:`variant_rule`: which variant a point belongs to (fields, variant fractions and the variant map).
 * :func:`orientation_from_moments`: the dominant wall-normal angle (mod 90 degrees) from the fourth
   angular moments of :math:`\nabla(\eta_1-\eta_2)`.
+* :func:`plane_sums` / :func:`plane_statistics`: in 3D, how close weighted wall normals lie to the
+  :math:`\{110\}` planes (angle histogram, fractions within given angles, the cubic fourth moment
+  :math:`\langle n_x^4 + n_y^4 + n_z^4\rangle`); the sums add over ranks.
 """
 
 from __future__ import annotations
@@ -18,12 +21,17 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "FAMILY_110",
+    "PLANE_EDGES_DEG",
     "a2_of_t",
     "double_well_wall",
     "landau_minimum",
     "landau_single",
     "orientation_from_moments",
+    "plane_statistics",
+    "plane_sums",
     "profile_error",
+    "random_fraction_110",
     "variant_rule",
 ]
 
@@ -128,3 +136,94 @@ def variant_rule(abs_eta: np.ndarray, eta_star: float) -> np.ndarray:
     second = a[-2] if abs_eta.shape[0] > 1 else np.zeros_like(top)
     ok = (top > abs(eta_star) / 3.0) & (top > second + abs(eta_star) / 10.0)
     return np.where(ok, 1 + abs_eta.argmax(axis=0), 0)
+
+
+#: The six {110} plane normals (unit vectors, one of each +- pair).
+FAMILY_110 = np.array([[1, 1, 0], [1, -1, 0], [1, 0, 1], [1, 0, -1], [0, 1, 1], [0, 1, -1]],
+                      dtype=float) / math.sqrt(2.0)
+#: Bin edges (degrees) of the angle between a normal and its nearest {110} normal (at most 45 degrees,
+#: reached by <100>).
+PLANE_EDGES_DEG = np.array([0.0, 2.5, 5.0, 7.5, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 45.0 + 1e-9])
+
+
+def random_fraction_110(angle_deg: float) -> float:
+    """The fraction of isotropically distributed normals within ``angle_deg`` of some {110} normal.
+
+    Twelve caps (six normals, both signs) of solid-angle fraction ``(1 - cos a)/2`` each; they do not
+    overlap below 30 degrees (neighbouring {110} normals are 60 degrees apart). Exact for ``a <= 30``.
+    """
+    if angle_deg > 30.0:
+        raise ValueError("random_fraction_110 is exact only up to 30 degrees")
+    return 6.0 * (1.0 - math.cos(math.radians(angle_deg)))
+
+
+def plane_sums(g: np.ndarray, w: np.ndarray, pair_normals: np.ndarray | None = None,
+               edges_deg: np.ndarray = PLANE_EDGES_DEG) -> np.ndarray:
+    """Additive (over points and ranks) sums describing the directions of vectors ``g`` with weights ``w``.
+
+    Args:
+        g: ``(m, 3)`` wall-normal vectors (e.g. ``grad(eta_i - eta_j)`` per cell); zero rows are ignored.
+        w: ``(m,)`` non-negative weights (e.g. ``|g|^2`` times the cell volume).
+        pair_normals: ``(k, 3)`` unit normals of the planes compatible with this pair of variants (e.g.
+            ``(e_i +- e_j)/sqrt 2``); the angle to the nearest one is binned too.
+        edges_deg: Bin edges of the angle to the nearest {110} normal.
+
+    Returns:
+        ``[sum w, sum w (n_x^4 + n_y^4 + n_z^4), weighted histogram of the angle to the nearest {110}
+        normal (len(edges) - 1 bins), and, with pair_normals, the same histogram for them]``.
+    """
+    g = np.asarray(g, dtype=float).reshape(-1, 3)
+    w = np.asarray(w, dtype=float).reshape(-1)
+    norm = np.linalg.norm(g, axis=1)
+    keep = norm > 0
+    n, w = g[keep] / norm[keep, None], w[keep]
+
+    def hist(normals: np.ndarray) -> np.ndarray:
+        cos = np.abs(n @ normals.T).max(axis=1) if len(n) else np.zeros(0)
+        ang = np.degrees(np.arccos(np.clip(cos, 0.0, 1.0)))
+        return np.histogram(ang, bins=edges_deg, weights=w)[0]
+
+    parts = [np.array([w.sum(), (w * (n**4).sum(axis=1)).sum()]), hist(FAMILY_110)]
+    if pair_normals is not None:
+        parts.append(hist(np.asarray(pair_normals, dtype=float)))
+    return np.concatenate(parts)
+
+
+def plane_statistics(sums: np.ndarray, edges_deg: np.ndarray = PLANE_EDGES_DEG,
+                     within_deg: tuple[float, ...] = (5.0, 10.0)) -> dict[str, Any]:
+    r"""Orientation statistics from (rank-summed) :func:`plane_sums`.
+
+    Returns:
+        ``weight``; ``cubic_moment`` :math:`\langle n_x^4+n_y^4+n_z^4\rangle` (1/2 for {110} normals,
+        3/5 isotropic, 1 for {100}, 1/3 for {111}); ``hist_110`` (fractions per bin of
+        ``edges_deg``); ``within_110`` {angle: fraction within that angle of a {110} normal} and
+        ``random_within_110`` (the isotropic value); with pair normals ``within_pair`` the same for
+        them and ``random_within_pair``. Angles must be bin edges.
+    """
+    sums = np.asarray(sums, dtype=float)
+    nb = len(edges_deg) - 1
+    total = sums[0]
+    out: dict[str, Any] = {"weight": float(total)}
+    if total <= 0:
+        return out
+    out["cubic_moment"] = float(sums[1] / total)
+    h110 = sums[2:2 + nb] / total
+    out["hist_110"] = [float(v) for v in h110]
+    out["edges_deg"] = [float(e) for e in edges_deg]
+
+    def within(h: np.ndarray) -> dict[str, float]:
+        res = {}
+        for a in within_deg:
+            k = int(np.searchsorted(edges_deg, a))
+            if not np.isclose(edges_deg[k], a):
+                raise ValueError(f"{a} degrees is not a bin edge of {list(edges_deg)}")
+            res[f"{a:g}"] = float(h[:k].sum())
+        return res
+
+    out["within_110"] = within(h110)
+    out["random_within_110"] = {f"{a:g}": random_fraction_110(a) for a in within_deg}
+    if len(sums) >= 2 + 2 * nb:
+        out["within_pair"] = within(sums[2 + nb:2 + 2 * nb] / total)
+        # two normals 90 degrees apart: four caps that do not overlap below 45 degrees
+        out["random_within_pair"] = {f"{a:g}": 2.0 * (1.0 - math.cos(math.radians(a))) for a in within_deg}
+    return out

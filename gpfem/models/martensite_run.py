@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from gpfem.core.log import get_logger
+from gpfem.core.stop_rules import EnergyRateStop
 from gpfem.core.timeloop import run_time_loop
 from gpfem.io.table import write_table
 from gpfem.mesh import MeshBundle, box, rectangle
@@ -68,7 +69,11 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
                  f"setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
         t1 = time.perf_counter()
-        res = run_time_loop(model, step_control(p), loop_settings(p), ctx, columns(model.n))
+        settings = loop_settings(p)
+        if p["stop_rate"] > 0:
+            settings.stop_rule = EnergyRateStop("total_energy", p["stop_rate"], p["stop_window"],
+                                                comm=ctx.comm)
+        res = run_time_loop(model, step_control(p), settings, ctx, columns(model.n))
         final = model.values
         summary: dict[str, Any] = {
             "dofs": ndofs,
@@ -78,6 +83,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
             "steps": res["steps"],
             "rejected_steps": res["rejected_steps"],
             "final_time": res["time"],
+            "stopped_by": res["stopped_by"],
             "loop_wall_time_s": time.perf_counter() - t1,
             "initial_total_energy": initial["total_energy"],
             "final": final,
@@ -88,6 +94,9 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         orient = model.orientation()
         if orient is not None:
             summary["wall_orientation"] = orient
+        planes = model.twin_planes()
+        if planes is not None:
+            summary["twin_planes"] = planes
         if p["initial"] == "step":
             ws = wall_summary(model)
             prof = ws.pop("_profile")

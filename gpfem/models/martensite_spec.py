@@ -100,6 +100,11 @@ PARAMETERS = [
     Parameter("mirror", False, "mirror image of the run: noise transposed (x <-> y), variants 1, 2 "
               "swapped; the energy history must not change"),
     Parameter("energy_check", True, "reject (and cut) a step that increases the free energy"),
+    # -- stop rule --------------------------------------------------------------------------------
+    Parameter("stop_rate", 0.0, "stop before t_end once |F(t) - F(t - stop_window)| / (stop_window |F|) "
+              "< stop_rate (the energy has settled; 0: off)", nonnegative=True),
+    Parameter("stop_window", 50.0, "trailing time window of the stop_rate rule (make it longer than "
+              "any plateau the flow may pass through)", positive=True),
     *TIME_PARAMETERS,
     *OUTPUT_PARAMETERS,
 ]
@@ -114,8 +119,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                     checkpoint_interval=0),
     "cubic-tetragonal-3d": dict(dim=3, Lx=10.0, Ly=10.0, Lz=10.0, nx=12, ny=12, nz=12,
                                 bain_transverse=-0.05, temperature=-12.0, eta0=-0.05,
-                                t_end=60.0, dt=0.01, dt_max=2.0, easy_iterations=5,
-                                stop_times=[10.0, 20.0], field_interval=0, checkpoint_interval=0),
+                                t_end=2000.0, dt=0.01, dt_max=50.0, easy_iterations=5,
+                                stop_rate=1e-6, stop_window=100.0,
+                                stop_times=[10.0, 20.0, 60.0, 100.0, 200.0, 500.0, 1000.0],
+                                field_interval=0, checkpoint_interval=20),
     "ci": dict(_TWINS, Lx=20.0, Ly=20.0, nx=40, ny=40, t_end=20.0, stop_times=[], png=False),
 }
 
@@ -123,7 +130,8 @@ PRESET_HELP = {
     "twins-2d": "square-to-rectangle, clamped square, random start -> twinned laminate "
                 "(MOOSE LandauPhaseTrans coefficients)",
     "wall-1d": "one wall between two variants in a long strip, no elasticity (analytic check)",
-    "cubic-tetragonal-3d": "three variants in a small clamped box (run it under mpiexec)",
+    "cubic-tetragonal-3d": "three variants in a small clamped box, until the energy has settled "
+                           "(stop_rate 1e-6 over stop_window 100); run it under mpiexec",
     "ci": "a small twins run for tests (40x40)",
 }
 

@@ -155,12 +155,13 @@ def test_fracture_serial_and_two_ranks_agree(fr_runs):
         assert abs(ra["reaction_force"] - rb["reaction_force"]) <= tol, i
 
 
-def test_amr_with_periodic_is_refused(tmp_path):
-    """One line naming both parameters, exit code 2, before any mesh is built (and no history)."""
-    proc = run_cli([*CH, "--set", "periodic=x,y", "--out", str(tmp_path / "x")], check=False, timeout=120)
+@pytest.mark.parametrize(("setting", "word"), [("periodic=x,y", "periodic"), ("geometry=sphere", "sphere")])
+def test_amr_with_periodic_or_sphere_is_refused(tmp_path, setting, word):
+    """One line naming amr and the other parameter, exit code 2, before any mesh is built (no history)."""
+    proc = run_cli([*CH, "--set", setting, "--out", str(tmp_path / "x")], check=False, timeout=120)
     assert proc.returncode == 2, proc.stderr
     line = [ln for ln in proc.stderr.splitlines() if "error" in ln]
-    assert len(line) == 1 and "'amr'" in line[0] and "periodic" in line[0], proc.stderr
+    assert len(line) == 1 and "'amr'" in line[0] and word in line[0], proc.stderr
     assert not (tmp_path / "x" / "history.csv").exists()
 
 

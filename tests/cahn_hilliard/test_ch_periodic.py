@@ -104,7 +104,7 @@ def test_solution_is_periodic_and_mass_conserved(comm_kind, request):
 
 def test_pfhub_1a_preset_is_the_periodic_square():
     p = resolve(PARAMETERS, PRESETS["pfhub-1a"])
-    q = resolve(PARAMETERS, PRESETS["pfhub-bm1a"])
+    q = resolve(PARAMETERS, PRESETS["pfhub-1b"])
     assert p["periodic"] == "x,y" and q["periodic"] == "none"
     assert {k: v for k, v in p.items() if k != "periodic"} == {k: v for k, v in q.items() if k != "periodic"}
 
@@ -147,3 +147,25 @@ def test_bad_periodic_axis_is_one_line_exit_2(tmp_path):
                     "--set", "periodic=x,z"], check=False)
     assert proc.returncode == 2
     assert "parameter 'periodic'" in proc.stderr and "does not exist on a 2D mesh" in proc.stderr
+
+
+def test_blocked_space_is_aij_where_periodic_and_baij_is_refused():
+    """The blocked (c, mu) space: BAIJ Jacobian without periodicity, AIJ with it (PETSc's PtAP has no BAIJ
+    product); -gpfem_ch_A_mat_type baij with periodic axes is one clear error before any assembly."""
+    from petsc4py import PETSc
+
+    from gpfem.core.errors import GpfemError
+
+    mesh = rectangle(4.0, 4.0, 4, 4, comm=MPI.COMM_WORLD)
+    for axes, kind in (("", "baij"), ("x,y", "aij")):
+        model = CahnHilliard(resolve(PARAMETERS, {"periodic": axes}), mesh)
+        A = getattr(model.solver.problem, "_A_full", model.solver.problem.A)
+        assert model.W.dofmap.index_map_bs == 2 and A.getType().endswith(kind)
+        model.close()
+    opts = PETSc.Options()
+    opts["gpfem_ch_A_mat_type"] = "baij"
+    try:
+        with pytest.raises(GpfemError, match="option -gpfem_ch_A_mat_type baij: periodic boundaries need"):
+            CahnHilliard(resolve(PARAMETERS, {"periodic": "x"}), mesh)
+    finally:
+        del opts["gpfem_ch_A_mat_type"]

@@ -1,4 +1,4 @@
-"""Cahn-Hilliard against analytic results: linear stability, mass, energy decay, PFHub 1a at t = 0."""
+"""Cahn-Hilliard against analytic results: linear stability, mass, energy decay, PFHub 1b/1c at t = 0."""
 
 import math
 
@@ -76,14 +76,44 @@ def test_mass_conserved_and_energy_decreases():
     assert energies[-1] < 0.8 * energies[0]  # the decomposition really happened
 
 
-def test_pfhub_1a_initial_free_energy():
-    """PFHub 1a at t = 0: 319.0337 (PRISMS-PF's published value) on the 200 x 200 square."""
-    p = resolve(PARAMETERS, PRESETS["pfhub-bm1a"])
+# F(0) and the integral of c(0) of PFHub 1's initial condition, by 400 x 400 Gauss-Legendre quadrature
+# per rectangle of the analytic c and grad c (independent of the FE code; 600 points agree to 1e-13).
+F0_SQUARE, F0_TSHAPE, MASS0_TSHAPE = 319.04328, 31.883605, 2007.9491
+
+
+def test_pfhub_1b_initial_free_energy():
+    """PFHub 1b (no-flux 200 x 200 square) at t = 0, P1 at h = 1, against the quadrature value."""
+    p = resolve(PARAMETERS, PRESETS["pfhub-1b"])
     bundle = rectangle(200.0, 200.0, 200, 200, comm=MPI.COMM_WORLD)
     model = CahnHilliard(p, bundle)
-    assert model.values["free_energy"] == pytest.approx(319.0337, rel=5e-4)
+    assert model.values["free_energy"] == pytest.approx(F0_SQUARE, rel=5e-5)  # measured 1.5e-5
     # mean of c0 + eps (cos cos)^2 is c0 + eps/4
     assert model.values["mass"] / 200.0**2 == pytest.approx(0.5025, abs=1e-4)
+    model.close()
+
+
+def test_pfhub_1c_tshape_in_pfhub_coordinates():
+    """PFHub 1c: the T (stem [0,20]x[0,100], bar [-40,60]x[100,120]) and F(0) = 31.8836 there.
+
+    The initial condition depends on x and y: the same T shifted by 40 in x (the earlier placement) has
+    F(0) = 31.9043, 6.5e-4 away, so the F(0) check also checks where the T lies.
+    """
+    from gpfem.mesh import t_shape
+
+    p = resolve(PARAMETERS, PRESETS["pfhub-1c"])
+    assert p["geometry"] == "tshape" and p["h"] == 1.0
+    bundle = t_shape(h=p["h"], comm=MPI.COMM_WORLD)
+    x = bundle.mesh.geometry.x
+    comm = bundle.mesh.comm
+    lo = comm.allreduce(x[:, :2].min(axis=0), op=MPI.MIN)
+    hi = comm.allreduce(x[:, :2].max(axis=0), op=MPI.MAX)
+    assert np.allclose(lo, [-40.0, 0.0]) and np.allclose(hi, [60.0, 120.0])
+    one = fem.form(fem.Constant(bundle.mesh, 1.0) * ufl.dx(domain=bundle.mesh))
+    assert comm.allreduce(fem.assemble_scalar(one)) == pytest.approx(4000.0, rel=1e-12)
+    model = CahnHilliard(p, bundle)
+    assert model.values["free_energy"] == pytest.approx(F0_TSHAPE, rel=1e-4)  # measured 1.4e-5
+    assert model.values["mass"] == pytest.approx(MASS0_TSHAPE, rel=1e-5)
+    model.close()
 
 
 def test_initial_mu_solve_takes_command_line_options():

@@ -59,7 +59,8 @@ def test_config_file_values_are_used(tmp_path):
 
 def test_list_and_info():
     out = run_cli(["list"]).stdout
-    assert "cahn-hilliard" in out and "pfhub-bm1a" in out
+    assert "cahn-hilliard" in out and "pfhub-1b: PFHub benchmark 1b" in out
+    assert "pfhub-bm1a: old name of pfhub-1b" in out
     out = run_cli(["list", "cahn-hilliard"]).stdout
     assert "kappa = 2.0 [> 0]" in out and "mobility = 5.0" in out
     info = json.loads(run_cli(["info"]).stdout)
@@ -82,3 +83,17 @@ def test_petsc_options_from_the_command_line(tmp_path):
     assert p.returncode == 1 and "did not converge" in p.stderr and "DIVERGED" in p.stderr
     s = json.loads((tmp_path / "o2" / "summary.json").read_text())
     assert s["status"].startswith("failed")
+
+
+def test_old_preset_name_runs_1b_with_a_warning(caplog):
+    """``pfhub-bm1a`` (the no-flux square, PFHub's 1b) still works, says so, and records 'pfhub-1b'."""
+    from gpfem import registry
+    from gpfem.core.errors import ParameterError
+
+    spec = registry.get("cahn-hilliard")
+    with caplog.at_level("WARNING", logger="gpfem"):
+        name, vals = spec.preset("pfhub-bm1a")
+    assert name == "pfhub-1b" and vals == spec.preset("pfhub-1b")[1] and "periodic" not in vals
+    assert "preset 'pfhub-bm1a' is an old name: it runs 'pfhub-1b' (PFHub benchmark 1b" in caplog.text
+    with pytest.raises(ParameterError, match="unknown preset 'pfhub-bm1x'"):
+        spec.preset("pfhub-bm1x")

@@ -1,4 +1,4 @@
-"""Twinned microstructures (small ``ci`` preset, 40x40): orientation, energy decrease, symmetry, MPI."""
+"""Twinned microstructures (small ``ci`` preset, 40x40): orientation over seeds, energy, symmetry, MPI."""
 
 from __future__ import annotations
 
@@ -23,18 +23,44 @@ def twins(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("twins") / "run", "png=true", fields=True)
 
 
-def test_elastic_twin_walls_lie_at_45_degrees(twins):
-    res, _ = twins
-    o = res["wall_orientation"]
-    assert abs(o["angle_deg"] - 45.0) < 5.0
-    assert o["cos4"] < -0.7  # most of the wall weight at +-45 degrees, not just on average
+SEEDS = (0, 1, 2)
 
 
-def test_without_elasticity_walls_do_not_prefer_45_degrees(tmp_path):
-    res, _ = _run(tmp_path / "noel", "elastic=false")
-    o = res["wall_orientation"]
-    assert res["final"]["elastic_energy"] == 0.0
-    assert o["cos4"] > -0.3
+@pytest.fixture(scope="module")
+def seeds(twins, tmp_path_factory):
+    """Summaries of the ``ci`` run for each seed, with and without elasticity (seed 0 elastic: ``twins``)."""
+    tmp = tmp_path_factory.mktemp("seeds")
+    runs = {(True, 0): twins[0]}
+    for elastic in (True, False):
+        for seed in SEEDS:
+            if (elastic, seed) not in runs:
+                runs[(elastic, seed)] = _run(tmp / f"{elastic}-{seed}", f"seed={seed}",
+                                             f"elastic={str(elastic).lower()}")[0]
+    return runs
+
+
+def test_elastic_twin_walls_lie_at_45_degrees_for_every_seed(seeds):
+    """Measured (40x40, t = 20): angle 45.00 and <cos 4 theta> = -0.932, -0.931, -0.934 for seeds 0, 1, 2."""
+    cos4 = []
+    for seed in SEEDS:
+        res = seeds[(True, seed)]
+        o = res["wall_orientation"]
+        assert abs(o["angle_deg"] - 45.0) < 5.0, seed
+        assert o["cos4"] < -0.7, seed  # each seed: most of the wall weight at +-45 degrees
+        assert min(res["final"]["variant_fraction_1"], res["final"]["variant_fraction_2"]) > 0.35, seed
+        cos4.append(o["cos4"])
+    assert np.mean(cos4) < -0.9
+
+
+def test_without_elasticity_walls_do_not_prefer_45_degrees_for_any_seed(seeds):
+    """Measured: <cos 4 theta> = +0.175, +0.035, +0.358 for seeds 0, 1, 2 (no 45-degree preference)."""
+    cos4 = []
+    for seed in SEEDS:
+        res = seeds[(False, seed)]
+        assert res["final"]["elastic_energy"] == 0.0
+        assert res["wall_orientation"]["cos4"] > -0.3, seed  # none of them looks like the elastic -0.93
+        cos4.append(res["wall_orientation"]["cos4"])
+    assert np.mean(cos4) > -0.1
 
 
 def test_total_energy_never_increases(twins):

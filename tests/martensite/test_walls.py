@@ -57,3 +57,19 @@ def test_wall_history_energy_never_increases(tmp_path):
     e = np.array([r["total_energy"] for r in read_csv(out / "history.csv")])
     assert len(e) > 5
     assert np.all(np.diff(e) <= 1e-10 * np.abs(e[:-1]).max())
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+def test_stop_rate_ends_a_settled_run_early_and_the_same_on_two_ranks(tmp_path, np_):
+    """``stop_rate``: the wall settles by t ~ 6; the run stops there, not at t_end = 200 (collective)."""
+    out = tmp_path / f"stop{np_}"
+    run_cli(["run", "martensite", "--preset", "wall-1d", "--out", str(out), "--quiet", "--set", "png=false",
+             "--set", "stop_rate=1e-6", "--set", "stop_window=20"], np=np_)
+    res = read_json(out / "summary.json")["results"]
+    rows = read_csv(out / "history.csv")
+    assert res["stopped_by"].startswith("settled: |dtotal_energy/dt| / |total_energy|")
+    assert 20.0 <= res["final_time"] < 40.0 and res["steps"] == len(rows) - 1 == 28
+    window = [r["total_energy"] for r in rows if r["time"] >= res["final_time"] - 20.0]
+    assert abs(window[-1] - window[0]) < 1e-6 * 20.0 * abs(window[-1])
+    pvd = (out / "fields.pvd").read_text()
+    assert f'timestep="{res["final_time"]!r}"' in pvd  # the settled state is the last field entry

@@ -66,17 +66,31 @@ def test_missing_factor_package_is_refused(monkeypatch):
         del opts["gpfem_nm_cl_pc_factor_mat_solver_type"]
 
 
-def test_failed_krylov_falls_back_to_direct_without_mumps(monkeypatch):
-    ref, s = _solve("gpfem_nm_kref_")
+def _check_retry(monkeypatch, prefix):
+    """A Krylov failure is redone with the direct solve this PETSc has (pc redundant on 2 ranks)."""
+    ref, s = _solve(prefix + "ref_")
     s.close()
     _without(monkeypatch, "mumps", "superlu_dist")
     broken = {"ksp_type": "gmres", "pc_type": "none", "ksp_max_it": 1}
-    monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, "gpfem_nm_auto_", (0, broken))
-    got, s = _solve("gpfem_nm_auto_")
-    assert s.auto_krylov == {} and s.snes.getKSP().getType() == "preonly"
-    assert s.snes.getKSP().getPC().getFactorSolverType() == "petsc"
+    monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, prefix, (0, broken))
+    got, s = _solve(prefix)
+    assert s.krylov_failures == 1 and s.snes.getKSP().getType() == "gmres"  # Krylov again next solve
+    pc = s._direct_ksp.getPC()
+    if MPI.COMM_WORLD.size == 1:
+        assert pc.getType() == "lu" and pc.getFactorSolverType() == "petsc"
+    else:
+        assert pc.getType() == "redundant"
     s.close()
     assert abs(got - ref).max() < 1e-10
+
+
+def test_failed_krylov_falls_back_to_direct_without_mumps(monkeypatch):
+    _check_retry(monkeypatch, "gpfem_nm_auto_")
+
+
+@pytest.mark.mpi
+def test_failed_krylov_falls_back_to_direct_without_mumps_mpi(monkeypatch):
+    _check_retry(monkeypatch, "gpfem_nm_auto_mpi_")
 
 
 def test_user_solver_choice_is_kept_without_mumps(monkeypatch, capsys):

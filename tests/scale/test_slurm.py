@@ -2,7 +2,7 @@
 
 The script installs Debian's slurm-wlm when it is missing, so the test runs where that is possible (root,
 apt-get, the Debian mirror reachable) or Slurm is already installed, and skips with the reason elsewhere.
-It submits gpfem-run.sbatch (mpiexec and srun --mpi=pmi2) and weak-scaling.sbatch and compares them with
+It submits gpfem-run.sbatch (mpiexec and srun --mpi=pmi2) and scaling.sbatch and compares them with
 plain mpiexec runs, cancels a job in its crack step and restarts it (see the script's header).
 """
 
@@ -73,7 +73,7 @@ def test_jobs_under_a_local_slurm_match_plain_mpiexec_and_scancel_restarts():
     assert "all checks passed" in p.stdout and "FAIL" not in p.stdout
     for check in ("gpfem-run.sbatch history = plain mpiexec -n 2",
                   "gpfem-run.sbatch (srun --mpi=pmi2) history = plain mpiexec -n 2",
-                  "weak-scaling.sbatch table = plain run", "scancel: checkpoint = last history row",
+                  "scaling.sbatch table = plain run", "scancel: checkpoint = last history row",
                   "restarted history = uninterrupted plain run"):
         assert f"PASS {check}" in p.stdout
 
