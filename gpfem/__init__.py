@@ -22,9 +22,12 @@ Meshes:
     :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
     :func:`sphere_surface`, :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`,
     :func:`vertex_input_ids`.
+Adaptive mesh refinement (``docs/amr.md``):
+    :class:`AdaptiveMesh`, :class:`AmrLimits`, :class:`AdaptiveModel`, :class:`Transfer`,
+    :func:`conserve_integral`, :func:`transfer_bounded`, :func:`interface_cells`, :func:`fracture_cells`.
 Models as commands (``gpfem run``):
     :class:`Spec`, :class:`RunContext`, :class:`Parameter`, :func:`resolve`, ``TIME_PARAMETERS``,
-    ``OUTPUT_PARAMETERS``, :func:`step_control`, :func:`loop_settings`.
+    ``OUTPUT_PARAMETERS``, ``AMR_PARAMETERS``, :func:`step_control`, :func:`loop_settings`.
 Logging and errors:
     :func:`configure_logging`, :func:`get_logger`, :class:`GpfemError`, :class:`ParameterError`,
     :class:`MeshError`, :class:`ConvergenceError`, :class:`StepTooSmallError`, :class:`BackendError`.
@@ -80,6 +83,15 @@ _API: dict[str, str] = {
     "mesh_size": "gpfem.mesh",
     "vertex_random": "gpfem.mesh",
     "vertex_input_ids": "gpfem.mesh",
+    # adaptive mesh refinement (docs/amr.md)
+    "AdaptiveMesh": "gpfem.amr",
+    "AmrLimits": "gpfem.amr",
+    "AdaptiveModel": "gpfem.amr",
+    "Transfer": "gpfem.amr",
+    "conserve_integral": "gpfem.amr",
+    "transfer_bounded": "gpfem.amr",
+    "interface_cells": "gpfem.amr",
+    "fracture_cells": "gpfem.amr",
     # models as commands
     "Spec": "gpfem.registry",
     "RunContext": "gpfem.registry",
@@ -87,6 +99,7 @@ _API: dict[str, str] = {
     "resolve": "gpfem.core.parameters",
     "TIME_PARAMETERS": "gpfem.models.common",
     "OUTPUT_PARAMETERS": "gpfem.models.common",
+    "AMR_PARAMETERS": "gpfem.models.common",
     "step_control": "gpfem.models.common",
     "loop_settings": "gpfem.models.common",
     # logging and errors

@@ -62,6 +62,11 @@ class AlternateMinimisation:
         self.name = name
         self.comm = alpha.function_space.mesh.comm
         self._alpha_iter = fem.Function(alpha.function_space)
+        #: Called as ``monitor(k)`` every ``monitor_every`` unconverged iterations, after the ``alpha``
+        #: solve (so ``alpha`` holds a feasible iterate); it may raise to leave the iterations there (mesh
+        #: adaptation does, :mod:`gpfem.models.fracture_amr`). Collective: called on every rank alike.
+        self.monitor: Any = None
+        self.monitor_every = 10
 
     def run(self, max_increment: float | None = None) -> tuple[int, bool]:
         """Minimise in turn at the current load.
@@ -98,6 +103,8 @@ class AlternateMinimisation:
                 return k, False
             if err < self.tol:
                 return k, True
+            if self.monitor is not None and k % self.monitor_every == 0:
+                self.monitor(k)
             if omega == 1.0 or k <= self.relaxation_after:
                 continue
             # alpha <- P[alpha_k + omega (G(alpha_k) - alpha_k)], P: projection onto the bounds

@@ -217,6 +217,8 @@ class NonlinearSolver:
         db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
+        #: Whether the solver switched from its Krylov default to the direct solve for good.
+        self.fell_back = False
         vec_type, backend_mat = backend_types(prefix)
         if constraint is not None:
             if isinstance(u, list | tuple):
@@ -390,6 +392,7 @@ class NonlinearSolver:
                 self.options.pop(k, None)
             self.options.update(direct)
             self.auto_krylov = {}
+            self.fell_back = True
             log.warning(f"{self.prefix}: {krylov} failed ({why}) in {self.krylov_failures} solves in a row "
                         f"that {what} then solved: {what} from now on")
         elif reason > 0:
@@ -417,6 +420,14 @@ class NonlinearSolver:
                 self.problem.destroy()
             else:
                 destroy_petsc(self.problem)
+            # Our options stay in PETSc's global database after DOLFINx's setup (measured with DOLFINx
+            # 0.11 / petsc4py 3.25: its clean-up leaves them); a later solver with this prefix (a model
+            # rebuilt on an adapted mesh) would take them for the user's and lose the size-based default
+            # and its MUMPS fallback. Remove ours; options the user set were never in self.options.
+            db = PETSc.Options()
+            for k in self.options:
+                if db.hasName(f"{self.prefix}{k}"):
+                    db.delValue(f"{self.prefix}{k}")
         for ksp in (self._direct_ksp, self._krylov_ksp):
             if ksp is not None:
                 ksp.destroy()

@@ -152,7 +152,8 @@ def run_time_loop(
         meta = {"time": t, "step": step, "dt": control.dt}
         if rule is not None:
             meta["stop_rule"] = rule.state()
-        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), meta)
+        extra = model.checkpoint_arrays() if hasattr(model, "checkpoint_arrays") else None
+        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), meta, extra=extra)
 
     last = record(0.0, None) if not restart else {}
     if rule is not None and not restart:
@@ -174,6 +175,7 @@ def run_time_loop(
             at_stop = t == target or stopped_by is not None
             if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()
+                fields.set_functions(model.output_functions())  # new ones after a mesh adaptation
                 fields.write(t)
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
                 checkpoint()

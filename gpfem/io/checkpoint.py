@@ -19,7 +19,7 @@ import numpy as np
 from gpfem.core.errors import GpfemError
 from gpfem.mesh.vertices import vertex_input_ids
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+__all__ = ["load_checkpoint", "read_checkpoint_arrays", "save_checkpoint"]
 
 
 def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
@@ -35,6 +35,7 @@ def save_checkpoint(
     path: str | Path,
     fields: Mapping[str, tuple[Any, int | None]],
     meta: Mapping[str, Any],
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Write fields and metadata (time, dt, step, ...) to ``path`` atomically.
 
@@ -42,6 +43,8 @@ def save_checkpoint(
         path: ``.npz`` file.
         fields: Name -> ``(function, sub)`` where ``sub`` is the sub-space index of a mixed space or None.
         meta: JSON-serialisable metadata.
+        extra: More arrays for the same file, as rank 0 holds them (e.g. an adapted mesh,
+            :func:`gpfem.amr.store.mesh_arrays`); their names must not clash with the fields'.
     """
     comm = next(iter(fields.values()))[0].function_space.mesh.comm
     arrays: dict[str, np.ndarray] = {}
@@ -61,7 +64,10 @@ def save_checkpoint(
     if comm.rank == 0:
         p = Path(path)
         tmp = p.with_name(p.stem + ".tmp.npz")
-        np.savez(tmp, __meta__=np.array(json.dumps(dict(meta))), **arrays)
+        clash = set(arrays) & set(extra or {})
+        if clash:
+            raise GpfemError(f"checkpoint: extra arrays clash with fields {sorted(clash)}")
+        np.savez(tmp, __meta__=np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {}))
         os.replace(tmp, p)
     comm.barrier()
 
@@ -99,3 +105,28 @@ def load_checkpoint(
         u.x.array[dofs.reshape(-1, bs).ravel()] = vals[ids].ravel()
         u.x.scatter_forward()
     return meta
+
+
+def read_checkpoint_arrays(path: str | Path, comm: Any, prefix: str) -> dict[str, np.ndarray] | None:
+    """The arrays of a checkpoint whose names start with ``prefix``, read by rank 0 (collective).
+
+    Returns:
+        On rank 0 the arrays (``{}`` elsewhere); ``None`` on every rank if the file holds none.
+
+    Raises:
+        GpfemError: If the file is missing.
+    """
+    p = Path(path)
+    data: Any = None
+    if comm.rank == 0:
+        if not p.exists():
+            data = f"no checkpoint at {p}"
+        else:
+            with np.load(p) as z:
+                data = {k: z[k] for k in z.files if k.startswith(prefix)}
+    status = comm.bcast(data if isinstance(data, str) else bool(data), root=0)
+    if isinstance(status, str):
+        raise GpfemError(status)
+    if not status:
+        return None
+    return data if comm.rank == 0 else {}

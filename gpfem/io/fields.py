@@ -97,6 +97,27 @@ class FieldWriter:
         self._count = 0
         self._writer = dolfinx.io.VTKFile(self.comm, str(self._pieces / f"{stem}.pvd"), "w")
 
+    def set_functions(self, functions: Sequence[Any]) -> None:
+        """Write these functions from now on (after a mesh adaptation: new functions on a new mesh).
+
+        ``vtk``: the next pieces hold the new mesh (each piece carries its own mesh, so ParaView and pyvista
+        show the changing mesh in one series). ``vtx``: an ADIOS2 file holds one mesh per writer, so a new
+        file ``<name>_mesh<k>.bp`` starts (:attr:`path` names the current one).
+        """
+        new = list(functions)
+        if len(new) == len(self.functions) and all(a is b for a, b in zip(new, self.functions, strict=True)):
+            return
+        self.functions = new
+        if self._writer is None or self.fmt != "vtx":
+            return
+        import dolfinx.io
+
+        self._writer.close()
+        self._mesh_count = getattr(self, "_mesh_count", 0) + 1
+        base = self.path.stem.split("_mesh")[0]
+        self.path = self.path.with_name(f"{base}_mesh{self._mesh_count}.bp")
+        self._writer = dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions)
+
     def _remove_orphans(self, out: Path) -> None:
         """Delete pieces the kept index does not name (a killed run can die between a piece and its entry)."""
         kept = {(out / f).resolve() for _, f in self.index.entries}

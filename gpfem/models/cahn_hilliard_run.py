@@ -5,16 +5,35 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
-from gpfem.core.timeloop import run_time_loop
+from gpfem.core.periodic_axes import periodic_axes
+from gpfem.core.timeloop import CHECKPOINT, run_time_loop
 from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["build_mesh", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "check_amr_periodic", "run"]
+
+#: History columns an adaptive run adds.
+AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
 
 log = get_logger("cahn_hilliard")
+
+
+def check_amr_periodic(p: dict[str, Any]) -> None:
+    """Refuse ``amr`` with periodic axes: the refined mesh has no matched periodic boundary vertices.
+
+    Raises:
+        ParameterError: Both are asked for.
+    """
+    if p["amr"] and periodic_axes(p["periodic"], 3):
+        raise ParameterError("amr", f"adaptive refinement does not support periodic boundaries (periodic = "
+                             f"{p['periodic']!r}); set amr = false or periodic = none")
+    if p["amr"] and p.get("geometry", "rectangle") == "sphere":
+        raise ParameterError("amr", "adaptive refinement does not support the sphere surface (a manifold "
+                             "mesh); set amr = false or geometry = rectangle")
 
 
 def build_mesh(p: dict[str, Any], comm: Any) -> Any:
@@ -28,24 +47,40 @@ def build_mesh(p: dict[str, Any], comm: Any) -> Any:
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
+    check_amr_periodic(p)
     t0 = time.perf_counter()
     bundle = ctx.mesh(lambda: build_mesh(p, ctx.comm))
-    model = CahnHilliard(p, bundle)
+    if p["amr"]:
+        from gpfem.models.cahn_hilliard_amr import start
+
+        checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
+        model = start(p, bundle, checkpoint)
+        mesh_now = model.amesh.bundle
+    else:
+        model = CahnHilliard(p, bundle)
+        mesh_now = bundle
     try:
-        ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-        per = ""
-        if model.periodic is not None:
-            per = (f", periodic in {','.join('xyz'[a] for a in model.periodic.axes)} "
-                   f"({model.solver.problem.size_global} unknowns)")
-        log.info(f"cahn-hilliard: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs} DOFs{per}, "
+        if p["amr"]:
+            ndofs, per = 2 * mesh_now.mesh.geometry.index_map().size_global, ""
+        else:
+            ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+            per = ""
+            if model.periodic is not None:
+                per = (f", periodic in {','.join('xyz'[a] for a in model.periodic.axes)} "
+                       f"({model.solver.problem.size_global} unknowns)")
+        log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs{per}, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
-        res = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)
+        res = run_time_loop(model, step_control(p), loop_settings(p), ctx,
+                            COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         final = model.values
     finally:
         model.close()
     summary = {
         "dofs": ndofs,
+        "dofs_start": ndofs,
+        "dofs_end": ndofs,
+        "dofs_max": ndofs,
         "cells": bundle.num_cells_global(),
         "mesh": bundle.source,
         "steps": res["steps"],
@@ -57,6 +92,9 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "final_mass": final["mass"],
         "field_file": res["field_file"],
     }
+    if p["amr"]:
+        summary.update(model.summary())
+        summary["cells"] = model.amesh.bundle.num_cells_global()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
         summary["png"] = post(ctx.out_dir, ctx.comm)
     return summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gpfem.core.parameters import Parameter
 from gpfem.core.periodic_axes import periodic_parameter
-from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
+from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS
 from gpfem.registry import Spec, register
 
 __all__ = ["PARAMETERS", "PRESETS", "SPEC"]
@@ -43,6 +43,14 @@ PARAMETERS = [
     Parameter("dt_alpha", 1e3, "dt_policy=energy: sensitivity alpha to the free-energy rate", positive=True),
     *TIME_PARAMETERS,
     *OUTPUT_PARAMETERS,
+    # -- adaptive mesh refinement (docs/amr.md) ------------------------------------------------------
+    *AMR_PARAMETERS,
+    Parameter("amr_theta", 0.1, "amr: a cell is on an interface when its normalised composition "
+              "(c - c_alpha)/(c_beta - c_alpha) spans a value in [amr_theta, 1 - amr_theta]",
+              bounds=(0.0, 0.5), open_bounds=True),
+    Parameter("amr_interval", 1, "amr: check the mesh every this many accepted steps", positive=True),
+    Parameter("amr_coarsen_fraction", 0.2, "amr: rebuild when this fraction of the refined cells is no "
+              "longer on an interface or its buffer", bounds=(0.0, 1.0)),
 ]
 
 _PFHUB_TIMES = [1.0, 10.0, 100.0, 1000.0, 3000.0, 10000.0]
@@ -63,6 +71,14 @@ PRESETS = {
     "ci": dict(Lx=40.0, Ly=40.0, nx=24, ny=24, t_end=20.0, dt=0.05, dt_max=2.0,
                stop_times=[1.0, 10.0], field_interval=5, checkpoint_interval=10),
 }
+# PFHub 1b (no-flux square, the pfhub-1b preset) from a 50 x 50 base mesh (h = 4), interfaces
+# refined twice (h = 1, the uniform preset's size).
+PRESETS["pfhub-1b-amr"] = dict(PRESETS["pfhub-1b"], nx=50, ny=50, amr=True, amr_max_levels=2)
+# Tests: one cosine period on a 10 x 10 base (h = 4), two levels; the wave sharpens into two interfaces and
+# the bulk between them is coarsened again.
+PRESETS["ci-amr"] = dict(PRESETS["ci"], nx=10, ny=10, amr=True, amr_max_levels=2, initial="cosine",
+                         wavenumber=0.15707963267948966, epsilon=0.2, t_end=40.0, field_interval=2,
+                         checkpoint_interval=5)
 
 PRESET_HELP = {
     "demo": "PFHub 1 physics and initial condition on a 100x100 square to t = 300 (20,402 DOFs: minutes)",
@@ -74,6 +90,8 @@ PRESET_HELP = {
                 "to t = 10,000",
     "spinodal": "random perturbation of c0 = 0.5 on a 100x100 square",
     "ci": "tiny run for tests",
+    "pfhub-1b-amr": "pfhub-1b on an adapted mesh: 50x50 base, interfaces refined to h = 1",
+    "ci-amr": "tiny adaptive run for tests",
 }
 
 SPEC = register(

@@ -10,7 +10,8 @@ if TYPE_CHECKING:  # the spec modules import this file: keep it free of MPI and 
     from gpfem.core.stepping import StepControl
     from gpfem.core.timeloop import LoopSettings
 
-__all__ = ["OUTPUT_PARAMETERS", "TIME_PARAMETERS", "loop_settings", "step_control"]
+__all__ = ["AMR_PARAMETERS", "OUTPUT_PARAMETERS", "TIME_PARAMETERS", "amr_limits", "loop_settings",
+           "step_control"]
 
 TIME_PARAMETERS = [
     Parameter("t_end", 100.0, "final time", positive=True),
@@ -34,6 +35,25 @@ OUTPUT_PARAMETERS = [
               choices=("vtk", "vtx", "none")),
     Parameter("png", True, "write PNG snapshots at the end"),
 ]
+
+
+AMR_PARAMETERS = [
+    Parameter("amr", False, "adaptive mesh refinement (docs/amr.md): refine the mesh where the indicator of "
+              "the model asks, within amr_max_levels and amr_max_dofs"),
+    Parameter("amr_max_levels", 2, "most refinements of a cell of the base mesh", nonnegative=True),
+    Parameter("amr_max_dofs", 0, "most global DOFs; the highest indicator values are refined first, equal "
+              "ones by a fixed per-cell key (0: no limit)", nonnegative=True),
+    Parameter("amr_buffer", 1, "rings of neighbour cells refined around the marked ones", nonnegative=True),
+]
+
+
+def amr_limits(p: dict[str, Any], dofs_per_vertex: int, h_min: float = 0.0) -> Any:
+    """An :class:`~gpfem.amr.AmrLimits` from resolved parameters."""
+    from gpfem.amr import AmrLimits
+
+    return AmrLimits(max_levels=p["amr_max_levels"], max_dofs=p["amr_max_dofs"],
+                     dofs_per_vertex=dofs_per_vertex, h_min=h_min, buffer=p["amr_buffer"],
+                     bisect=bool(p.get("amr_bisect", False)))
 
 
 def step_control(p: dict[str, Any]) -> StepControl:

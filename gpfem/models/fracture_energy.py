@@ -29,7 +29,7 @@ import ufl
 from gpfem.core.energy import Energy, gradient_penalty
 from gpfem.core.errors import ParameterError
 
-__all__ = ["c_w", "critical_stress", "phase_field_energy", "strain_energy_split"]
+__all__ = ["c_w", "critical_stress", "elastic_densities", "phase_field_energy", "strain_energy_split"]
 
 
 def c_w(model: str) -> float:
@@ -91,6 +91,22 @@ def strain_energy_split(eps: Any, lmbda: Any, mu: Any, split: str, dim3: bool) -
     return plus, minus
 
 
+def elastic_densities(
+    u: Any, E: Any, nu: Any, split: str = "none", plane_stress: bool = False
+) -> tuple[Any, Any]:
+    """``(psi+, psi-)`` of the displacement ``u`` (plane strain, or plane stress in 2D).
+
+    :func:`strain_energy_split` with the Lame parameters of ``E`` and ``nu``.
+    """
+    gdim = u.ufl_shape[0]
+    mu = E / (2.0 * (1.0 + nu))
+    lmbda = E * nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
+    if gdim == 2 and plane_stress:
+        lmbda = 2.0 * lmbda * mu / (lmbda + 2.0 * mu)
+    eps = ufl.sym(ufl.grad(u))
+    return strain_energy_split(eps, lmbda, mu, split, gdim == 2 and not plane_stress)
+
+
 def phase_field_energy(
     u: Any,
     alpha: Any,
@@ -122,14 +138,7 @@ def phase_field_energy(
     Returns:
         The energy with terms ``elastic``, ``dissipation`` (``Gc/c_w w(alpha)/ell``) and ``gradient``.
     """
-    gdim = u.ufl_shape[0]
-    mu = E / (2.0 * (1.0 + nu))
-    lmbda = E * nu / ((1.0 + nu) * (1.0 - 2.0 * nu))
-    plane_strain = gdim == 2 and not plane_stress
-    if gdim == 2 and plane_stress:
-        lmbda = 2.0 * lmbda * mu / (lmbda + 2.0 * mu)
-    eps = ufl.sym(ufl.grad(u))
-    psi_plus, psi_minus = strain_energy_split(eps, lmbda, mu, split, plane_strain)
+    psi_plus, psi_minus = elastic_densities(u, E, nu, split, plane_stress)
     g = (1.0 - alpha) ** 2 + k_res
     w = alpha if model == "AT1" else alpha**2
     cw = c_w(model)

@@ -13,13 +13,16 @@ from gpfem.core.log import get_logger
 from gpfem.core.quasistatic import LoadPath
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
-from gpfem.core.timeloop import LoopSettings, run_time_loop
+from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
 from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
 
-__all__ = ["build_mesh", "check_parameters", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "run"]
+
+#: History columns an adaptive run adds.
+AMR_COLUMNS = ["dofs", "adapts"]
 
 log = get_logger("fracture")
 
@@ -58,15 +61,23 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     check_parameters(p)
     t0 = time.perf_counter()
     bundle = build_mesh(p, ctx)
-    h = mesh_size(bundle)
-    if p["ell"] < 2.0 * h:
-        log.warning(f"ell = {p['ell']:g} is smaller than about two elements (h = {h:.3g}): the crack is "
-                    "under-resolved and Gc is overestimated by about h/(c_w ell)")
-    model = Fracture(p, bundle)
+    if p["amr"]:
+        from gpfem.models.fracture_amr import start
+
+        checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
+        driver = start(p, bundle, checkpoint)
+        model, mesh_now = driver.model, driver.amesh.bundle
+    else:
+        model = driver = Fracture(p, bundle)
+        mesh_now = bundle
+        h = mesh_size(bundle)
+        if p["ell"] < 2.0 * h:
+            log.warning(f"ell = {p['ell']:g} is smaller than about two elements (h = {h:.3g}): the crack is "
+                        "under-resolved and Gc is overestimated by about h/(c_w ell)")
     try:
         ndofs_u = model.V.dofmap.index_map.size_global * model.V.dofmap.index_map_bs
         ndofs_a = model.A.dofmap.index_map.size_global
-        log.info(f"fracture: {bundle.source}, {bundle.num_cells_global()} cells, {ndofs_u} u + {ndofs_a} "
+        log.info(f"fracture: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs_u} u + {ndofs_a} "
                  f"alpha DOFs, {p['model']}, split {p['split']}, {ctx.comm.size} rank(s); "
                  f"setup {time.perf_counter() - t0:.1f} s")
         control = StepControl(dt=p["dload"], dt_min=p["dload_min"], dt_max=p["dload_max"],
@@ -78,14 +89,21 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
                                 stop_rule=BrokenStop(p["stop_when_broken"], ctx.comm)
                                 if p["stop_when_broken"] > 0 else None)
         t1, c1 = time.perf_counter(), time.process_time()
-        res = run_time_loop(model, control, settings, ctx, COLUMNS)
+        res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         wall, cpu = time.perf_counter() - t1, time.process_time() - c1
     finally:
-        model.close()
+        driver.close()
+    dofs = ndofs_u + ndofs_a
+    dofs_info: dict[str, Any] = {"dofs_start": dofs, "dofs_end": dofs, "dofs_max": dofs}
+    if p["amr"]:
+        model, bundle = driver.model, driver.amesh.bundle  # the last mesh's model (its crack tracker)
+        dofs_info = driver.summary()
+    h = mesh_size(bundle)
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
     summary.update({
         "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
         "mesh": bundle.source, "h": h, "steps": res["steps"], "rejected_steps": res["rejected_steps"],
+        **dofs_info,
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
         "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
     })

@@ -10,7 +10,7 @@ Units of the ``sent``/``shear`` presets follow Miehe et al. (2010): mm and kN, s
 from __future__ import annotations
 
 from gpfem.core.parameters import Parameter
-from gpfem.models.common import OUTPUT_PARAMETERS
+from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS
 from gpfem.registry import Spec, register
 
 __all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC"]
@@ -100,6 +100,19 @@ PARAMETERS = [
               "size of the refined zone)", nonnegative=True),
     Parameter("crack_origin", [], "[x, y] where the crack starts, for the tip (default: the notch tip of "
               "the built-in notched plate; none for other meshes)", type=list, check=_check_point),
+    # -- adaptive mesh refinement (docs/amr.md) ------------------------------------------------------
+    *AMR_PARAMETERS,
+    Parameter("amr_alpha", 0.1, "amr: refine cells whose damage exceeds this", bounds=(0.0, 1.0),
+              open_bounds=True),
+    Parameter("amr_psi_fraction", 0.25, "amr: refine cells whose tensile energy density exceeds this "
+              "fraction of Gc/(c_w ell) (AT1 damage starts at 0.5)", positive=True),
+    Parameter("amr_h", 0.0, "amr: target cell size h_K = (d!|K|)^(1/d) on the crack; marked cells are "
+              "refined while larger (0: ell/2)", nonnegative=True),
+    Parameter("amr_bisect", False, "amr: split a marked cell by its longest edge (h_K / sqrt 2 per level: "
+              "fewer DOFs, but on sent-amr the crack stopped at the edge of the refined zone; docs/amr.md) "
+              "instead of into four (h_K / 2)"),
+    Parameter("amr_check_every", 10, "amr: alternate minimisations between two checks of the mesh during "
+              "a load step", positive=True),
     *OUTPUT_PARAMETERS,
 ]
 
@@ -122,12 +135,21 @@ PRESETS = {
                     band=[0.4, 0.6], load_max=0.0075, dload=5e-4, dload_max=5e-4, dload_min=1e-4,
                     dload_grow=1.0, max_damage_increment=1.0, checkpoint_interval=0),
 }
+# SENT from a uniform mesh of h = 0.06 (no band): three 4-way splits bring the crack's cells to h_K <= ell/2
+# (measured: at most 0.00749; the largest base cells, h_K 0.063, could reach 0.00788, hence a warning).
+PRESETS["sent-amr"] = dict(PRESETS["sent"], h_fine=0.06, h_coarse=0.06, amr=True, amr_max_levels=3)
+# Tests: SENT with ell = 0.05 on a uniform h = 0.1 mesh, refined twice to ell/2 = 0.025.
+PRESETS["sent-ci-amr"] = dict(PRESETS["sent-ci"], ell=0.05, h_fine=0.1, load_max=0.009, amr=True,
+                              amr_max_levels=2, checkpoint_interval=3)
 
 PRESET_HELP = {
     "sent": "single-edge-notched tension (Miehe et al. 2010), AT2, ell = 0.015 mm, h = 0.0075 mm in the band",
     "shear": "the same specimen under shear, spectral split, refined below the notch",
     "bar": "a strip under uniform traction (AT1, E = Gc = 1): analytic peak stress and Gc checks",
     "sent-ci": "coarse SENT for tests (ell = 0.03, h = 0.015 in the band, fixed steps)",
+    "sent-amr": "SENT on an adapted mesh: uniform h = 0.06 refined where the crack is and ahead of it, "
+                "h <= ell/2 on the crack (no band given in advance)",
+    "sent-ci-amr": "a coarse SENT on an adapted mesh for tests (ell = 0.05, h = 0.1 refined to ell/2)",
 }
 
 SPEC = register(
