@@ -56,6 +56,20 @@ def tanh_field(V, x0=0.5, width=0.03):
     return c
 
 
+#: Checks that take no arguments, run serially (test_amr.py) and on 2 ranks (test_amr_mpi.py).
+SHARED_CHECKS = (
+    "parent_map_and_levels",
+    "bisection",
+    "boundary_groups_survive",
+    "limits",
+    "dilate",
+    "interface_indicator",
+    "nested_transfer_exact",
+    "rebuild_conserves_mass",
+    "damage_bound_transfer",
+)
+
+
 def check_parent_map_and_levels():
     """Every child lies in its parent; children of marked cells are one level up, others keep theirs."""
     b = rectangle(1.0, 1.0, 8, 8)

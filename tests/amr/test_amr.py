@@ -8,40 +8,9 @@ from gpfem.amr import AmrLimits, fracture_cells
 from gpfem.core.errors import ParameterError
 
 
-def test_parent_map_and_levels():
-    chk.check_parent_map_and_levels()
-
-
-def test_bisection():
-    chk.check_bisection()
-
-
-def test_boundary_groups_survive():
-    chk.check_boundary_groups_survive()
-
-
-def test_limits():
-    chk.check_limits()
-
-
-def test_dilate():
-    chk.check_dilate()
-
-
-def test_interface_indicator():
-    chk.check_interface_indicator()
-
-
-def test_nested_transfer_exact():
-    chk.check_nested_transfer_exact()
-
-
-def test_rebuild_conserves_mass():
-    chk.check_rebuild_conserves_mass()
-
-
-def test_damage_bound_transfer():
-    chk.check_damage_bound_transfer()
+@pytest.mark.parametrize("name", chk.SHARED_CHECKS)
+def test_invariant(name):
+    getattr(chk, f"check_{name}")()
 
 
 def test_store_round_trip(tmp_path):
