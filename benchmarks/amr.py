@@ -98,26 +98,23 @@ def table(case: str, runs: dict[tuple[str, int], dict]) -> str:
     """The side-by-side table of one case, the verdicts and the adaptive DOFs over time."""
     nps = sorted({n for _, n in runs})
     lines = [f"== {case} =="]
-    if case == "sent":
-        lines.append(f"{'run':10s} {'ranks':>5s} {'DOFs start':>10s} {'end':>7s} {'max':>7s} {'steps':>5s} "
-                     f"{'alt-min':>7s} {'adapts':>6s} {'peak kN':>9s} {'u@peak':>9s} {'wall s':>7s} "
-                     f"{'CPU s':>7s} {'load':>9s}")
-        for (kind, n), r in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "reference")):
-            d0, d1, dm = _dofs(r)
-            res = r["res"]
-            lines.append(f"{kind:10s} {n:5d} {d0:10d} {d1:7d} {dm:7d} {res['steps']:5d} {_iterations(r):7d} "
-                         f"{res.get('adapts', 0):6d} {res['peak_force']:9.5f} {res['load_at_peak']:9.6f} "
-                         f"{r['wall']:7.1f} {_cpu(r)} {_load(r)}")
+    if case == "sent":  # the case's own columns: iteration count, then two results
+        it_head, it_w = "alt-min", 7
+        heads = f"{'peak kN':>9s} {'u@peak':>9s}"
+        def results(r: dict) -> str:
+            return f"{r['res']['peak_force']:9.5f} {r['res']['load_at_peak']:9.6f}"
     else:
-        lines.append(f"{'run':10s} {'ranks':>5s} {'DOFs start':>10s} {'end':>7s} {'max':>7s} {'steps':>5s} "
-                     f"{'Newton':>6s} {'adapts':>6s} {'F(100)':>10s} {'F(1000)':>10s} {'wall s':>7s} "
-                     f"{'CPU s':>7s} {'load':>9s}")
-        for (kind, n), r in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "reference")):
-            d0, d1, dm = _dofs(r)
-            res = r["res"]
-            lines.append(f"{kind:10s} {n:5d} {d0:10d} {d1:7d} {dm:7d} {res['steps']:5d} {_iterations(r):6d} "
-                         f"{res.get('adapts', 0):6d} {_f_at(r, 100.0):10.4f} {_f_at(r, 1000.0):10.4f} "
-                         f"{r['wall']:7.1f} {_cpu(r)} {_load(r)}")
+        it_head, it_w = "Newton", 6
+        heads = f"{'F(100)':>10s} {'F(1000)':>10s}"
+        def results(r: dict) -> str:
+            return f"{_f_at(r, 100.0):10.4f} {_f_at(r, 1000.0):10.4f}"
+    lines.append(f"{'run':10s} {'ranks':>5s} {'DOFs start':>10s} {'end':>7s} {'max':>7s} {'steps':>5s} "
+                 f"{it_head:>{it_w}s} {'adapts':>6s} {heads} {'wall s':>7s} {'CPU s':>7s} {'load':>9s}")
+    for (kind, n), r in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0] != "reference")):
+        d0, d1, dm = _dofs(r)
+        lines.append(f"{kind:10s} {n:5d} {d0:10d} {d1:7d} {dm:7d} {r['res']['steps']:5d} "
+                     f"{_iterations(r):{it_w}d} {r['res'].get('adapts', 0):6d} {results(r)} "
+                     f"{r['wall']:7.1f} {_cpu(r)} {_load(r)}")
     if any(not r["cpu_all"] and r.get("cpu") is not None for r in runs.values()):
         lines.append("CPU s: the command's CPU time over all ranks; for runs without it "
                      "(older bench_wall.json) the time loop's CPU time on rank 0 (loop_cpu_time_s)")

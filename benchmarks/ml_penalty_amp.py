@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
-import os
 import statistics
 import sys
 import time
@@ -211,20 +210,12 @@ def time_row(
 
 
 def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    from _bench import machine  # the CPU line every benchmark prints; this script adds torch's part
+
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
     return (
-        f"{cpu}, {os.cpu_count()} cores, load average {load} at start; {gpu}; torch {torch.__version__}, "
-        f"{torch.get_num_threads()} CPU thread(s), float32 matmul precision "
-        f"{torch.get_float32_matmul_precision()}"
+        f"{machine()}; {gpu}; torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s), "
+        f"float32 matmul precision {torch.get_float32_matmul_precision()}"
     )
 
 

@@ -1,4 +1,4 @@
-"""Shared test helpers (importable as ``from helpers import run_cli, read_csv, read_json``).
+"""Shared test helpers (importable as ``from helpers import run_cli, read_csv, read_json``, ...).
 
 Serial tests run with ``pytest -m "not mpi"``; tests marked ``mpi`` run under ``mpiexec -n 2 pytest -m mpi``
 (every rank runs them). ``run_cli`` runs the real ``gpfem`` command, optionally under ``mpiexec -n N``, so a
@@ -34,6 +34,15 @@ def run_cli(args: list[str], np: int = 1, timeout: float = 600, check: bool = Tr
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def run_on_1_and_2_ranks(base: Path, args: list[str]) -> dict[int, Path]:
+    """Run ``gpfem ARGS --out base/np<n>`` on 1 rank and under ``mpiexec -n 2``; the folder per rank count."""
+    runs = {}
+    for n in (1, 2):
+        runs[n] = base / f"np{n}"
+        run_cli([*args, "--out", str(runs[n])], np=n)
+    return runs
 
 
 def read_csv(path: Path) -> list[dict[str, float]]:

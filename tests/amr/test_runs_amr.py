@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import read_csv, read_json, run_cli
+from helpers import read_csv, read_json, run_cli, run_on_1_and_2_ranks
 
 CH = ["run", "cahn-hilliard", "--preset", "ci-amr", "--set", "png=false"]
 FR = ["run", "fracture", "--preset", "sent-ci-amr", "--set", "png=false"]
@@ -18,22 +18,12 @@ FR = ["run", "fracture", "--preset", "sent-ci-amr", "--set", "png=false"]
 
 @pytest.fixture(scope="module")
 def ch_runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("ch_amr")
-    runs = {}
-    for n in (1, 2):
-        runs[n] = base / f"np{n}"
-        run_cli([*CH, "--out", str(runs[n])], np=n)
-    return runs
+    return run_on_1_and_2_ranks(tmp_path_factory.mktemp("ch_amr"), CH)
 
 
 @pytest.fixture(scope="module")
 def fr_runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("fr_amr")
-    runs = {}
-    for n in (1, 2):
-        runs[n] = base / f"np{n}"
-        run_cli([*FR, "--out", str(runs[n])], np=n)
-    return runs
+    return run_on_1_and_2_ranks(tmp_path_factory.mktemp("fr_amr"), FR)
 
 
 def _dofs_summary_matches(out):

@@ -7,6 +7,7 @@ from mpi4py import MPI
 import numpy as np
 import pytest
 import ufl
+from ch_linear_stability import amplitude, omega
 from dolfinx import fem
 
 from gpfem.core.parameters import resolve
@@ -18,22 +19,6 @@ from gpfem.models.cahn_hilliard_spec import PARAMETERS, PRESETS
 
 def params(**kw):
     return resolve(PARAMETERS, kw)
-
-
-def omega(p, k):
-    """Growth rate of a small mode cos(kx) about c0: -M k^2 (f''(c0) + kappa k^2)."""
-    a, b, c0, rho = p["c_alpha"], p["c_beta"], p["c0"], p["rho_s"]
-    fpp = rho * (2 * (b - c0) ** 2 - 8 * (c0 - a) * (b - c0) + 2 * (c0 - a) ** 2)
-    return -p["mobility"] * k**2 * (fpp + p["kappa"] * k**2)
-
-
-def amplitude(model, k, c0):
-    mesh = model.bundle.mesh
-    x = ufl.SpatialCoordinate(mesh)
-    c = ufl.split(model.u)[0]
-    area = model.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ufl.dx(domain=mesh))))
-    val = fem.assemble_scalar(fem.form((c - c0) * ufl.cos(k * x[0]) * ufl.dx))
-    return 2.0 * model.comm.allreduce(val) / area
 
 
 @pytest.mark.parametrize(("k", "t_end", "dt"), [(0.3, 4.0, 0.02), (0.8, 1.0, 0.005)])

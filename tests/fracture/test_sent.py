@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import read_csv, read_json, run_cli
+from helpers import read_csv, read_json, run_cli, run_on_1_and_2_ranks
 
 from gpfem.models.fracture_spec import PRESETS
 
@@ -14,13 +14,7 @@ H_FINE = PRESETS["sent-ci"]["h_fine"]  # one cell in the band
 @pytest.fixture(scope="module")
 def sent_runs(tmp_path_factory):
     """The same coarse SENT run on 1 and on 2 MPI ranks."""
-    base = tmp_path_factory.mktemp("sent")
-    runs = {}
-    for n in (1, 2):
-        out = base / f"np{n}"
-        run_cli(["run", "fracture", "--preset", "sent-ci", "--out", str(out)], np=n)
-        runs[n] = out
-    return runs
+    return run_on_1_and_2_ranks(tmp_path_factory.mktemp("sent"), ["run", "fracture", "--preset", "sent-ci"])
 
 
 def test_crack_runs_from_notch_to_right_edge(sent_runs):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import read_csv, read_json, run_cli
+from helpers import read_csv, read_json, run_on_1_and_2_ranks
 
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.models.fracture_spec import PRESETS
@@ -37,14 +37,9 @@ def test_rule_ignores_unloading_and_restarts_from_its_state():
 @pytest.fixture(scope="module")
 def bar_runs(tmp_path_factory):
     """The ``bar`` preset (run until broken) with steps of 0.05, on 1 and 2 ranks."""
-    base = tmp_path_factory.mktemp("bar")
-    runs = {}
-    for n in (1, 2):
-        out = base / f"np{n}"
-        run_cli(["run", "fracture", "--preset", "bar", "--out", str(out), "--set", "dload=0.05",
-                 "--set", "dload_max=0.05", "--set", "png=false"], np=n)
-        runs[n] = out
-    return runs
+    return run_on_1_and_2_ranks(tmp_path_factory.mktemp("bar"), [
+        "run", "fracture", "--preset", "bar", "--set", "dload=0.05", "--set", "dload_max=0.05",
+        "--set", "png=false"])
 
 
 def test_bar_preset_breaks_and_stops(bar_runs):
