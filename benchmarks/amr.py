@@ -188,6 +188,9 @@ def main() -> int:
                     run(model, preset, out, n, sets)
                 if (out / "bench_wall.json").exists():
                     runs[(kind, n)] = load(out)
+        if not runs:  # e.g. --from a folder with the other case's runs only
+            print(f"== {case} ==\nno finished runs in {root}", flush=True)
+            continue
         print(table(case, runs), flush=True)
     return 0
 
