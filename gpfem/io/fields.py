@@ -78,12 +78,8 @@ class FieldWriter:
         stem = name
         if self.comm.rank == 0:
             self._pieces.mkdir(parents=True, exist_ok=True)
-            if restart_time is None:  # a new series: no stale pieces of an earlier run in this folder
-                for f in [*self._pieces.glob("*.pvtu"), *self._pieces.glob("*.vtu"),
-                          *self._pieces.glob("*.pvd")]:
-                    f.unlink()
         self.index = PvdIndex(self.path, self.comm, keep_until=restart_time)
-        if restart_time is not None and self.comm.rank == 0:
+        if self.comm.rank == 0:  # a new series keeps no piece, a restart those up to its checkpoint
             self._remove_orphans(out)
         if restart_time is not None:  # pieces of this session get their own stem: fields_r<k>
             k = None
@@ -119,7 +115,11 @@ class FieldWriter:
         self._writer = dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions)
 
     def _remove_orphans(self, out: Path) -> None:
-        """Delete pieces the kept index does not name (a killed run can die between a piece and its entry)."""
+        """Delete the pieces the index does not name.
+
+        A new series names none (an earlier run's pieces go); a restart names those up to its checkpoint (a
+        killed run may have written a piece and died before its entry).
+        """
         kept = {(out / f).resolve() for _, f in self.index.entries}
         referenced = {p.resolve() for f in kept for p in vtk_piece_files(f)}
         for f in self._pieces.glob("*.pvtu"):

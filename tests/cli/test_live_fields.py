@@ -82,3 +82,17 @@ def test_killed_run_leaves_a_readable_series_and_restart_continues_it(tmp_path):
     named = {q.name for f in on_disk for q in vtk_piece_files(out / f)}
     assert sorted(p.name for p in (out / "fields").glob("*.vtu")) == sorted(named)
     assert sorted(p.name for p in out.glob("*.pvd")) == ["fields.pvd"]
+
+
+def test_a_new_run_in_an_old_folder_keeps_none_of_its_pieces(tmp_path):
+    """A new series (no --restart) in a folder with an earlier run's pieces: only the new pieces remain."""
+    out = tmp_path / "again"
+    (out / "fields").mkdir(parents=True)
+    stale = [out / "fields" / n for n in ("fields000042.pvtu", "fields000042_p0_0.vtu", "fields.pvd")]
+    for f in stale:
+        f.write_text("<VTKFile/>")
+    run_cli(["run", "cahn-hilliard", "--preset", "ci", "--out", str(out), "--quiet", "--set", "t_end=0.2",
+             "--set", "png=false"])
+    assert not any(f.exists() for f in stale)
+    named = sorted(f for _, f in read_pvd(out / "fields.pvd"))
+    assert named and sorted(p.relative_to(out).as_posix() for p in (out / "fields").glob("*.pvtu")) == named
