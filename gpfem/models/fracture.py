@@ -123,8 +123,6 @@ class Fracture(QuasiStatic):
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
         self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u,
                                         options=opts_u)
-        if opts_u:  # ksponly has no line search: drop the default's option (PETSc warns at exit)
-            PETSc.Options().delValue("gpfem_displacement_snes_linesearch_type")
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
@@ -133,7 +131,6 @@ class Fracture(QuasiStatic):
             options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-14,
                      "ksp_max_it": 1000},
         )
-        PETSc.Options().delValue("gpfem_damage_pc_factor_mat_solver_type")  # no LU for the damage
         self.altmin = AlternateMinimisation(
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,
             tol=p["altmin_tol"], max_iterations=p["altmin_max_it"], relaxation=p["relaxation"],
