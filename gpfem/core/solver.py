@@ -214,7 +214,6 @@ class NonlinearSolver:
             opts.pop("pc_factor_mat_solver_type", None)
         opts = _available_direct(prefix, opts, space.mesh.comm)
         # Command-line options with this prefix win over everything: drop ours where the user set one.
-        db = PETSc.Options()
         opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
         self.options = opts
         #: Whether the solver switched from its Krylov default to the direct solve for good.
@@ -228,16 +227,14 @@ class NonlinearSolver:
             if backend_mat is not None and "baij" in backend_mat:
                 raise GpfemError(f"option -{prefix}A_mat_type {backend_mat}: periodic boundaries need an AIJ "
                                  "Jacobian (PETSc has no P^T A P for BAIJ)")
-            mat_type = None
-        mat_type = backend_mat or mat_type
-        if constraint is not None:
             from gpfem.core.reduced_problem import ReducedProblem
 
             self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
-                                          kind=mat_type, vec_type=vec_type, petsc_options=opts)
+                                          kind=backend_mat, vec_type=vec_type, petsc_options=opts)
         else:
             self.problem = dolfinx.fem.petsc.NonlinearProblem(
-                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts, kind=mat_type
+                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts,
+                kind=backend_mat or mat_type,
             )
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
