@@ -23,16 +23,13 @@ import basix.ufl
 import numpy as np
 import ufl
 from dolfinx import fem
-from dolfinx.fem.petsc import LinearProblem
-from petsc4py import PETSc
 
 from gpfem.core.constants import constants
 from gpfem.core.energy import Energy, double_well, gradient_penalty
-from gpfem.core.errors import ConvergenceError
 from gpfem.core.gradient_flow import GradientFlow
 from gpfem.core.periodic import PeriodicMap
 from gpfem.core.periodic_axes import periodic_axes
-from gpfem.core.solver import NonlinearSolver, destroy_petsc, ksp_reason_name
+from gpfem.core.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
 
@@ -162,31 +159,19 @@ class CahnHilliard(GradientFlow):
         # P1 mass matrix scaled by its diagonal has a condition number bounded independently of h (graded
         # adapted meshes included), where a MUMPS factorisation took 1.6 s at 41,000 DOFs (measured; every
         # mesh adaptation does this projection). -gpfem_ch_init_* options on the command line win over these.
-        db, pre = PETSc.Options(), "gpfem_ch_init_"
-        opts = {key: val for key, val in INIT_OPTIONS.items() if not db.hasName(pre + key)}
+        # One linear solve (ksponly) of the solver layer: its reasons on failure, periodic spaces included.
         v = ufl.TestFunction(self.V)
+        Vmap = None
         if self.periodic is not None:
             Vmap = PeriodicMap(self.V, self.periodic.axes)
             Vmap.enforce(c)
-            mu_h = fem.Function(self.V)
-            proj = NonlinearSolver(mu_h * v * ufl.dx - E.residual(c, v), mu_h, prefix=pre,
-                                   options={"snes_type": "ksponly", **opts}, constraint=Vmap)
-            try:
-                proj.solve()
-            finally:
-                proj.close()
-        else:
-            mu = ufl.TrialFunction(self.V)
-            prob = LinearProblem(mu * v * ufl.dx, E.residual(c, v), petsc_options_prefix=pre,
-                                 petsc_options=opts)
-            try:
-                mu_h = prob.solve()
-                reason = prob.solver.getConvergedReason()
-                if reason <= 0:
-                    raise ConvergenceError(pre, ksp_reason=ksp_reason_name(reason),
-                                           iterations=prob.solver.getIterationNumber())
-            finally:
-                destroy_petsc(prob)
+        mu_h = fem.Function(self.V)
+        proj = NonlinearSolver(mu_h * v * ufl.dx - E.residual(c, v), mu_h, prefix="gpfem_ch_init_",
+                               options={"snes_type": "ksponly", **INIT_OPTIONS}, constraint=Vmap)
+        try:
+            proj.solve()
+        finally:
+            proj.close()
         self.u.x.array[self._map_c] = c.x.array
         self.u.x.array[self._map_mu] = mu_h.x.array
         self.u.x.scatter_forward()
