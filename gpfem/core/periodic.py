@@ -192,11 +192,10 @@ class Prolongation:
         n = pmap.n_owned
         self.bcs = list(bcs)
         self.n_owned = n
-        bc_local = [np.asarray(bc.dof_indices()[0][: bc.dof_indices()[1]], dtype=np.int64)
-                    for bc in self.bcs]
-        self.bc_owned = np.unique(np.concatenate(bc_local)) if bc_local else np.zeros(0, np.int64)
         is_bc = np.zeros(n, dtype=bool)
-        is_bc[self.bc_owned] = True
+        for bc in self.bcs:
+            dofs, n_owned_bc = bc.dof_indices()
+            is_bc[dofs[:n_owned_bc]] = True
         free = ~pmap.is_slave & ~is_bc
         self.reduced_local = np.flatnonzero(free).astype(np.int32)
         nr = int(free.sum())
@@ -242,11 +241,8 @@ class Prolongation:
         """``u = P x_r + g`` (``g`` from the Dirichlet conditions), ghosts updated."""
         self.P.mult(x_r, self._work)
         u.x.array[: self.n_owned] = self._work.array_r
-        if self.bcs:
-            g = np.zeros_like(u.x.array)
-            for bc in self.bcs:
-                bc.set(g)
-            u.x.array[self.bc_owned] = g[self.bc_owned]
+        for bc in self.bcs:  # owned and ghost entries; the scatter gives ghosts their owners' (equal) values
+            bc.set(u.x.array)
         u.x.scatter_forward()
 
     def multiply_transpose(self, full: Any, out: Any) -> None:
