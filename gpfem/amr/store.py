@@ -24,22 +24,11 @@ import numpy as np
 from gpfem.amr.indicators import num_owned_cells
 from gpfem.core.errors import GpfemError
 from gpfem.mesh import MeshBundle
+from gpfem.mesh.vertices import gather_by_input_index
 
 __all__ = ["mesh_arrays", "mesh_from_arrays"]
 
 _PREFIX = "mesh__"
-
-
-def _gather_rows(comm: Any, keys: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-    g = comm.gather((keys, rows), root=0)
-    if comm.rank != 0:
-        return None
-    k = np.concatenate([a for a, _ in g])
-    r = np.concatenate([b for _, b in g])
-    order = np.argsort(k, kind="stable")
-    if not np.array_equal(k[order], np.arange(k.size)):
-        raise GpfemError("mesh store: vertex input indices are not a permutation")
-    return r[order]
 
 
 def _entity_rows(mesh: Any, dim: int, entities: np.ndarray) -> np.ndarray:
@@ -69,7 +58,8 @@ def mesh_arrays(bundle: MeshBundle, cell_data: Mapping[str, np.ndarray] | None =
         raise GpfemError("mesh store: only affine (P1 geometry) meshes")
     n_nodes = mesh.geometry.index_map().size_local
     ids = np.asarray(mesh.geometry.input_global_indices, dtype=np.int64)
-    x = _gather_rows(comm, ids[:n_nodes], mesh.geometry.x[:n_nodes, :gdim].copy())
+    x = gather_by_input_index(comm, ids[:n_nodes], mesh.geometry.x[:n_nodes, :gdim].copy(),
+                              "mesh store")
     n = num_owned_cells(mesh)
     cells = ids[mesh.geometry.dofmaps[0][:n]]
     local = {"cells": cells}

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gpfem.core.errors import GpfemError
-from gpfem.mesh.vertices import vertex_input_ids
+from gpfem.mesh.vertices import gather_by_input_index, vertex_input_ids
 
 __all__ = ["load_checkpoint", "read_checkpoint_arrays", "save_checkpoint"]
 
@@ -53,14 +53,9 @@ def save_checkpoint(
         ids, bs, n_owned = vertex_input_ids(V)
         blocks = dofs.reshape(-1, bs)[:n_owned]
         vals = u.x.array[blocks.ravel()].reshape(-1, bs)
-        gathered = comm.gather((ids[:n_owned], vals), root=0)
-        if comm.rank == 0:
-            gid = np.concatenate([g[0] for g in gathered])
-            gval = np.concatenate([g[1] for g in gathered])
-            order = np.argsort(gid)
-            if not np.array_equal(gid[order], np.arange(gid.size)):
-                raise GpfemError(f"checkpoint of '{name}': vertex indices are not a permutation")
-            arrays[name] = gval[order]
+        rows = gather_by_input_index(comm, ids[:n_owned], vals, f"checkpoint of '{name}'")
+        if rows is not None:
+            arrays[name] = rows
     if comm.rank == 0:
         p = Path(path)
         tmp = p.with_name(p.stem + ".tmp.npz")
@@ -83,14 +78,8 @@ def load_checkpoint(
     """
     comm = next(iter(fields.values()))[0].function_space.mesh.comm
     p = Path(path)
-    data = None
-    if comm.rank == 0:
-        if not p.exists():
-            data = f"no checkpoint at {p}"
-        else:
-            with np.load(p) as z:
-                data = {k: z[k] for k in z.files}
-    data = comm.bcast(data, root=0)
+    # Only the metadata and the fields go to every rank (not, e.g., an adapted mesh stored beside them).
+    data = comm.bcast(_read_on_rank0(p, comm, lambda k: k == "__meta__" or k in fields), root=0)
     if isinstance(data, str):
         raise GpfemError(data)
     meta = json.loads(str(data["__meta__"]))
@@ -116,17 +105,20 @@ def read_checkpoint_arrays(path: str | Path, comm: Any, prefix: str) -> dict[str
     Raises:
         GpfemError: If the file is missing.
     """
-    p = Path(path)
-    data: Any = None
-    if comm.rank == 0:
-        if not p.exists():
-            data = f"no checkpoint at {p}"
-        else:
-            with np.load(p) as z:
-                data = {k: z[k] for k in z.files if k.startswith(prefix)}
+    data = _read_on_rank0(Path(path), comm, lambda k: k.startswith(prefix))
     status = comm.bcast(data if isinstance(data, str) else bool(data), root=0)
     if isinstance(status, str):
         raise GpfemError(status)
     if not status:
         return None
     return data if comm.rank == 0 else {}
+
+
+def _read_on_rank0(p: Path, comm: Any, keep: Callable[[str], bool]) -> dict[str, np.ndarray] | str | None:
+    """On rank 0: the arrays of ``p`` whose names ``keep`` accepts, or why not; ``None`` on other ranks."""
+    if comm.rank != 0:
+        return None
+    if not p.exists():
+        return f"no checkpoint at {p}"
+    with np.load(p) as z:
+        return {k: z[k] for k in z.files if keep(k)}

@@ -12,7 +12,7 @@ import numpy as np
 
 from gpfem.core.errors import GpfemError
 
-__all__ = ["vertex_input_ids", "vertex_random"]
+__all__ = ["gather_by_input_index", "vertex_input_ids", "vertex_random"]
 
 
 def vertex_input_ids(V: Any) -> tuple[np.ndarray, int, int]:
@@ -39,3 +39,26 @@ def vertex_random(V: Any, rng: np.random.Generator, n: int = 1) -> np.ndarray:
     """
     ids, _, _ = vertex_input_ids(V)
     return rng.random((n, V.mesh.geometry.index_map().size_global))[:, ids]
+
+
+def gather_by_input_index(comm: Any, ids: np.ndarray, rows: np.ndarray, what: str) -> np.ndarray | None:
+    """Gather owned rows to rank 0 in input-index order (collective): rank 0 gets the array, others ``None``.
+
+    Args:
+        comm: MPI communicator.
+        ids: Input index of each local row; over all ranks a permutation of ``0 .. N-1``.
+        rows: One row per index.
+        what: What is gathered, for the error message.
+
+    Raises:
+        GpfemError: On rank 0, if the indices are not a permutation.
+    """
+    g = comm.gather((ids, rows), root=0)
+    if comm.rank != 0:
+        return None
+    k = np.concatenate([a for a, _ in g])
+    r = np.concatenate([b for _, b in g])
+    order = np.argsort(k, kind="stable")
+    if not np.array_equal(k[order], np.arange(k.size)):
+        raise GpfemError(f"{what}: vertex input indices are not a permutation")
+    return r[order]
