@@ -120,7 +120,6 @@ class AdaptiveMesh:
         n = num_owned_cells(self.bundle.mesh)
         self.levels = np.zeros(n, dtype=np.int32) if levels is None else np.asarray(levels, np.int32)
         self.limited = False
-        self.adapts = 0
 
     @property
     def comm(self) -> Any:
@@ -209,7 +208,6 @@ class AdaptiveMesh:
         ref = self._pass(self.bundle, self.levels, priority)
         if ref is not None:
             self.bundle, self.levels = ref.bundle, ref.levels
-            self.adapts += 1
         return ref
 
     def rebuild(
@@ -237,5 +235,4 @@ class AdaptiveMesh:
                 break
             bundle, levels = ref.bundle, ref.levels
         self.bundle, self.levels = bundle, levels
-        self.adapts += 1
         return bundle

@@ -59,7 +59,6 @@ class AdaptiveModel:
         self.model = model
         self.comm = model.comm
         self.dofs_start = self.dofs_max = amesh.dofs()
-        self.mesh_version = 0
         self.adapts_total = 0
         self.adapt_seconds = 0.0
         self.limited_adapts = 0
@@ -74,7 +73,6 @@ class AdaptiveModel:
         old.close()
         new = self._move(old, self.amesh.bundle)
         self.model = new
-        self.mesh_version += 1
         self.adapts_total += 1
         self._row_adapts += 1
         self.dofs_max = max(self.dofs_max, self.amesh.dofs())

@@ -63,7 +63,6 @@ class ReducedProblem:
         self.prolongation = constraint.prolongation(bcs or [], self._A_full.getType())
         P = self.prolongation.P
         self.A: PETSc.Mat = self._A_full.ptap(P)
-        self.P_mat = None
         self.b: PETSc.Vec = P.createVecRight()
         self.x: PETSc.Vec = P.createVecRight()
         if vec_type is not None:
@@ -115,7 +114,7 @@ class ReducedProblem:
 
     def solve(self) -> Any:
         """Solve from the current ``u`` (its master and free values); leave the solution in ``u``."""
-        self.x.array[:] = self.prolongation.restrict(self.u.x.array)
+        self.x.array[:] = self.restrict(self.u.x.array)
         self.solver.solve(None, self.x)
         self.prolongation.prolong(self.x, self.u)
         return self.u
