@@ -31,24 +31,21 @@ class BrokenStop:
 
     Args:
         fraction: In (0, 1), e.g. 0.05: stop when the force is below 5% of its peak.
-        comm: MPI communicator (``None``: serial).
         key: History column of the response (the reaction force).
         load_key: History column of the load.
     """
 
-    def __init__(self, fraction: float, comm: Any = None, key: str = "reaction_force",
-                 load_key: str = "load"):
+    def __init__(self, fraction: float, key: str = "reaction_force", load_key: str = "load"):
         if not 0.0 < fraction < 1.0:
             raise ValueError(f"fraction must be in (0, 1), got {fraction}")
         self.fraction = float(fraction)
-        self.comm = comm
         self.key = key
         self.load_key = load_key
         self.peak = 0.0
         self.load_at_peak = 0.0
 
     def update(self, row: Mapping[str, Any]) -> str | None:
-        """Record a history row; return why to stop (the same on every rank) or ``None``."""
+        """Record a history row; return why to stop or ``None`` (the time loop uses rank 0's answer)."""
         f = abs(float(row.get(self.key, math.nan)))
         load = abs(float(row.get(self.load_key, math.nan)))
         why = None
@@ -58,8 +55,6 @@ class BrokenStop:
             elif self.peak > 0 and f < self.fraction * self.peak and load >= self.load_at_peak:
                 why = (f"broken: {self.key} {f:.4g} < {self.fraction:g} x peak {self.peak:.4g} "
                        f"(peak at {self.load_key} {self.load_at_peak:.6g})")
-        if self.comm is not None and self.comm.size > 1:
-            why = self.comm.bcast(why, root=0)
         return why
 
     def state(self) -> dict[str, float]:
@@ -89,20 +84,18 @@ class EnergyRateStop:
         rate: Threshold of the relative rate, 1/time units (> 0).
         window: Trailing time window (> 0).
         t_min: Earliest time at which the rule may stop the run.
-        comm: MPI communicator (``None``: serial); rank 0's verdict is broadcast.
     """
 
-    def __init__(self, key: str, rate: float, window: float, t_min: float = 0.0, comm: Any = None):
+    def __init__(self, key: str, rate: float, window: float, t_min: float = 0.0):
         if not (rate > 0 and window > 0):
             raise ValueError(f"EnergyRateStop needs rate > 0 and window > 0, got {rate}, {window}")
         self.key, self.rate, self.window, self.t_min = key, float(rate), float(window), float(t_min)
-        self.comm = comm
         self._rows: deque[tuple[float, float]] = deque()
         #: The last measured relative rate (``None`` until a full window has passed).
         self.last_rate: float | None = None
 
     def update(self, row: Mapping[str, Any]) -> str | None:
-        """Record a history row; return why to stop (the same on every rank) or ``None``."""
+        """Record a history row; return why to stop or ``None`` (the time loop uses rank 0's answer)."""
         t, f = float(row["time"]), float(row[self.key])
         self._rows.append((t, f))
         # keep the newest row at least a window old, and everything after it
@@ -110,13 +103,11 @@ class EnergyRateStop:
             self._rows.popleft()
         t0, f0 = self._rows[0]
         why = None
-        if t - t0 >= self.window and t0 != t:
+        if t - t0 >= self.window:  # window > 0, so t0 < t
             self.last_rate = abs(f - f0) / ((t - t0) * max(abs(f), 1e-300))
             if t >= self.t_min and self.last_rate < self.rate:
                 why = (f"settled: |d{self.key}/dt| / |{self.key}| = {self.last_rate:.3g} < {self.rate:g} "
                        f"over t = {t0:.6g} .. {t:.6g}")
-        if self.comm is not None and self.comm.size > 1:
-            why = self.comm.bcast(why, root=0)
         return why
 
     def state(self) -> dict[str, Any]:

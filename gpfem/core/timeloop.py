@@ -78,8 +78,8 @@ class LoopSettings:
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
         output_format: ``vtk``, ``vtx`` or ``none``.
         progress_seconds: Minimum wall time between progress lines.
-        stop_rule: Ends the run early: ``update(row) -> str | None`` on every history row (the same answer
-            on every rank), ``state()``/``restore(state)`` for checkpoints, e.g.
+        stop_rule: Ends the run early: ``update(row) -> str | None`` on every history row (the loop takes
+            rank 0's answer on every rank), ``state()``/``restore(state)`` for checkpoints, e.g.
             :class:`~gpfem.core.stop_rules.BrokenStop`. ``None``: run to ``t_end``.
     """
 
@@ -172,6 +172,8 @@ def run_time_loop(
             t, step = t_new, step + 1
             last = record(dt, res)
             stopped_by = rule.update(last) if rule is not None else None
+            if rule is not None and model.comm.size > 1:  # rank 0 decides: all stop at one step
+                stopped_by = model.comm.bcast(stopped_by, root=0)
             at_stop = t == target or stopped_by is not None
             if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()

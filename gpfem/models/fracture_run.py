@@ -86,7 +86,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
                                 stop_times=model.path.stops, field_interval=p["field_interval"],
                                 checkpoint_interval=p["checkpoint_interval"],
                                 output_format=p["output_format"],
-                                stop_rule=BrokenStop(p["stop_when_broken"], ctx.comm)
+                                stop_rule=BrokenStop(p["stop_when_broken"])
                                 if p["stop_when_broken"] > 0 else None)
         t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)

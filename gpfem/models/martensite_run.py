@@ -71,8 +71,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t1 = time.perf_counter()
         settings = loop_settings(p)
         if p["stop_rate"] > 0:
-            settings.stop_rule = EnergyRateStop("total_energy", p["stop_rate"], p["stop_window"],
-                                                comm=ctx.comm)
+            settings.stop_rule = EnergyRateStop("total_energy", p["stop_rate"], p["stop_window"])
         res = run_time_loop(model, step_control(p), settings, ctx, columns(model.n))
         final = model.values
         summary: dict[str, Any] = {
