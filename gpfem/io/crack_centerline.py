@@ -187,8 +187,8 @@ class Centerline:
         return [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready values."""
-        return {"crack_length": self.length, "crack_tip": [float(v) for v in self.tip],
+        """JSON-ready values (the crack_path.json of ``gpfem post``)."""
+        return {"crack_length_path": self.length, "crack_tip": [float(v) for v in self.tip],
                 "crack_start": [float(v) for v in self.start], "main_path_length": self.path_length,
                 "branches": len(self.branches), "path_bounds": self.bounds(), "grid_spacing": self.spacing}
 

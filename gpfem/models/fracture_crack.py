@@ -108,28 +108,23 @@ class CrackTracker:
 
         if alpha.function_space is not self._space:      # the mesh changed (adaptivity): locate again
             self._setup(alpha)
-        nan = {k: math.nan for k in CRACK_COLUMNS}
         if not self.enabled:
-            return nan
+            return {k: math.nan for k in CRACK_COLUMNS}
         t0, c0 = time.perf_counter(), time.process_time()
-        if alpha.x.petsc_vec.max()[1] < self.level:      # no crack yet (a global max: same on all ranks)
+        try:
+            if alpha.x.petsc_vec.max()[1] < self.level:  # no crack yet (a global max: same on all ranks)
+                return {"crack_length": 0.0, "crack_tip_x": math.nan, "crack_tip_y": math.nan}
+            local = self.grid.sample(alpha.x.array[self._dofs], self._located, fill=-np.inf).ravel()
+            glob = np.empty_like(local) if self.comm.rank == 0 else None
+            self.comm.Reduce(local, glob, op=MPI.MAX, root=0)
+            out = None
+            if self.comm.rank == 0:
+                vals = np.where(np.isfinite(glob), glob, np.nan).reshape(self.grid.shape)
+                cl = extract_centerline(vals, self.grid, self.level, self.prune_length, self.origin)
+                self.last = cl
+                out = {"crack_length": cl.length, "crack_tip_x": cl.tip[0], "crack_tip_y": cl.tip[1]}
+            return self.comm.bcast(out, root=0)
+        finally:
             self.seconds += time.perf_counter() - t0
             self.cpu_seconds += time.process_time() - c0
             self.calls += 1
-            return {"crack_length": 0.0, "crack_tip_x": math.nan, "crack_tip_y": math.nan}
-        g, v, w = self._located
-        local = np.full(self.grid.nx * self.grid.ny, -np.inf)
-        local[g] = np.einsum("ij,ij->i", w, alpha.x.array[self._dofs][v])
-        glob = np.empty_like(local) if self.comm.rank == 0 else None
-        self.comm.Reduce(local, glob, op=MPI.MAX, root=0)
-        out = None
-        if self.comm.rank == 0:
-            vals = np.where(np.isfinite(glob), glob, np.nan).reshape(self.grid.shape)
-            cl = extract_centerline(vals, self.grid, self.level, self.prune_length, self.origin)
-            self.last = cl
-            out = {"crack_length": cl.length, "crack_tip_x": cl.tip[0], "crack_tip_y": cl.tip[1]}
-        out = self.comm.bcast(out, root=0)
-        self.seconds += time.perf_counter() - t0
-        self.cpu_seconds += time.process_time() - c0
-        self.calls += 1
-        return out

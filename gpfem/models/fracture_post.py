@@ -64,11 +64,7 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
         overlay = None
         if series:
             cl = series[-1][1]
-            info.update({"crack_length_path": cl.length, "crack_tip": list(cl.tip),
-                         "crack_start": list(cl.start),
-                         "main_path_length": cl.path_length, "branches": len(cl.branches),
-                         "path_bounds": cl.bounds(), "grid_spacing": cl.spacing,
-                         "vtp_file": "crack_path.vtp", "csv_file": "crack_path.csv",
+            info.update({**cl.summary(), "vtp_file": "crack_path.vtp", "csv_file": "crack_path.csv",
                          "series_file": "crack_path.pvd"})
             made += ["crack_path.vtp", "crack_path.csv", "crack_path.pvd"]
             overlay = _polydata(cl.branches) if cl.branches else None

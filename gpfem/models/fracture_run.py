@@ -98,7 +98,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if p["amr"]:
         model, bundle = driver.model, driver.amesh.bundle  # the last mesh's model (its crack tracker)
         dofs_info = driver.summary()
-    h = mesh_size(bundle)
+        h = mesh_size(bundle)
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
     summary.update({
         "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
