@@ -44,11 +44,13 @@ class RefineRequest(Exception):  # noqa: N818 (a control-flow signal, not an err
 
     Args:
         iterations: Alternate minimisations done in this try so far.
+        priority: The marking that asked for it (per owned cell), for the refinement.
     """
 
-    def __init__(self, iterations: int):
+    def __init__(self, iterations: int, priority: np.ndarray):
         super().__init__(f"refine after {iterations} iterations")
         self.iterations = iterations
+        self.priority = priority
 
 
 class FractureAMR(AdaptiveModel):
@@ -84,14 +86,15 @@ class FractureAMR(AdaptiveModel):
                               p["amr_alpha"], p["amr_psi_fraction"]).astype(float)
 
     def _monitor(self, k: int) -> None:
-        if self._monitor_on and self.amesh.pending(self.priority()) > 0:
-            raise RefineRequest(k)
+        if self._monitor_on:
+            pr = self.priority()
+            if self.amesh.pending(pr) > 0:
+                raise RefineRequest(k, pr)
 
     # -- moving the state ----------------------------------------------------------------------------
     def _move(self, old: Fracture, bundle: MeshBundle) -> Fracture:
-        new = Fracture(self.p, bundle)
-        if old.crack is not None:
-            new.crack = old.crack  # one tracker for the run (its times); it locates again on the new mesh
+        new = Fracture({**self.p, "crack_track": False}, bundle)  # no second tracker to set up:
+        new.crack = old.crack  # one for the run (its times); it locates again on the new mesh
         op_a, op_u = Transfer(old.A, new.A), Transfer(old.V, new.V)
         # the accepted state (and bound) first: it defines the step's start, its load and its measures
         op_a(old.alpha_prev, new.alpha)
@@ -124,11 +127,14 @@ class FractureAMR(AdaptiveModel):
                 res = self.model.try_step(s, ds)
             except RefineRequest as req:
                 done += req.iterations
-                if not self.refine(self.priority()):
+                if not self.refine(req.priority):
                     self._monitor_on = False  # at the DOF limit: finish the step on this mesh
                 continue
             done += res.iterations
-            if not res.ok or self.amesh.pending(self.priority()) == 0 or not self.refine(self.priority()):
+            if not res.ok:
+                break
+            pr = self.priority()
+            if self.amesh.pending(pr) == 0 or not self.refine(pr):
                 break
         res.iterations = done
         if res.ok:
