@@ -47,7 +47,7 @@ def num_owned_cells(mesh: Any) -> int:
 def cell_sizes(mesh: Any) -> np.ndarray:
     """``h_K = (d! |K|)^(1/d)`` of every owned simplex: the leg of the right simplex of the same volume.
 
-    The same measure as :func:`gpfem.models.fracture.mesh_size` (``h = 1`` on the 200 x 200 PFHub square,
+    The same measure as :func:`gpfem.mesh.size.mesh_size` (``h = 1`` on the 200 x 200 PFHub square,
     ``h = a`` for right triangles with legs ``a``), from the vertex coordinates, no assembly.
     """
     tdim = mesh.topology.dim
