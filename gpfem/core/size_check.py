@@ -1,0 +1,124 @@
+"""Size check before anything is built: the cells, DOFs and memory a run's parameters ask for.
+
+A built-in model's :attr:`gpfem.registry.Spec.estimate` turns resolved parameters into a
+:class:`SizeEstimate` with closed-form counts (approximate: within a factor of about 2, see each model's
+``estimate_size``); :func:`check_size` compares its memory with what this node has free
+(``MemAvailable`` of ``/proc/meminfo``, shared by the job's ranks on the node) and refuses a run that cannot
+fit with one :class:`~gpfem.core.errors.ParameterError` naming the parameter that sets the size, before
+the mesh is built. ``gpfem run ... --force`` turns the refusal into a warning.
+
+Memory model (per rank): ``BASE_BYTES`` (Python, DOLFINx, PETSc, the JIT-compiled forms) plus the model's
+bytes per DOF (mesh, function spaces, assembled matrices and the LU factors or preconditioner) times the
+rank's share of the DOFs. The constants come from the peak resident set size (``/usr/bin/time``'s maximum
+RSS) of 1-rank runs at three or four sizes per model, one step each (``docs/architecture.md``, "Input
+checks").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gpfem.core.errors import ParameterError
+from gpfem.core.log import logger
+
+__all__ = ["BASE_BYTES", "SizeEstimate", "check_size", "mem_available", "ranks_on_node"]
+
+#: Resident memory of one rank before the mesh (interpreter, DOLFINx, PETSc, forms): measured 160-200 MB.
+BASE_BYTES = 200e6
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    """What a run would build, from its parameters alone.
+
+    Attributes:
+        parameter: The parameter a refusal names (the one that sets the size, e.g. ``nx`` or ``h_fine``).
+        cells: Cells of the mesh (whole mesh, all ranks).
+        dofs: Global degrees of freedom of the solved fields.
+        bytes_per_dof: Peak memory per DOF of the model (mesh, spaces, matrices, factors).
+    """
+
+    parameter: str
+    cells: float
+    dofs: float
+    bytes_per_dof: float
+
+    def bytes_on_node(self, ranks: int = 1, ranks_here: int = 1) -> float:
+        """Memory the ``ranks_here`` ranks of a ``ranks``-rank job on one node need (DOFs split evenly)."""
+        return ranks_here * (BASE_BYTES + self.dofs * self.bytes_per_dof / max(ranks, 1))
+
+
+def mem_available(meminfo: str | Path = "/proc/meminfo") -> int | None:
+    """``MemAvailable`` of this node in bytes, or ``None`` where it cannot be read (not Linux)."""
+    try:
+        for line in Path(meminfo).read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def ranks_on_node(comm: Any) -> int:
+    """How many ranks of ``comm`` share this node's memory (collective on ``comm``)."""
+    if comm is None or comm.size == 1:
+        return 1
+    from mpi4py import MPI
+
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        return int(local.size)
+    finally:
+        local.Free()
+
+
+def _num(x: float) -> str:
+    """``2.0e16`` rather than ``2.0e+16``."""
+    return f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
+
+
+def check_size(estimate: SizeEstimate | None, comm: Any = None, force: bool = False,
+               available: int | None = None) -> float | None:
+    """Refuse a run whose estimate does not fit the memory available on a node.
+
+    Every rank calls it: the verdict is that of the node with the least room, the same on all ranks.
+
+    Args:
+        estimate: The model's :class:`SizeEstimate`; ``None`` (a plug-in without one, a mesh file): no check.
+        comm: The job's communicator (``None``: one process).
+        force: Warn instead of refusing (``gpfem run --force``).
+        available: Free memory of this node in bytes (default :func:`mem_available`; tests pass a value).
+
+    Returns:
+        The estimated bytes on the fullest node, or ``None`` when nothing was checked.
+
+    Raises:
+        ParameterError: (``estimate.parameter``) If the estimate exceeds the available memory and not
+            ``force``.
+    """
+    if estimate is None:
+        return None
+    ranks = comm.size if comm is not None else 1
+    here = ranks_on_node(comm)
+    need = estimate.bytes_on_node(ranks, here)
+    avail = mem_available() if available is None else available
+    mine = (need / avail if avail else 0.0, need, avail or 0, here)
+    if comm is not None and comm.size > 1:
+        from mpi4py import MPI
+
+        mine = comm.allreduce(mine, op=MPI.MAX)
+    ratio, need, avail, here = mine
+    if not avail:  # free memory unknown on every node: nothing to compare with
+        return need
+    what = (f"the mesh would have ~{_num(estimate.cells)} cells (~{_num(estimate.dofs)} DOFs) and need "
+            f"~{_num(need)} bytes (available {avail / 1e9:.0f} GB"
+            + (f" for {here} ranks on this node" if here > 1 else "") + ")")
+    if ratio > 1.0:
+        if not force:
+            raise ParameterError(estimate.parameter, f"{what}; use --force to run anyway")
+        logger.warning(f"parameter '{estimate.parameter}': {what}; going on (--force)")
+    elif ratio > 0.5:
+        logger.warning(f"parameter '{estimate.parameter}': {what}: the estimate is within a factor of 2")
+    return need
