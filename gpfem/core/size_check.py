@@ -2,16 +2,17 @@
 
 A built-in model's :attr:`gpfem.registry.Spec.estimate` turns resolved parameters into a
 :class:`SizeEstimate` with closed-form counts (approximate: within a factor of about 2, see each model's
-``estimate_size``); :func:`check_size` compares its memory with what this node has free
-(``MemAvailable`` of ``/proc/meminfo``, shared by the job's ranks on the node) and refuses a run that cannot
-fit with one :class:`~gpfem.core.errors.ParameterError` naming the parameter that sets the size, before
-the mesh is built. ``gpfem run ... --force`` turns the refusal into a warning.
+``estimate_size``); :func:`check_size` compares its memory with what this node has free (``MemAvailable``
+of ``/proc/meminfo``, or a memory-limited control group's limit less its usage, such as a batch job's, when
+that is smaller; shared by the job's ranks on the node) and refuses a run that cannot fit with one
+:class:`~gpfem.core.errors.ParameterError` naming the parameter that sets the size, before the mesh is
+built. ``gpfem run ... --force`` turns the refusal into a warning.
 
-Memory model (per rank): ``BASE_BYTES`` (Python, DOLFINx, PETSc, the JIT-compiled forms) plus the model's
-bytes per DOF (mesh, function spaces, assembled matrices and the LU factors or preconditioner) times the
-rank's share of the DOFs. The constants come from the peak resident set size (``/usr/bin/time``'s maximum
-RSS) of 1-rank runs at three or four sizes per model, one step each (``docs/architecture.md``, "Input
-checks").
+Memory model (per rank): ``BASE_BYTES`` (Python, DOLFINx, PETSc, the JIT-compiled forms) plus the rank's
+share of ``bytes_per_dof * dofs**exponent`` (mesh, function spaces, assembled matrices and the LU factors
+or preconditioner): exponent 1 in 2D, 4/3 for a 3D direct solve (the fill of a nested-dissection LU grows
+like N^(4/3)). The constants come from the peak resident set size (``/usr/bin/time``'s maximum RSS) of
+1-rank runs at three or four sizes per model, one step each (``docs/architecture.md``, "Input checks").
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
 
-__all__ = ["BASE_BYTES", "SizeEstimate", "check_size", "mem_available", "ranks_on_node"]
+__all__ = ["BASE_BYTES", "SizeEstimate", "cgroup_room", "check_size", "mem_available", "ranks_on_node"]
 
 #: Resident memory of one rank before the mesh (interpreter, DOLFINx, PETSc, forms): measured 160-200 MB.
 BASE_BYTES = 200e6
@@ -37,28 +38,67 @@ class SizeEstimate:
         parameter: The parameter a refusal names (the one that sets the size, e.g. ``nx`` or ``h_fine``).
         cells: Cells of the mesh (whole mesh, all ranks).
         dofs: Global degrees of freedom of the solved fields.
-        bytes_per_dof: Peak memory per DOF of the model (mesh, spaces, matrices, factors).
+        bytes_per_dof: Peak memory per DOF of the model (mesh, spaces, matrices, factors), the factor of
+            ``dofs**exponent``.
+        exponent: How the memory grows with the DOFs (1; 4/3 for a 3D LU factorisation).
     """
 
     parameter: str
     cells: float
     dofs: float
     bytes_per_dof: float
+    exponent: float = 1.0
 
     def bytes_on_node(self, ranks: int = 1, ranks_here: int = 1) -> float:
-        """Memory the ``ranks_here`` ranks of a ``ranks``-rank job on one node need (DOFs split evenly)."""
-        return ranks_here * (BASE_BYTES + self.dofs * self.bytes_per_dof / max(ranks, 1))
+        """Memory the ``ranks_here`` ranks of a ``ranks``-rank job on one node need (work split evenly)."""
+        return ranks_here * (BASE_BYTES + self.bytes_per_dof * self.dofs ** self.exponent / max(ranks, 1))
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # absent, unreadable, or "max" (no limit)
+        return None
+
+
+def cgroup_room(root: str | Path = "/sys/fs/cgroup",
+                self_cgroup: str | Path = "/proc/self/cgroup") -> int | None:
+    """Memory limit less usage of this process's control group (v2 or v1), or ``None`` when unlimited."""
+    root = Path(root)
+    try:
+        lines = Path(self_cgroup).read_text().splitlines()
+    except OSError:
+        lines = []
+    v2 = [ln.split(":", 2)[2] for ln in lines if ln.startswith("0::")]
+    v1 = [ln.split(":", 2)[2] for ln in lines if ln.split(":")[1:2] == ["memory"]]
+    places = [(root / rel.lstrip("/") / "memory.max", root / rel.lstrip("/") / "memory.current")
+              for rel in [*v2, ""]]
+    places += [(root / "memory" / rel.lstrip("/") / "memory.limit_in_bytes",
+                root / "memory" / rel.lstrip("/") / "memory.usage_in_bytes") for rel in [*v1, ""]]
+    for limit_file, usage_file in places:
+        limit = _read_int(limit_file)
+        if limit is not None and limit < 2**60:  # v1 writes "no limit" as a huge number
+            return max(limit - (_read_int(usage_file) or 0), 0)
+    return None
 
 
 def mem_available(meminfo: str | Path = "/proc/meminfo") -> int | None:
-    """``MemAvailable`` of this node in bytes, or ``None`` where it cannot be read (not Linux)."""
+    """Free memory of this node in bytes.
+
+    ``MemAvailable``, or the control group's room (:func:`cgroup_room`) when smaller; ``None`` where
+    neither can be read (not Linux).
+    """
+    avail = None
     try:
         for line in Path(meminfo).read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+                avail = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
-        return None
-    return None
+        avail = None
+    room = cgroup_room()
+    if room is not None and (avail is None or room < avail):
+        return room
+    return avail
 
 
 def ranks_on_node(comm: Any) -> int:

@@ -101,8 +101,8 @@ PRESET_HELP = {
 
 #: Area of the built-in T-shape (stem 20 x 100, bar 100 x 20).
 _T_AREA = 4000.0
-#: Peak bytes per DOF, 1 rank (mesh, P1^2 space, Jacobian, GMRES + ASM/ILU(1) above 2,000 DOFs):
-#: measured 1.0-1.2 kB from 80,802 to 321,602 DOFs (ci preset, nx = 200 and 400, two steps).
+#: Peak bytes per DOF above BASE_BYTES, 1 rank (mesh, P1^2 space, Jacobian, GMRES + ASM/ILU(1) above 2,000
+#: DOFs), two steps of the ci preset: 0.6 kB at 80,802 DOFs (nx = 200), 1.0 kB at 321,602 (nx = 400).
 _BYTES_PER_DOF = 1200.0
 
 

@@ -153,9 +153,11 @@ def check(p: Mapping[str, Any]) -> list[tuple[str, str]]:
     return time_problems(p) + _model_problems(p)
 
 
-#: Peak bytes per DOF, 1 rank (mesh, mixed space, monolithic Jacobian and its MUMPS LU): measured 4.0 kB
-#: at 161,604 DOFs in 2D (ci, 200 x 200 quadrilaterals) and XX kB at XX DOFs in 3D (one step each).
-_BYTES_PER_DOF = {2: 4000.0, 3: 4000.0}
+#: Peak memory of the mesh, mixed space, monolithic Jacobian and its MUMPS LU, 1 rank, one step, above
+#: BASE_BYTES: ``factor * dofs**exponent`` per space dimension. 2D: 4.0 kB per DOF at 161,604 DOFs (ci,
+#: 200 x 200 quadrilaterals; 3.0 kB at 40,804). 3D (cubic-tetragonal-3d, n^3 boxes): 152, 487 and 1,220 MB
+#: at 13,182, 29,478 and 55,566 DOFs, fitted by 580 dofs^(4/3) (180, 526, 1,220 MB).
+_MEMORY = {2: (4000.0, 1.0), 3: (580.0, 4.0 / 3.0)}
 
 
 def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
@@ -174,7 +176,7 @@ def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
         cells = (1.0 if p["cell"] == "quadrilateral" else 2.0) * p["nx"] * p["ny"]
         vertices = (p["nx"] + 1.0) * (p["ny"] + 1.0)
     per_vertex = (p["variants"] or dim) + (dim if p["elastic"] else 0)
-    return SizeEstimate("nx", cells, per_vertex * vertices, _BYTES_PER_DOF[dim])
+    return SizeEstimate("nx", cells, per_vertex * vertices, *_MEMORY[dim])
 
 
 def check_consistency(p: dict[str, Any], gdim: int) -> None:
