@@ -119,6 +119,10 @@ def _num(x: float) -> str:
     return f"{x:.1e}".replace("e+0", "e").replace("e+", "e")
 
 
+def _gb(x: float) -> str:
+    return f"{x / 1e9:.0f}" if x >= 10e9 else f"{x / 1e9:.2g}"
+
+
 def check_size(estimate: SizeEstimate | None, comm: Any = None, force: bool = False,
                available: int | None = None) -> float | None:
     """Refuse a run whose estimate does not fit the memory available on a node.
@@ -153,7 +157,7 @@ def check_size(estimate: SizeEstimate | None, comm: Any = None, force: bool = Fa
     if not avail:  # free memory unknown on every node: nothing to compare with
         return need
     what = (f"the mesh would have ~{_num(estimate.cells)} cells (~{_num(estimate.dofs)} DOFs) and need "
-            f"~{_num(need)} bytes (available {avail / 1e9:.0f} GB"
+            f"~{_num(need)} bytes (available {_gb(avail)} GB"
             + (f" for {here} ranks on this node" if here > 1 else "") + ")")
     if ratio > 1.0:
         if not force:

@@ -61,3 +61,16 @@ def test_proc_meminfo_and_cgroup_files(tmp_path, monkeypatch):
     (tmp_path / "memory" / "job" / "memory.limit_in_bytes").write_text("2000000000\n")
     (tmp_path / "memory" / "job" / "memory.usage_in_bytes").write_text("500000000\n")
     assert cgroup_room(tmp_path, tmp_path / "self") == 15 * 10**8
+
+
+@pytest.mark.mpi
+def test_the_verdict_is_the_same_on_every_rank(comm):
+    """The last rank's node has too little room, the others plenty: every rank refuses, naming the worst
+    node's numbers (so a 2-rank job stops on both ranks, never one of them alone)."""
+    need = SMALL.bytes_on_node(comm.size, comm.size)  # all ranks of this test share one node
+    avail = int(need) - 1 if comm.rank == comm.size - 1 else 10**12
+    with pytest.raises(ParameterError) as e:
+        check_size(SMALL, comm, available=avail)
+    assert f"(available {(int(need) - 1) / 1e9:.2g} GB" in str(e.value)
+    assert ("for 2 ranks on this node" in str(e.value)) == (comm.size == 2)
+    assert comm.allgather(str(e.value)) == [str(e.value)] * comm.size
