@@ -25,7 +25,8 @@ from typing import Any
 
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
-from gpfem.core.parameters import Parameter
+from gpfem.core.parameters import Check, Parameter, resolve
+from gpfem.core.size_check import SizeEstimate
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
 
@@ -94,6 +95,11 @@ class Spec:
             (``gpfem post``), or its path; ``None``: the run module's ``post`` if it has one.
         preset_aliases: Old preset name -> current name. An alias runs the current preset, under the
             current name, after a warning naming both.
+        check: Checks across parameters that need no mesh (``dt_min <= dt <= dt_max``, ...):
+            ``check(params) -> [(name, message), ...]``, run by :meth:`resolve` (the first problem is
+            raised as a :class:`~gpfem.core.errors.ParameterError`); ``None``: none.
+        estimate: ``estimate(params) -> SizeEstimate | None``: cells, DOFs and memory of the built-in
+            mesh (:mod:`gpfem.core.size_check`), checked before the mesh is built; ``None``: no size check.
     """
 
     name: str
@@ -105,6 +111,20 @@ class Spec:
     preset_help: Mapping[str, str] = field(default_factory=dict)
     post: str | Callable[..., list[str]] | None = None
     preset_aliases: Mapping[str, str] = field(default_factory=dict)
+    check: Check | None = None
+    estimate: Callable[[Mapping[str, Any]], SizeEstimate | None] | None = None
+
+    def resolve(self, *sources: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The parameters from ``sources`` (later wins) over the defaults, each value and :attr:`check` done.
+
+        Raises:
+            ParameterError: For an unknown key, an invalid value or a failed check across parameters.
+        """
+        return resolve(self.parameters, *sources, check=self.check)
+
+    def size_estimate(self, params: Mapping[str, Any]) -> SizeEstimate | None:
+        """The built-in mesh's :class:`SizeEstimate` for resolved ``params``, or ``None``."""
+        return self.estimate(params) if self.estimate is not None else None
 
     def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
         """The run function (imported on first use)."""

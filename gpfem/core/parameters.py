@@ -2,7 +2,13 @@
 
 A model declares a list of :class:`Parameter`; :func:`resolve` merges the sources and validates every
 value up front, so that bad input ends with one clear :class:`~gpfem.core.errors.ParameterError` naming
-the parameter before any solve starts.
+the parameter before any mesh is built or any solve starts:
+
+- each value on its own (:meth:`Parameter.coerce`): type, finiteness (no ``nan``/``inf`` in a number or
+  in a list of numbers), sign, bounds, choices, the parameter's ``check``; a list's elements have a
+  type too (:attr:`Parameter.item`: ``float`` unless declared or the default says otherwise);
+- the values together (``resolve(..., check=...)``, a model's :attr:`gpfem.registry.Spec.check`):
+  orderings such as ``dt_min <= dt <= dt_max`` that need no mesh.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ from typing import Any
 from gpfem.core.errors import ParameterError
 
 __all__ = [
+    "Check",
     "Parameter",
     "load_config",
     "parse_assignments",
+    "raise_first",
     "resolve",
 ]
+
+#: A check across parameters: resolved values -> ``(name, message)`` for each problem (empty: fine).
+Check = Callable[[Mapping[str, Any]], Sequence[tuple[str, str]]]
 
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
 
@@ -42,6 +53,8 @@ class Parameter:
         open_bounds: If True the interval in ``bounds`` is open.
         choices: Allowed values (for strings).
         check: Extra validator returning an error message or ``None``.
+        item: Element type of a list parameter (``float``, ``int`` or ``str``). ``None``: the type of the
+            default's elements, ``float`` for an empty default. Numbers must be finite.
     """
 
     name: str
@@ -54,6 +67,7 @@ class Parameter:
     open_bounds: bool = False
     choices: Sequence[Any] | None = None
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    item: type | None = None
 
     @property
     def kind(self) -> type:
@@ -70,6 +84,18 @@ class Parameter:
             return list
         return str
 
+    @property
+    def item_kind(self) -> type:
+        """The type of a list parameter's elements (see :attr:`item`)."""
+        if self.item is not None:
+            return self.item
+        elems = list(self.default) if isinstance(self.default, list | tuple) else []
+        if elems and all(isinstance(e, str) for e in elems):
+            return str
+        if elems and all(isinstance(e, int) and not isinstance(e, bool) for e in elems):
+            return int
+        return float
+
     def describe(self) -> str:
         """A human-readable constraint string, e.g. ``'> 0'``."""
         parts = []
@@ -84,6 +110,30 @@ class Parameter:
         if self.choices is not None:
             parts.append("one of " + "|".join(str(c) for c in self.choices))
         return ", ".join(parts)
+
+    def _coerce_list(self, value: Any) -> list[Any]:
+        """A list (from a TOML array or a ``[a, b]``/``a,b`` string) with elements of :attr:`item_kind`."""
+        item = self.item_kind
+        if isinstance(value, str):
+            parts = [v.strip() for v in value.strip().strip("[]()").split(",")]
+            value = [v.strip("'\"") if item is str else v for v in parts if v]
+        if not isinstance(value, list | tuple):
+            raise ValueError(value)
+        try:
+            if item is str:
+                if not all(isinstance(v, str) for v in value):
+                    raise ValueError(value)
+                return list(value)
+            out = [_to_int(self.name, v) if item is int else _to_float(v) for v in value]
+        except ParameterError:
+            raise
+        except (TypeError, ValueError):
+            raise ParameterError(self.name, f"expected a list of {_NUMBER.get(item, item.__name__)}, "
+                                 f"got {list(value)!r}") from None
+        bad = [v for v in out if not math.isfinite(v)]
+        if bad:
+            raise ParameterError(self.name, f"must be finite numbers, got {bad[0]!r}")
+        return out
 
     def coerce(self, value: Any) -> Any:
         """Convert ``value`` (possibly a string from the command line) and validate it.
@@ -105,26 +155,22 @@ class Parameter:
                 elif not isinstance(value, bool):
                     raise ValueError(value)
             elif kind is int:
-                if isinstance(value, bool):
-                    raise ValueError(value)
-                if isinstance(value, float) and not value.is_integer():
-                    raise ValueError(value)
-                value = int(value)
+                value = _to_int(self.name, value)
             elif kind is float:
                 if isinstance(value, bool):
                     raise ValueError(value)
                 value = float(value)
             elif kind is list:
-                if isinstance(value, str):
-                    value = [float(v) for v in value.strip("[]() ").split(",") if v.strip()]
-                value = list(value)
+                value = self._coerce_list(value)
             elif isinstance(value, list | tuple):  # a TOML list for a string parameter: "a,b"
                 value = ",".join(str(v) for v in value)
             else:
                 value = str(value)
+        except ParameterError:
+            raise
         except (TypeError, ValueError):
             raise ParameterError(
-                self.name, f"expected {kind.__name__}, got {value!r}"
+                self.name, f"expected {'a list' if kind is list else kind.__name__}, got {value!r}"
             ) from None
         if kind is float and not math.isfinite(value):
             raise ParameterError(self.name, f"must be finite, got {value!r}")
@@ -151,6 +197,50 @@ class Parameter:
             if msg:
                 raise ParameterError(self.name, msg)
         return value
+
+
+_NUMBER = {float: "numbers", int: "integers"}
+
+
+def _to_float(value: Any) -> float:
+    """A number (or a string holding one) as a float; ``bool`` and anything else: ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    return float(value)
+
+
+def _to_int(name: str, value: Any) -> int:
+    """An integer-valued number or string (``"1e6"`` too) as an int.
+
+    Raises:
+        ValueError: Not an integer value.
+        ParameterError: ``nan`` or ``inf``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            value = float(value)
+    if not math.isfinite(value):
+        raise ParameterError(name, f"must be finite, got {value!r}")
+    if not value.is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def raise_first(problems: Sequence[tuple[str, str]]) -> None:
+    """Raise a :class:`ParameterError` for the first ``(name, message)`` of a :data:`Check`'s answer.
+
+    Raises:
+        ParameterError: If ``problems`` is not empty.
+    """
+    if problems:
+        name, message = problems[0]
+        raise ParameterError(name, message)
 
 
 def _unknown(name: str, known: Iterable[str]) -> ParameterError:
@@ -198,18 +288,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def resolve(
     declared: Sequence[Parameter],
     *sources: Mapping[str, Any] | None,
+    check: Check | None = None,
 ) -> dict[str, Any]:
     """Merge parameter sources (later wins) over the declared defaults and validate all.
 
     Args:
         declared: The model's parameters.
         sources: Mappings such as preset values, config values, ``--set`` values.
+        check: Checks across the coerced values (e.g. a model's ``Spec.check``); the first problem it
+            reports is raised.
 
     Returns:
         A dict with every declared parameter, coerced and validated.
 
     Raises:
-        ParameterError: For an unknown key or an invalid value.
+        ParameterError: For an unknown key, an invalid value, or a problem ``check`` reports.
     """
     by_name = {p.name: p for p in declared}
     values: dict[str, Any] = {p.name: p.default for p in declared}
@@ -220,4 +313,7 @@ def resolve(
             if key not in by_name:
                 raise _unknown(key, by_name)
             values[key] = val
-    return {name: by_name[name].coerce(val) for name, val in values.items()}
+    out = {name: by_name[name].coerce(val) for name, val in values.items()}
+    if check is not None:
+        raise_first(check(out))
+    return out
