@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from gpfem.mesh.size import simplex_sizes
+
 __all__ = ["MAX_GRID_POINTS", "GridLookup", "SamplingGrid", "cell_sizes", "default_spacing"]
 
 #: Largest number of grid points; a finer request is coarsened to this.
@@ -19,11 +21,8 @@ MAX_GRID_POINTS = 6_000_000
 
 
 def cell_sizes(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """``h = (2 |K|)^(1/2)`` of each triangle (the leg of the right triangle of the same area)."""
-    p = np.asarray(points, dtype=float)[:, :2]
-    a, b, c = p[cells[:, 0]], p[cells[:, 1]], p[cells[:, 2]]
-    area2 = np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-    return np.sqrt(area2)
+    """``h = (2 |K|)^(1/2)`` of each triangle (:func:`gpfem.mesh.size.simplex_sizes` in the plane)."""
+    return simplex_sizes(np.asarray(points, dtype=float)[:, :2][np.asarray(cells, dtype=np.int64)])
 
 
 def default_spacing(sizes: np.ndarray, q: float = 0.1) -> float:
