@@ -74,6 +74,7 @@ class Centerline:
                 "crack_start": [float(v) for v in self.start], "main_path_length": self.path_length,
                 "branches": len(self.branches), "path_bounds": self.bounds(), "grid_spacing": self.spacing}
 
+
 def _smooth_length(pts: np.ndarray, passes: int = 8, every: int = 4) -> tuple[np.ndarray, float]:
     """Smoothed polyline and its length.
 
@@ -90,6 +91,7 @@ def _smooth_length(pts: np.ndarray, passes: int = 8, every: int = 4) -> tuple[np
         return q, 0.0
     idx = np.unique(np.concatenate([np.arange(0, len(q), every), [len(q) - 1]]))
     return q, float(np.linalg.norm(np.diff(q[idx], axis=0), axis=1).sum())
+
 
 def _normals(P: np.ndarray, k: int = 2) -> np.ndarray:
     n = len(P)
@@ -144,6 +146,7 @@ def _extend(P: np.ndarray, look: GridLookup, level: float, ds: float, reach: flo
         ok &= np.diff(d) < 0
     n_ok = int(np.argmin(ok)) if not ok.all() else len(ok)
     return np.vstack([P, steps[:n_ok]]) if n_ok else P
+
 
 def extract_centerline(
     values: np.ndarray,
@@ -258,6 +261,7 @@ def extract_centerline(
     res.branches = branches
     res.length = total
     return res
+
 
 def point_at(path: np.ndarray, arc: float) -> np.ndarray:
     """The point of a polyline at arc length ``arc`` from its first point (its last point beyond its end)."""
