@@ -87,9 +87,10 @@ if comm.rank == 0:
     rows = gpfem.read_history(output.out_dir / "history.csv")
     force = np.array([float(r["reaction_force"]) for r in rows])
     i = int(np.argmax(np.abs(force)))
-    dissipated = float(rows[-1]["dissipated_energy"])
-    print(f"{result['steps']} load steps; peak force {force[i]:.4f} kN at u = {float(rows[i]['load']):.5f} mm")
-    print(f"crack length from the energy: {dissipated / (params.Gc * (1 + h / (c_w(params.model) * params.ell))):.3f} mm "
+    gc_eff = params.Gc * (1 + h / (c_w(params.model) * params.ell))
+    length = float(rows[-1]["dissipated_energy"]) / gc_eff
+    print(f"{result['steps']} load steps; peak force {force[i]:.4f} kN at u = {float(rows[i]['load']):.5f}")
+    print(f"crack length from the energy: {length:.3f} mm "
           f"(notch tip to the right edge: {params.L - params.notch_length:.3f} mm)")
     png = field_png(output.out_dir / result["field_file"], "alpha", output.out_dir / "damage.png",
                     cmap="magma_r", clim=(0.0, 1.0), title="damage")
