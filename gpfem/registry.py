@@ -25,7 +25,7 @@ from typing import Any
 
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
-from gpfem.core.parameters import Check, Parameter, resolve
+from gpfem.core.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
 from gpfem.core.size_check import SizeEstimate
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
@@ -121,6 +121,19 @@ class Spec:
             ParameterError: For an unknown key, an invalid value or a failed check across parameters.
         """
         return resolve(self.parameters, *sources, check=self.check)
+
+    def parameters_class(self, name: str, module: str | None = None) -> type[ParameterSet]:
+        """A frozen dataclass of these parameters, validated as :meth:`resolve` validates a dict.
+
+        Args:
+            name: Class name, e.g. ``"CahnHilliardParameters"``.
+            module: ``__name__`` of the module that binds the class.
+
+        Returns:
+            A :class:`~gpfem.core.parameters.ParameterSet` subclass
+            (:func:`~gpfem.core.parameters.make_parameters`).
+        """
+        return make_parameters(name, self, module=module)
 
     def size_estimate(self, params: Mapping[str, Any]) -> SizeEstimate | None:
         """The built-in mesh's :class:`SizeEstimate` for resolved ``params``, or ``None``."""

@@ -156,3 +156,8 @@ SPEC = register(
         estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``CahnHilliardParameters.from_preset("ci", kappa=1.0)``; ``params.replace(...)`` makes a changed copy.
+CahnHilliardParameters = SPEC.parameters_class("CahnHilliardParameters", __name__)
+__all__ += ["CahnHilliardParameters"]

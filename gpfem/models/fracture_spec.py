@@ -211,3 +211,8 @@ SPEC = register(
         estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``FractureParameters.from_preset("sent-ci", ell=0.02)``; ``params.replace(...)`` makes a changed copy.
+FractureParameters = SPEC.parameters_class("FractureParameters", __name__)
+__all__ += ["FractureParameters"]

@@ -49,7 +49,7 @@ from gpfem.models.martensite_measures import (
     wall_orientation,
     x_profile,
 )
-from gpfem.models.martensite_spec import check_consistency, clamped_sides
+from gpfem.models.martensite_spec import MartensiteParameters, check_consistency, clamped_sides
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
 
@@ -103,16 +103,18 @@ class Martensite(GradientFlow):
     thresholds) is a ``fem.Constant``: a new value compiles no new form.
 
     Args:
-        p: Resolved parameters (see :mod:`gpfem.models.martensite_spec`).
-        bundle: The mesh.
+        p: The parameters: a :class:`~gpfem.models.martensite_spec.MartensiteParameters`, or a dict
+            (validated into one; missing keys take their defaults). Kept as :attr:`p`.
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         grid: ``(nx, ny[, nz], Lx, Ly[, Lz])`` of a structured built-in mesh: the noise is then indexed by
             grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
             mesh (noise indexed by vertex input index).
     """
 
-    def __init__(self, p: dict[str, Any], bundle: MeshBundle, grid: tuple | None = None):
-        self.p = p
-        self.bundle = bundle
+    def __init__(self, p: MartensiteParameters | dict[str, Any], bundle: MeshBundle | Any,
+                 grid: tuple | None = None):
+        self.p = p = MartensiteParameters.of(p)
+        self.bundle = bundle = MeshBundle.of(bundle)
         mesh = bundle.mesh
         gdim = self.gdim = mesh.geometry.dim
         check_consistency(p, gdim)

@@ -220,3 +220,8 @@ SPEC = register(
         estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``MartensiteParameters.from_preset("ci", kappa=0.5)``; ``params.replace(...)`` makes a changed copy.
+MartensiteParameters = SPEC.parameters_class("MartensiteParameters", __name__)
+__all__ += ["MartensiteParameters"]
