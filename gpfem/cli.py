@@ -241,6 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with graceful_stop():
             results = spec.runner()(params, ctx) or {}
+        if ctx.stopped:  # e.g. max_steps reached before the end: not a completed run
+            status = f"stopped ({ctx.stopped})"
     except GpfemError as e:
         # bad input found once the run had started (a mesh file gmsh cannot read, a boundary group the
         # mesh lacks, a parameter checked against the mesh) is still bad input: exit code 2
@@ -274,7 +276,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "results": {**previous.get("results", {}), **results},
     }
     write_json(sfile, summary, comm)
-    if code == 0:
+    if code == 0 and ctx.stopped == "max_steps":
+        log(f"{status} after {wall:.1f} s; outputs in {out}; continue with: "
+            f"gpfem run {args.model} --restart {out} --set max_steps=0")
+    elif code == 0:
         log(f"done in {wall:.1f} s; outputs in {out}")
     return code
 

@@ -46,6 +46,8 @@ class RunContext:
             (:mod:`gpfem.core.log`), which this defaults to.
         preset: Name of the preset used.
         extra: Free-form extras (e.g. PETSc backend).
+        stopped: Why the run ended before its end, set by :func:`~gpfem.core.timeloop.run_time_loop`
+            (``"max_steps"``), else ``None``; the command line then writes the status ``stopped (...)``.
     """
 
     out_dir: Path
@@ -55,6 +57,7 @@ class RunContext:
     log: Callable[[str], None] = logger.info
     preset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped: str | None = None
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)

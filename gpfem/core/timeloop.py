@@ -72,7 +72,8 @@ class LoopSettings:
 
     Attributes:
         t_end: Final time.
-        max_steps: Stop after this many accepted steps (0: no limit).
+        max_steps: Stop after this many accepted steps (0: no limit); a run that stops so before ``t_end``
+            sets ``ctx.stopped = "max_steps"`` (status ``stopped (max_steps)`` in ``summary.json``).
         stop_times: Times the loop lands on exactly (fields are written there too).
         field_interval: Write fields every this many steps (0: only at stop times and the end).
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
@@ -202,7 +203,12 @@ def run_time_loop(
         history.close()
         fields.close()
     checkpoint()
-    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done")
+    cut = stopped_by is None and t < settings.t_end * (1 - 1e-12)  # only max_steps ends the loop early
+    if cut and hasattr(ctx, "stopped"):
+        ctx.stopped = "max_steps"
+    end = (f"  stopped: max_steps = {settings.max_steps} reached before t_end = {settings.t_end:.6g}"
+           if cut else "  done")
+    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + end)
     return {
         "steps": step,
         "time": t,

@@ -79,6 +79,7 @@ def test_model_file_runs_and_restarts(tmp_path):
              "--set", "checkpoint_interval=2", "--out", str(out), "--quiet"])
     saved = read_json(out / "params.json")
     assert saved["model"] == "relax" and saved["model_ref"] == str(f)
+    assert read_json(out / "summary.json")["status"] == "stopped (max_steps)"  # not the end: t < t_end
     run_cli(["run", str(f), "--restart", str(out), "--set", "max_steps=0", "--quiet"])
     _check_decay(out, 1.5)
     assert read_json(out / "summary.json")["status"] == "completed"
