@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import shlex
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -153,10 +154,11 @@ class Parameter:
         return value
 
 
-def _unknown(name: str, known: Iterable[str]) -> ParameterError:
+def _unknown(name: str, known: Iterable[str], model: str = "") -> ParameterError:
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return ParameterError(name, f"unknown parameter{hint}; 'gpfem list' shows them all")
+    listing = f"gpfem list {shlex.quote(model)}" if model else "gpfem list"
+    return ParameterError(name, f"unknown parameter{hint}; '{listing}' shows them all")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
@@ -198,12 +200,15 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def resolve(
     declared: Sequence[Parameter],
     *sources: Mapping[str, Any] | None,
+    model: str = "",
 ) -> dict[str, Any]:
     """Merge parameter sources (later wins) over the declared defaults and validate all.
 
     Args:
         declared: The model's parameters.
         sources: Mappings such as preset values, config values, ``--set`` values.
+        model: How the user named the model (a name, a file, ``module:SPEC``): the unknown-parameter
+            error names ``gpfem list MODEL``, which lists a model file's parameters too.
 
     Returns:
         A dict with every declared parameter, coerced and validated.
@@ -218,6 +223,6 @@ def resolve(
             continue
         for key, val in src.items():
             if key not in by_name:
-                raise _unknown(key, by_name)
+                raise _unknown(key, by_name, model)
             values[key] = val
     return {name: by_name[name].coerce(val) for name, val in values.items()}
