@@ -164,6 +164,7 @@ def run_time_loop(
     if not restart:
         fields.write(t)
     t0 = time.perf_counter()
+    progress = _Progress(t, step, settings.t_end, settings.max_steps)
     last_log = -1e9
     try:
         while t < settings.t_end * (1 - 1e-12) and (settings.max_steps <= 0 or step < settings.max_steps):
@@ -185,7 +186,7 @@ def run_time_loop(
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
                 checkpoint()
             now = time.perf_counter()
-            line = _progress(step, t, dt, last, now - t0)
+            line = progress.line(step, t, dt, last, now - t0)
             if now - last_log >= settings.progress_seconds:
                 last_log = now
                 log(line)
@@ -210,7 +211,7 @@ def run_time_loop(
         ctx.stopped = "max_steps"
     end = (f"  stopped: max_steps = {settings.max_steps} reached before t_end = {settings.t_end:.6g}"
            if cut else "  done")
-    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + end)
+    log(progress.line(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + end)
     return {
         "steps": step,
         "time": t,
@@ -221,8 +222,41 @@ def run_time_loop(
     }
 
 
-def _progress(step: int, t: float, dt: float, row: Mapping[str, Any], wall: float) -> str:
-    keys = [k for k in row if k not in ("step", "time", "dt")][:3]
-    vals = "  ".join(f"{k}={row[k]:.6g}" if isinstance(row[k], float) else f"{k}={row[k]}"
-                     for k in keys)
-    return f"step {step:6d}  t={t:.6g}  dt={dt:.3g}  {vals}  [{wall:.1f} s]"
+@dataclass
+class _Progress:
+    """How far a run is, and when it should end: progress lines (rank 0 prints them, :mod:`gpfem.core.log`).
+
+    The fraction done is ``t / t_end`` (for :class:`~gpfem.core.quasistatic.QuasiStatic`, ``t`` is the
+    length of the load path walked so far), or ``step / max_steps`` when that is further; the time left is
+    the wall time so far over the fraction this run has done (a restart counts from its first step).
+    """
+
+    t_start: float
+    step_start: int
+    t_end: float
+    max_steps: int = 0
+
+    def fraction(self, t: float, step: int) -> float:
+        """Fraction of the run done at time ``t``, step ``step`` (0 to 1)."""
+        f = t / self.t_end if self.t_end > 0 else 1.0
+        if self.max_steps > 0:
+            f = max(f, step / self.max_steps)
+        return min(max(f, 0.0), 1.0)
+
+    def line(self, step: int, t: float, dt: float, row: Mapping[str, Any], wall: float) -> str:
+        """``step  t  dt``, the first three other history columns, ``[wall s, % done, ~time left]``."""
+        keys = [k for k in row if k not in ("step", "time", "dt")][:3]
+        vals = "  ".join(f"{k}={row[k]:.6g}" if isinstance(row[k], float) else f"{k}={row[k]}"
+                         for k in keys)
+        f, f0 = self.fraction(t, step), self.fraction(self.t_start, self.step_start)
+        left = f", ~{_duration(wall * (1.0 - f) / (f - f0))} left" if f0 < f < 1.0 else ""
+        return f"step {step:6d}  t={t:.6g}  dt={dt:.3g}  {vals}  [{wall:.1f} s, {100 * f:.0f}% done{left}]"
+
+
+def _duration(seconds: float) -> str:
+    """A time span for people: ``42 s``, ``12 min``, ``3.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
