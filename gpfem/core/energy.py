@@ -119,7 +119,7 @@ class Energy:
         for n in names:
             f = self._compiled[n]
             comm = f.mesh.comm
-            local += fem.assemble_scalar(f)
+            local += fem.assemble_scalar(f).real
         return float(comm.allreduce(local)) if comm is not None else local
 
     def values(self) -> Mapping[str, float]:

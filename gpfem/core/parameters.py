@@ -7,6 +7,7 @@ the parameter before any solve starts.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import math
 import shlex
@@ -48,7 +49,7 @@ class Parameter:
     name: str
     default: Any
     help: str
-    type: type | None = None
+    type: builtins.type | None = None
     positive: bool = False
     nonnegative: bool = False
     bounds: tuple[float | None, float | None] | None = None
@@ -57,7 +58,7 @@ class Parameter:
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
 
     @property
-    def kind(self) -> type:
+    def kind(self) -> builtins.type:
         """The Python type of the value."""
         if self.type is not None:
             return self.type

@@ -229,8 +229,9 @@ class NonlinearSolver:
                                  "Jacobian (PETSc has no P^T A P for BAIJ)")
             from gpfem.core.reduced_problem import ReducedProblem
 
-            self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
-                                          kind=backend_mat, vec_type=vec_type, petsc_options=opts)
+            self.problem: ReducedProblem | dolfinx.fem.petsc.NonlinearProblem = ReducedProblem(
+                F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J, kind=backend_mat,
+                vec_type=vec_type, petsc_options=opts)
         else:
             self.problem = dolfinx.fem.petsc.NonlinearProblem(
                 F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts,
@@ -289,14 +290,14 @@ class NonlinearSolver:
                     with v.localForm() as loc:
                         loc.array[:] = f.x.array
             if self._constrained:
-                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
-                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
+                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)  # type: ignore[union-attr]
+                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)  # type: ignore[union-attr]
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         backup = self._backup() if self.auto_krylov else None
         self._retry_note = ""
         reason = self._run()
-        ksp_reason = self.snes.getKSP().getConvergedReason()
+        ksp_reason = _reason(self.snes.getKSP())
         if backup is not None:
             if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
                 reason, ksp_reason = self._direct_retry(backup)
@@ -310,7 +311,7 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
-        reason = self.snes.getConvergedReason()
+        reason = _reason(self.snes)
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
         return reason
@@ -351,7 +352,7 @@ class NonlinearSolver:
             f.x.array[:] = a
         ksp = self.snes.getKSP()
         krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
-        why = ksp_reason_name(ksp.getConvergedReason())
+        why = ksp_reason_name(_reason(ksp))
         direct, what = direct_options(self.comm.size)  # MUMPS, or what this PETSc has instead
         if self._direct_ksp is None:
             self._krylov_ksp = ksp
@@ -365,7 +366,7 @@ class NonlinearSolver:
             ours = [f"{pre}{k}" for k in direct if not db.hasName(f"{pre}{k}")]
             for k, v in direct.items():
                 if f"{pre}{k}" in ours:
-                    db[f"{pre}{k}"] = v
+                    db.setValue(f"{pre}{k}", v)
             d.setFromOptions()
             for key in ours:
                 if not key.startswith(f"{self.fallback_prefix}redundant_"):
@@ -414,7 +415,7 @@ class NonlinearSolver:
             self._bounds = None
         if self.problem is not None:
             if self._constrained:
-                self.problem.destroy()
+                self.problem.destroy()  # type: ignore[union-attr]  # a ReducedProblem
             else:
                 destroy_petsc(self.problem)
             # Our options stay in PETSc's global database after DOLFINx's setup (measured with DOLFINx
@@ -430,6 +431,11 @@ class NonlinearSolver:
                 ksp.destroy()
         self._direct_ksp = self._krylov_ksp = None
         self.problem = None  # type: ignore[assignment]
+
+
+def _reason(snes_or_ksp: Any) -> int:
+    """The converged reason of a SNES or KSP: the int PETSc returns (petsc4py's stubs name a class)."""
+    return snes_or_ksp.getConvergedReason()
 
 
 def _stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:

@@ -240,8 +240,8 @@ def _tree(sk: np.ndarray, sx: float, sy: float) -> tuple[np.ndarray, Any]:
         rows.append(a[both])
         cols.append(b[both])
         wts.append(np.full(int(both.sum()), w))
-    r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
-    g = coo_matrix((w, (r, c)), shape=(n, n)).tocsr()
+    r, c, wt = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
+    g = coo_matrix((wt, (r, c)), shape=(n, n)).tocsr()
     t = minimum_spanning_tree(g)
     t = (t + t.T).tocsr()
     return np.column_stack([iy, ix]), t
@@ -483,8 +483,8 @@ def extract_centerline(
             pts = _to_ridge(xy[nodes], look, half, ds)
             pts = _extend(pts, look, level, ds, reach)        # the free end, to where alpha < level
             if parent is None:
-                o = np.asarray(origin, dtype=float) if (origin is not None and rank == 0) else None
-                pts = _extend(pts[::-1], look, level, ds, reach, toward=o)[::-1]
+                to = np.asarray(origin, dtype=float) if (origin is not None and rank == 0) else None
+                pts = _extend(pts[::-1], look, level, ds, reach, toward=to)[::-1]
             else:
                 pts = np.vstack([xy[parent], pts])
             sm, length = _smooth_length(pts)

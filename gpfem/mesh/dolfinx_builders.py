@@ -93,6 +93,6 @@ def box(Lx: float, Ly: float, Lz: float, nx: int, ny: int, nz: int, comm: Any = 
     from dolfinx import mesh as dmesh
 
     comm = comm or MPI.COMM_WORLD
-    pts = [np.zeros(3), np.array([float(Lx), float(Ly), float(Lz)])]
-    m = dmesh.create_box(comm, pts, [nx, ny, nz], dmesh.CellType.tetrahedron)
+    m = dmesh.create_box(comm, [np.zeros(3), np.array([float(Lx), float(Ly), float(Lz)])], [nx, ny, nz],
+                         dmesh.CellType.tetrahedron)
     return _tagged(m, [(0.0, Lx), (0.0, Ly), (0.0, Lz)], f"box({Lx}x{Ly}x{Lz}, {nx}x{ny}x{nz})")

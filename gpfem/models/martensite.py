@@ -139,7 +139,8 @@ class Martensite(GradientFlow):
                 imap = self.W.dofmap.index_map
                 mk = np.arange(imap.size_local + imap.num_ghosts)
             else:
-                Vk, mk = eta_sub.sub(k).collapse()
+                Vk, dofs_k = eta_sub.sub(k).collapse()
+                mk = np.asarray(dofs_k)
             self._eta_maps.append(np.asarray(mk, dtype=np.int64))
             self.eta_out.append(fem.Function(Vk, name=f"eta_{k + 1}"))
         self.S = self.eta_out[0].function_space
@@ -219,6 +220,7 @@ class Martensite(GradientFlow):
     def _pin_dofs(self) -> Any:
         """The dofs of u at the vertex nearest the domain centre and at its periodic images."""
         pm = self.periodic
+        assert pm is not None  # only periodic runs pin a vertex
         imap = self.Vu.dofmap.index_map
         X = self.Vu.tabulate_dof_coordinates()[: imap.size_local, : self.gdim]
         centre = 0.5 * (pm.lo + pm.hi)
@@ -312,11 +314,11 @@ class Martensite(GradientFlow):
         ref = basix.geometry(mesh.basix_cell()).mean(axis=0)[None, :]
         eta = self.eta
         vals = fem.Expression(ufl.as_vector(eta), ref).eval(mesh, cells).reshape(len(cells), self.n)
-        grads = fem.Expression(ufl.as_matrix([[ufl.grad(e)[d] for d in range(3)] for e in eta]), ref)
-        grads = grads.eval(mesh, cells).reshape(len(cells), self.n, 3)
+        gexpr = fem.Expression(ufl.as_matrix([[ufl.grad(e)[d] for d in range(3)] for e in eta]), ref)
+        grads = gexpr.eval(mesh, cells).reshape(len(cells), self.n, 3)
         rec = self.recovered_gradients()
-        rgrads = fem.Expression(ufl.as_matrix([[g[d] for d in range(3)] for g in rec]), ref)
-        rgrads = rgrads.eval(mesh, cells).reshape(len(cells), self.n, 3)
+        rexpr = fem.Expression(ufl.as_matrix([[g[d] for d in range(3)] for g in rec]), ref)
+        rgrads = rexpr.eval(mesh, cells).reshape(len(cells), self.n, 3)
         vol = fem.Expression(ufl.CellVolume(mesh), ref).eval(mesh, cells).reshape(-1)
         order = np.argsort(-np.abs(vals), axis=1)
         a, b = order[:, 0], order[:, 1]
