@@ -21,11 +21,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
 from gpfem.core.parameters import Parameter
+
+if TYPE_CHECKING:  # gpfem list imports this module: no MPI, no DOLFINx at run time
+    from importlib.metadata import EntryPoint
+
+    from mpi4py import MPI
+
+    from gpfem.mesh import MeshBundle
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
 
@@ -51,7 +58,7 @@ class RunContext:
     """
 
     out_dir: Path
-    comm: Any = None
+    comm: MPI.Comm | None = None
     mesh_file: Path | None = None
     restart: Path | None = None
     log: Callable[[str], None] = logger.info
@@ -62,7 +69,7 @@ class RunContext:
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
 
-    def mesh(self, build: Callable[[], Any]) -> Any:
+    def mesh(self, build: Callable[[], MeshBundle]) -> MeshBundle:
         """The user's ``--mesh`` file (read and distributed) if one was given, else ``build()``.
 
         Args:
@@ -209,13 +216,13 @@ def spec_of(obj: Any, where: str = "") -> Spec:
     raise ParameterError("model", f"{where or obj!r} defines no gpfem Spec (give it a SPEC = Spec(...))")
 
 
-def _entry_points() -> list[Any]:
+def _entry_points() -> list[EntryPoint]:
     from importlib.metadata import entry_points
 
     return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
-def plugins() -> dict[str, Any]:
+def plugins() -> dict[str, EntryPoint]:
     """Installed plug-ins: entry-point name -> entry point (not loaded)."""
     return {ep.name: ep for ep in _entry_points()}
 

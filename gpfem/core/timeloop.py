@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gpfem.core.interrupt import stop_requested
 from gpfem.core.log import logger
@@ -26,6 +26,11 @@ from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
 from gpfem.io.fields import FieldWriter
 from gpfem.io.history import HistoryWriter
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import fem
 
 __all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
 
@@ -36,7 +41,7 @@ CHECKPOINT = "checkpoint.npz"
 class TimeModel(Protocol):
     """A time-dependent model, as the loop sees it."""
 
-    comm: Any
+    comm: MPI.Comm
 
     def try_step(self, t: float, dt: float) -> StepResult:
         """Trial step (see :class:`~gpfem.core.stepping.Steppable`)."""
@@ -50,13 +55,13 @@ class TimeModel(Protocol):
     def history_row(self) -> dict[str, Any]:
         """Scalar values of the current (accepted) state for ``history.csv`` (reduced over ranks)."""
 
-    def output_functions(self) -> list[Any]:
+    def output_functions(self) -> list[fem.Function]:
         """Functions written to the field series (P1, named)."""
 
     def update_outputs(self) -> None:
         """Refresh the output functions from the state (e.g. collapse a mixed space)."""
 
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
         """Fields needed to restart: name -> (function, sub-space index or None)."""
 
     def prepare(self, t: float) -> None:

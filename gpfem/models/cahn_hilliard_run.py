@@ -71,7 +71,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
             per = ""
             if ch.periodic is not None:
                 per = (f", periodic in {','.join('xyz'[a] for a in ch.periodic.axes)} "
-                       f"({ch.solver.problem.size_global} unknowns)")
+                       f"({ch.solver.problem.size_global} unknowns)")  # type: ignore[union-attr]
         log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs{per}, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values

@@ -210,6 +210,7 @@ class Fracture(QuasiStatic):
 
     def measure(self) -> dict[str, float]:
         """Load, reaction force, elastic/dissipated/total energy, the largest damage, crack length and tip."""
+        assert self.energy is not None
         v = self.energy.values()
         dissipated = v["dissipation"] + v["gradient"]
         crack = self.crack.measure(self.alpha) if self.crack is not None else {}

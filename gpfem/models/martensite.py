@@ -274,6 +274,7 @@ class Martensite(GradientFlow):
     # -- measures ---------------------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
         """Total, Landau, gradient and elastic energy and the variant fractions (reduced over ranks)."""
+        assert self.energy is not None
         vals = self.energy.values()
         out = {"total_energy": vals["total"], "landau_energy": vals["landau"],
                "gradient_energy": vals["gradient"], "elastic_energy": vals.get("elastic", 0.0)}
