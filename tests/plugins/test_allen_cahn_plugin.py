@@ -54,6 +54,8 @@ def test_flat_wall_energy_is_sqrt_2_kappa_W_over_6(tmp_path, env, kappa):
     """A wall relaxes to the tanh profile: energy per unit length sqrt(2 kappa W)/6, half of it gradient."""
     out = _wall(tmp_path, env, f"k{kappa}", f"kappa={kappa}")
     rows = read_csv(out / "history.csv")
+    # the columns docs/extending.md names (tests/plugins/test_extending_doc.py)
+    assert list(rows[0]) == ["step", "time", "dt", "energy", "bulk", "gradient", "newton_iterations"]
     s = read_json(out / "summary.json")
     Ly, W = s["parameters"]["Ly"], s["parameters"]["W"]
     analytic = np.sqrt(2 * kappa * W) / 6
