@@ -124,6 +124,8 @@ def cmd_list(model: str | None) -> int:
             print(f"gpfem: warning: {e}", file=sys.stderr, flush=True)
             continue
         _print_spec(spec, False, f"plug-in {ep.value}")
+    print("(a model in a file or module is not listed here: 'gpfem list path/to/model.py' or "
+          "'gpfem list module:SPEC')")
     return 0
 
 
