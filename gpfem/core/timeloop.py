@@ -80,8 +80,7 @@ class LoopSettings:
         max_steps: Stop after this many accepted steps (0: no limit); a run that stops so before ``t_end``
             sets ``ctx.stopped = "max_steps"`` (status ``stopped (max_steps)`` in ``summary.json``).
         stop_times: Times the loop lands on exactly (fields are written there too).
-        field_interval: Write fields every this many steps (0: only at stop times, the end and the last
-            step before ``max_steps``).
+        field_interval: Write fields every this many steps (0: only at stop times and the end).
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
         output_format: ``vtk``, ``vtx`` or ``none``.
         progress_seconds: Minimum wall time between progress lines.
@@ -182,8 +181,7 @@ def run_time_loop(
             stopped_by = rule.update(last) if rule is not None else None
             if rule is not None and model.comm.size > 1:  # rank 0 decides: all stop at one step
                 stopped_by = model.comm.bcast(stopped_by, root=0)
-            last_step = settings.max_steps > 0 and step >= settings.max_steps  # where a restart goes on
-            at_stop = t == target or stopped_by is not None or last_step
+            at_stop = t == target or stopped_by is not None
             if (settings.field_interval > 0 and step % settings.field_interval == 0) or at_stop:
                 model.update_outputs()
                 fields.set_functions(model.output_functions())  # new ones after a mesh adaptation
