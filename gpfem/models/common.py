@@ -27,8 +27,8 @@ TIME_PARAMETERS = [
 ]
 
 OUTPUT_PARAMETERS = [
-    Parameter("field_interval", 10, "write fields every this many steps (0: stop times and the last step "
-              "only)", nonnegative=True),
+    Parameter("field_interval", 10, "write fields every this many steps (0: stop times and end only)",
+              nonnegative=True),
     Parameter("checkpoint_interval", 50, "checkpoint every this many steps (0: end and Ctrl-C only)",
               nonnegative=True),
     Parameter("output_format", "vtk", "field series: vtk (.pvd, ParaView+pyvista), vtx (.bp), none",
