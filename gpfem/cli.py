@@ -1,7 +1,9 @@
 """Command line: ``gpfem run | list | info | post``.
 
 Bad input (unknown model, preset or key, wrong type, out-of-range value, missing or unreadable mesh, bad
-TOML) ends with one line naming the parameter and exit code 2, before any solve. Arguments with a single
+TOML) ends with one line naming the parameter and exit code 2, before any solve. With ``png = true`` a run
+ends with the model's pictures (its ``post``; a model without one gets a warning line), and ``gpfem post``
+on a model without post-processing says so and exits 0. Arguments with a single
 leading dash (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc. Progress goes through
 the ``gpfem`` logger (:mod:`gpfem.core.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
 adds debug lines (every step).
@@ -124,6 +126,8 @@ def cmd_list(model: str | None) -> int:
             print(f"gpfem: warning: {e}", file=sys.stderr, flush=True)
             continue
         _print_spec(spec, False, f"plug-in {ep.value}")
+    print("(a model in a file or module is not listed here: 'gpfem list path/to/model.py' or "
+          "'gpfem list module:SPEC')")
     return 0
 
 
@@ -183,13 +187,13 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
         if saved["model"] != spec.name:
             raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{spec.name}'")
         preset = saved["preset"]
-        params = spec.resolve(saved["parameters"], config, sets)
+        params = spec.resolve(saved["parameters"], config, sets, model=args.model)
         if args.mesh is None and saved.get("mesh"):
             args.mesh = saved["mesh"]
         out = rdir
     else:
         preset, pre_vals = spec.preset(args.preset)
-        params = spec.resolve(pre_vals, config, sets)
+        params = spec.resolve(pre_vals, config, sets, model=args.model)
         if args.out:
             out = Path(args.out)
         else:
@@ -241,12 +245,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                      extra={"backend": args.backend or "cpu"})
     log(f"gpfem run {spec.name} --preset {preset} -> {out}  ({comm.size} MPI rank(s))")
     t0 = time.perf_counter()
-    status, results, code = "completed", {}, 0
+    status, code = "completed", 0
+    results: dict[str, Any] = {}
     from gpfem.core.interrupt import graceful_stop
 
     try:
         with graceful_stop():
             results = spec.runner()(params, ctx) or {}
+        if ctx.stopped:  # e.g. max_steps reached before the end: not a completed run
+            status = f"stopped ({ctx.stopped})"
     except GpfemError as e:
         # bad input found once the run had started (a mesh file gmsh cannot read, a boundary group the
         # mesh lacks, a parameter checked against the mesh) is still bad input: exit code 2
@@ -258,6 +265,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         status, code = "interrupted", EXIT_INTERRUPTED
         log(f"interrupted: outputs so far are in {out}; continue with: "
             f"gpfem run {args.model} --restart {out}")
+    if code == 0 and params.get("png") is True and not {"png", "post_files"} & results.keys():
+        results = {**results, **_pictures(spec, out, comm)}
     wall = comm.allreduce(time.perf_counter() - t0, op=_max())
     previous = {}
     sfile = out / "summary.json"
@@ -280,9 +289,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         "results": {**previous.get("results", {}), **results},
     }
     write_json(sfile, summary, comm)
-    if code == 0:
+    if code == 0 and ctx.stopped == "max_steps":
+        log(f"{status} after {wall:.1f} s; outputs in {out}; continue with: "
+            f"gpfem run {args.model} --restart {out} --set max_steps=0")
+    elif code == 0:
         log(f"done in {wall:.1f} s; outputs in {out}")
     return code
+
+
+def _pictures(spec: Any, out: Path, comm: Any) -> dict[str, Any]:
+    """``png = true`` and the run made no pictures itself: the spec's ``post`` makes them (every rank calls).
+
+    Returns:
+        ``{"png": [files]}`` for the summary's results, or ``{}`` (no ``post``, or it failed: a warning).
+    """
+    from gpfem.core.log import logger
+
+    try:
+        post = spec.poster()
+        if post is None:
+            logger.warning(f"model '{spec.name}' has no post-processing: png = true makes no pictures")
+            return {}
+        return {"png": [str(f) for f in post(out, comm) or []]}
+    except Exception as e:  # the run's results stand; only the pictures are missing
+        logger.warning(f"post-processing of '{spec.name}' failed ({type(e).__name__}: {e}); no pictures")
+        return {}
 
 
 def _max() -> Any:
@@ -302,8 +333,9 @@ def cmd_post(run_dir: str) -> int:
     saved = json.loads(pfile.read_text())
     spec = registry.get(saved.get("model_ref") or saved["model"])
     post = spec.poster()
-    if post is None:
-        raise ParameterError("run_dir", f"model '{spec.name}' has no post-processing")
+    if post is None:  # not an error: the run folder is fine, there is just nothing to remake
+        print(f"model '{spec.name}' has no post-processing; nothing to do")
+        return 0
     made = post(d)
     print(f"wrote {', '.join(map(str, made)) or 'nothing'} in {d}")
     return 0

@@ -21,12 +21,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
 from gpfem.core.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
 from gpfem.core.size_check import SizeEstimate
+
+if TYPE_CHECKING:  # gpfem list imports this module: no MPI, no DOLFINx at run time
+    from importlib.metadata import EntryPoint
+
+    from mpi4py import MPI
+
+    from gpfem.mesh import MeshBundle
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
 
@@ -47,20 +54,23 @@ class RunContext:
             (:mod:`gpfem.core.log`), which this defaults to.
         preset: Name of the preset used.
         extra: Free-form extras (e.g. PETSc backend).
+        stopped: Why the run ended before its end, set by :func:`~gpfem.core.timeloop.run_time_loop`
+            (``"max_steps"``), else ``None``; the command line then writes the status ``stopped (...)``.
     """
 
     out_dir: Path
-    comm: Any = None
+    comm: MPI.Comm | None = None
     mesh_file: Path | None = None
     restart: Path | None = None
     log: Callable[[str], None] = logger.info
     preset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    stopped: str | None = None
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
 
-    def mesh(self, build: Callable[[], Any]) -> Any:
+    def mesh(self, build: Callable[[], MeshBundle]) -> MeshBundle:
         """The user's ``--mesh`` file (read and distributed) if one was given, else ``build()``.
 
         Args:
@@ -114,13 +124,16 @@ class Spec:
     check: Check | None = None
     estimate: Callable[[Mapping[str, Any]], SizeEstimate | None] | None = None
 
-    def resolve(self, *sources: Mapping[str, Any] | None) -> dict[str, Any]:
+    def resolve(self, *sources: Mapping[str, Any] | None, model: str = "") -> dict[str, Any]:
         """The parameters from ``sources`` (later wins) over the defaults, each value and :attr:`check` done.
+
+        ``model`` is how the user named the model (a name, a file, ``module:SPEC``), for the
+        unknown-parameter error's ``gpfem list MODEL``.
 
         Raises:
             ParameterError: For an unknown key, an invalid value or a failed check across parameters.
         """
-        return resolve(self.parameters, *sources, check=self.check)
+        return resolve(self.parameters, *sources, check=self.check, model=model)
 
     def parameters_class(self, name: str, module: str | None = None) -> type[ParameterSet]:
         """A frozen dataclass of these parameters, validated as :meth:`resolve` validates a dict.
@@ -239,13 +252,13 @@ def spec_of(obj: Any, where: str = "") -> Spec:
     raise ParameterError("model", f"{where or obj!r} defines no gpfem Spec (give it a SPEC = Spec(...))")
 
 
-def _entry_points() -> list[Any]:
+def _entry_points() -> list[EntryPoint]:
     from importlib.metadata import entry_points
 
     return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
-def plugins() -> dict[str, Any]:
+def plugins() -> dict[str, EntryPoint]:
     """Installed plug-ins: entry-point name -> entry point (not loaded)."""
     return {ep.name: ep for ep in _entry_points()}
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Set up (idempotently) and run the whole test suite: the MPI-marked tests under mpiexec -n 2, then the
-# serial suite. Extra arguments go to the serial pytest run (e.g. -k cahn, -x).
+# Set up (idempotently) and run the whole test suite: the type check (mypy; an error fails the run), the
+# MPI-marked tests under mpiexec -n 2, then the serial suite. Extra arguments go to the serial pytest run (e.g. -k cahn, -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export VTK_DEFAULT_OPENGL_WINDOW=vtkOSOpenGLRenderWindow
+
+echo "== type check: mypy (gpfem/, settings in pyproject.toml; the baseline is zero errors) =="
+.venv/bin/python -m mypy
 
 echo "== MPI tests: mpiexec -n 2 pytest -m mpi =="
 set +e

@@ -9,14 +9,18 @@ time: a sweep over ``kappa`` compiles each form once. Every built-in model build
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+    from dolfinx import mesh as dmesh
 
 __all__ = ["constants"]
 
 
-def constants(mesh: Any, values: Mapping[str, Any], *names: str) -> tuple[Any, ...]:
+def constants(mesh: dmesh.Mesh, values: Mapping[str, Any], *names: str) -> tuple[fem.Constant, ...]:
     """One ``fem.Constant`` on ``mesh`` per name, holding ``values[name]`` (a number or an array).
 
     Example::

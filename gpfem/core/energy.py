@@ -16,14 +16,18 @@ Residuals and Jacobians never get written by hand: :meth:`Energy.residual` and :
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ufl
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+    from ufl.core.expr import Expr
 
 __all__ = ["Energy", "double_well", "gradient_penalty"]
 
 
-def gradient_penalty(phi: Any, kappa: Any) -> Any:
+def gradient_penalty(phi: Expr, kappa: Expr | float) -> Expr:
     r"""The gradient-penalty energy density :math:`\frac{\kappa}{2}|\nabla\phi|^2`.
 
     For a vector of order parameters pass each component separately (or a vector field: then the
@@ -40,7 +44,7 @@ def gradient_penalty(phi: Any, kappa: Any) -> Any:
     return 0.5 * kappa * ufl.inner(g, g)
 
 
-def double_well(c: Any, height: Any, a: Any, b: Any) -> Any:
+def double_well(c: Expr, height: Expr | float, a: Expr | float, b: Expr | float) -> Expr:
     r"""The quartic double well :math:`\rho (c - a)^2 (b - c)^2` with minima at ``a`` and ``b``."""
     return height * (c - a) ** 2 * (b - c) ** 2
 
@@ -60,14 +64,14 @@ class Energy:
             when passed as ``name=form`` with ``form`` already integrated.
     """
 
-    def __init__(self, measure: Any, **terms: Any):
+    def __init__(self, measure: ufl.Measure, **terms: Expr | ufl.Form):
         self.measure = measure
-        self._terms: dict[str, Any] = {}
+        self._terms: dict[str, ufl.Form] = {}
         for name, density in terms.items():
             self.add(name, density)
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[str, fem.Form] = {}
 
-    def add(self, name: str, density: Any, sign: float = 1.0) -> Energy:
+    def add(self, name: str, density: Expr | ufl.Form, sign: float = 1.0) -> Energy:
         """Add a named term (``sign=-1`` for external work)."""
         form = density if isinstance(density, ufl.Form) else density * self.measure
         self._terms[name] = sign * form if sign != 1.0 else form
@@ -81,10 +85,10 @@ class Energy:
     def __iter__(self) -> Iterator[str]:
         return iter(self._terms)
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> ufl.Form:
         return self._terms[name]
 
-    def form(self, names: list[str] | None = None) -> Any:
+    def form(self, names: list[str] | None = None) -> ufl.Form:
         """The UFL form of the sum of the given terms (all by default)."""
         keys = self.names if names is None else names
         total = self._terms[keys[0]]
@@ -92,11 +96,12 @@ class Energy:
             total = total + self._terms[k]
         return total
 
-    def residual(self, u: Any, v: Any | None = None) -> Any:
+    def residual(self, u: fem.Function, v: ufl.Argument | None = None) -> ufl.Form:
         """First variation ``dE/du [v]`` of the total, by ``ufl.derivative``."""
         return ufl.derivative(self.form(), u, v)
 
-    def jacobian(self, u: Any, v: Any | None = None, du: Any | None = None) -> Any:
+    def jacobian(self, u: fem.Function, v: ufl.Argument | None = None,
+                 du: ufl.Argument | None = None) -> ufl.Form:
         """Second variation, by ``ufl.derivative`` of :meth:`residual`."""
         return ufl.derivative(self.residual(u, v), u, du)
 
@@ -119,7 +124,7 @@ class Energy:
         for n in names:
             f = self._compiled[n]
             comm = f.mesh.comm
-            local += fem.assemble_scalar(f)
+            local += fem.assemble_scalar(f).real
         return float(comm.allreduce(local)) if comm is not None else local
 
     def values(self) -> Mapping[str, float]:

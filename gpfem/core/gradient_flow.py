@@ -18,14 +18,22 @@ Cahn-Hilliard and martensite models do exactly that.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from gpfem.core.stepping import StepResult
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+
+    from gpfem.core.energy import Energy
+    from gpfem.core.solver import NonlinearSolver
 
 __all__ = ["GradientFlow"]
 
 
-def _is_mixed(V: Any) -> bool:
+def _is_mixed(V: fem.FunctionSpace) -> bool:
     return bool(getattr(V.ufl_element(), "is_mixed", False))
 
 
@@ -53,17 +61,17 @@ class GradientFlow:
 
     def __init__(
         self,
-        solver: Any,
-        state: Any,
-        state_n: Any,
-        dt: Any,
-        energy: Any = None,
+        solver: NonlinearSolver,
+        state: fem.Function,
+        state_n: fem.Function,
+        dt: fem.Constant,
+        energy: Energy | None = None,
         *,
         energy_key: str = "energy",
         energy_tol: float = 1e-9,
         check_energy: bool = True,
-        outputs: Sequence[Any] | Mapping[str, int] | None = None,
-        checkpoint: Mapping[str, tuple[Any, int | None]] | None = None,
+        outputs: Sequence[fem.Function] | Mapping[str, int] | None = None,
+        checkpoint: Mapping[str, tuple[fem.Function, int | None]] | None = None,
     ):
         self.solver = solver
         self.state = state
@@ -81,7 +89,7 @@ class GradientFlow:
         name = state.name or "u"
         if outputs is None:
             outputs = {f"{name}_{i}": i for i in range(V.num_sub_spaces)} if mixed else [state]
-        self._copies: list[tuple[Any, Any]] = []
+        self._copies: list[tuple[fem.Function, np.ndarray]] = []
         if isinstance(outputs, Mapping):
             from dolfinx import fem
 
@@ -89,7 +97,7 @@ class GradientFlow:
             for out_name, sub in outputs.items():
                 Vi, dofs = V.sub(sub).collapse()
                 f = fem.Function(Vi, name=out_name)
-                self._copies.append((f, dofs))
+                self._copies.append((f, np.asarray(dofs)))
                 funcs.append(f)
             self._outputs = funcs
         else:
@@ -105,6 +113,8 @@ class GradientFlow:
 
         Default: every term of ``energy`` by name, and its total under ``energy_key``.
         """
+        if self.energy is None:
+            raise NotImplementedError("a GradientFlow without an energy must override measure()")
         vals = dict(self.energy.values())
         return {self.energy_key: vals.pop("total"), **vals}
 
@@ -116,7 +126,7 @@ class GradientFlow:
         """The measures of the current state and ``newton_iterations`` (0 for a state not from a step)."""
         return {**self.values, "newton_iterations": 0}
 
-    def output_functions(self) -> list[Any]:
+    def output_functions(self) -> list[fem.Function]:
         """The functions of the field series."""
         return list(self._outputs)
 
@@ -125,7 +135,7 @@ class GradientFlow:
         for f, dofs in self._copies:
             f.x.array[:] = self.state.x.array[dofs]
 
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
         """Fields saved for a restart: name -> ``(function, sub-space index or None)``."""
         return dict(self._checkpoint)
 
@@ -146,7 +156,7 @@ class GradientFlow:
         """Solve for the state at ``t + dt``; reject it if the energy rose."""
         if self._values is None:
             self.prepare(t)
-        self.dt.value = dt
+        self.dt.value = dt  # type: ignore[assignment]  # (the stub types the setter as an array only)
         self.state.x.array[:] = self.state_n.x.array
         info = self.solver.solve()
         vals = self.measure()

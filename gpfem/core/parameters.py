@@ -17,10 +17,12 @@ parameter, e.g. :class:`gpfem.models.cahn_hilliard_spec.CahnHilliardParameters`)
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import difflib
 import functools
 import math
+import shlex
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +70,7 @@ class Parameter:
     name: str
     default: Any
     help: str
-    type: type | None = None
+    type: builtins.type | None = None
     positive: bool = False
     nonnegative: bool = False
     bounds: tuple[float | None, float | None] | None = None
@@ -78,7 +80,7 @@ class Parameter:
     item: type | None = None
 
     @property
-    def kind(self) -> type:
+    def kind(self) -> builtins.type:
         """The Python type of the value."""
         if self.type is not None:
             return self.type
@@ -251,10 +253,11 @@ def raise_first(problems: Sequence[tuple[str, str]]) -> None:
         raise ParameterError(name, message)
 
 
-def _unknown(name: str, known: Iterable[str]) -> ParameterError:
+def _unknown(name: str, known: Iterable[str], model: str = "") -> ParameterError:
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return ParameterError(name, f"unknown parameter{hint}; 'gpfem list' shows them all")
+    listing = f"gpfem list {shlex.quote(model)}" if model else "gpfem list"
+    return ParameterError(name, f"unknown parameter{hint}; '{listing}' shows them all")
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
@@ -297,6 +300,7 @@ def resolve(
     declared: Sequence[Parameter],
     *sources: Mapping[str, Any] | None,
     check: Check | None = None,
+    model: str = "",
 ) -> dict[str, Any]:
     """Merge parameter sources (later wins) over the declared defaults and validate all.
 
@@ -305,6 +309,8 @@ def resolve(
         sources: Mappings such as preset values, config values, ``--set`` values.
         check: Checks across the coerced values (e.g. a model's ``Spec.check``); the first problem it
             reports is raised.
+        model: How the user named the model (a name, a file, ``module:SPEC``): the unknown-parameter
+            error names ``gpfem list MODEL``, which lists a model file's parameters too.
 
     Returns:
         A dict with every declared parameter, coerced and validated.
@@ -319,7 +325,7 @@ def resolve(
             continue
         for key, val in src.items():
             if key not in by_name:
-                raise _unknown(key, by_name)
+                raise _unknown(key, by_name, model)
             values[key] = val
     out = {name: by_name[name].coerce(val) for name, val in values.items()}
     if check is not None:

@@ -210,8 +210,9 @@ class Prolongation:
         src.array[:] = rid
         dst = PETSc.Vec().createSeq(len(slaves), comm=PETSc.COMM_SELF)
         iset = PETSc.IS().createGeneral(pmap.master[slaves].astype(PETSc.IntType), comm=PETSc.COMM_SELF)
-        scatter = PETSc.Scatter().create(src, iset, dst, None)
-        scatter.scatter(src, dst, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+        scatter = PETSc.Scatter().create(src, iset, dst, None)  # type: ignore[arg-type]  # None: all of dst
+        forward = PETSc.ScatterMode.FORWARD
+        scatter.scatter(src, dst, PETSc.InsertMode.INSERT, forward)  # type: ignore[arg-type]
         master_rid = np.rint(dst.array_r).astype(np.int64)
         for o in (scatter, iset, dst, src):
             o.destroy()
@@ -228,7 +229,7 @@ class Prolongation:
         P = PETSc.Mat().create(comm=comm)
         P.setSizes(((n, pmap.n_global), (nr, self.size_global)))
         P.setType(mat_type or PETSc.Mat.Type.AIJ)
-        P.setPreallocationCSR((indptr, cols, vals))
+        P.setPreallocationCSR((indptr, cols, vals))  # type: ignore[arg-type]  # arrays, not Sequences
         P.assemble()
         self.P = P
         self._work = P.createVecLeft()  # full-space vector of P's type

@@ -19,11 +19,16 @@ Use it with your own solve, or subclass it and override :meth:`QuasiStatic.solve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gpfem.core.stepping import StepResult
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+
+    from gpfem.core.energy import Energy
 
 __all__ = ["LoadPath", "QuasiStatic"]
 
@@ -79,14 +84,14 @@ class QuasiStatic:
     def __init__(
         self,
         path: LoadPath,
-        load: Any,
-        states: Sequence[tuple[Any, Any]],
+        load: fem.Constant | Callable[[float], None],
+        states: Sequence[tuple[fem.Function, fem.Function]],
         solve: Callable[[float, float], tuple[int, str | None]] | None = None,
-        energy: Any = None,
+        energy: Energy | None = None,
         *,
         iterations_key: str = "iterations",
-        outputs: Sequence[Any] | None = None,
-        checkpoint: Mapping[str, tuple[Any, int | None]] | None = None,
+        outputs: Sequence[fem.Function] | None = None,
+        checkpoint: Mapping[str, tuple[fem.Function, int | None]] | None = None,
     ):
         self.path = path
         self._load = load
@@ -132,14 +137,14 @@ class QuasiStatic:
         """The measures of the current state, and 0 iterations (for a state not from a step)."""
         return {**self.values, self.iterations_key: 0}
 
-    def output_functions(self) -> list[Any]:
+    def output_functions(self) -> list[fem.Function]:
         """The functions of the field series."""
         return list(self._outputs)
 
     def update_outputs(self) -> None:
         """Refresh the outputs from the state (nothing to do when they are the state functions)."""
 
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
         """Fields saved for a restart."""
         return dict(self._checkpoint)
 

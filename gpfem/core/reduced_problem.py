@@ -78,10 +78,10 @@ class ReducedProblem:
         opts = PETSc.Options()
         opts.prefixPush(petsc_options_prefix)
         for k, v in (petsc_options or {}).items():
-            opts[k] = v
+            opts.setValue(k, v)
         self.solver.setFromOptions()
         for k in petsc_options or {}:
-            del opts[k]
+            opts.delValue(k)
         opts.prefixPop()
 
     @property
@@ -91,7 +91,7 @@ class ReducedProblem:
 
     def _assemble_full_jacobian(self) -> None:
         self._A_full.zeroEntries()
-        fem_petsc.assemble_matrix(self._A_full, self._J)
+        fem_petsc.assemble_matrix(self._A_full, self._J)  # type: ignore[arg-type]  # (matrix, form) overload
         self._A_full.assemble()
 
     def _residual(self, _snes: Any, x: PETSc.Vec, b: PETSc.Vec) -> None:
@@ -99,8 +99,8 @@ class ReducedProblem:
         bf = self._b_full
         with bf.localForm() as loc:
             loc.set(0.0)
-        fem_petsc.assemble_vector(bf, self._F)
-        bf.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fem_petsc.assemble_vector(bf, self._F)  # type: ignore[arg-type]  # (vector, form) overload
+        bf.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
         self.prolongation.multiply_transpose(bf, b)
 
     def _jacobian(self, _snes: Any, x: PETSc.Vec, A: PETSc.Mat, _P: PETSc.Mat) -> None:

@@ -125,8 +125,9 @@ class NonlinearSolver:
                                  "Jacobian (PETSc has no P^T A P for BAIJ)")
             from gpfem.core.reduced_problem import ReducedProblem
 
-            self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
-                                          kind=backend_mat, vec_type=vec_type, petsc_options=self.options)
+            self.problem: ReducedProblem | dolfinx.fem.petsc.NonlinearProblem = ReducedProblem(
+                F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J, kind=backend_mat,
+                vec_type=vec_type, petsc_options=self.options)
         else:
             self.problem = dolfinx.fem.petsc.NonlinearProblem(
                 F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=self.options,
@@ -221,8 +222,8 @@ class NonlinearSolver:
                     with v.localForm() as loc:
                         loc.array[:] = f.x.array
             if self._constrained:
-                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)
-                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
+                self._lb.array[:] = self.problem.restrict(self._bounds[0].x.array)  # type: ignore[union-attr]
+                self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)  # type: ignore[union-attr]
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         unknowns = self.u if isinstance(self.u, list | tuple) else [self.u]
@@ -235,7 +236,7 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
-        reason = self.snes.getConvergedReason()
+        reason = int(self.snes.getConvergedReason())
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
         return reason
@@ -274,7 +275,7 @@ class NonlinearSolver:
             self._bounds = None
         if self.problem is not None:
             if self._constrained:
-                self.problem.destroy()
+                self.problem.destroy()  # type: ignore[union-attr]  # a ReducedProblem
             else:
                 destroy_petsc(self.problem)
             clear_options(self.prefix, self.options)  # ours stay in PETSc's database after DOLFINx's set-up

@@ -18,12 +18,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gpfem.core.interrupt import stop_requested
 from gpfem.core.log import logger
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.run_output import CHECKPOINT, MemoryOutput, RunOutput, as_output
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import fem
 
 __all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
 
@@ -31,7 +36,7 @@ __all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
 class TimeModel(Protocol):
     """A time-dependent model, as the loop sees it."""
 
-    comm: Any
+    comm: MPI.Comm
 
     def try_step(self, t: float, dt: float) -> StepResult:
         """Trial step (see :class:`~gpfem.core.stepping.Steppable`)."""
@@ -45,13 +50,13 @@ class TimeModel(Protocol):
     def history_row(self) -> dict[str, Any]:
         """Scalar values of the current (accepted) state for ``history.csv`` (reduced over ranks)."""
 
-    def output_functions(self) -> list[Any]:
+    def output_functions(self) -> list[fem.Function]:
         """Functions written to the field series (P1, named)."""
 
     def update_outputs(self) -> None:
         """Refresh the output functions from the state (e.g. collapse a mixed space)."""
 
-    def checkpoint_fields(self) -> dict[str, tuple[Any, int | None]]:
+    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
         """Fields needed to restart: name -> (function, sub-space index or None)."""
 
     def prepare(self, t: float) -> None:
@@ -67,7 +72,8 @@ class LoopSettings:
 
     Attributes:
         t_end: Final time.
-        max_steps: Stop after this many accepted steps (0: no limit).
+        max_steps: Stop after this many accepted steps (0: no limit); a run that stops so before ``t_end``
+            sets ``ctx.stopped = "max_steps"`` (status ``stopped (max_steps)`` in ``summary.json``).
         stop_times: Times the loop lands on exactly (fields are written there too).
         field_interval: Write fields every this many steps (0: only at stop times and the end).
         checkpoint_interval: Checkpoint every this many steps (0: only at the end and on Ctrl-C).
@@ -159,6 +165,7 @@ def run_time_loop(
     if not restart:
         fields.write(t)
     t0 = time.perf_counter()
+    progress = _Progress(t, step, settings.t_end, settings.max_steps)
     last_log = -1e9
     try:
         while t < settings.t_end * (1 - 1e-12) and (settings.max_steps <= 0 or step < settings.max_steps):
@@ -179,7 +186,7 @@ def run_time_loop(
             if settings.checkpoint_interval > 0 and step % settings.checkpoint_interval == 0:
                 checkpoint()
             now = time.perf_counter()
-            line = _progress(step, t, dt, last, now - t0)
+            line = progress.line(step, t, dt, last, now - t0)
             if now - last_log >= settings.progress_seconds:
                 last_log = now
                 log(line)
@@ -199,7 +206,12 @@ def run_time_loop(
         history.close()
         fields.close()
     checkpoint()
-    log(_progress(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + "  done")
+    cut = stopped_by is None and t < settings.t_end * (1 - 1e-12)  # only max_steps ends the loop early
+    if cut and hasattr(output, "stopped"):
+        output.stopped = "max_steps"
+    end = (f"  stopped: max_steps = {settings.max_steps} reached before t_end = {settings.t_end:.6g}"
+           if cut else "  done")
+    log(progress.line(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + end)
     return {
         "steps": step,
         "time": t,
@@ -211,8 +223,41 @@ def run_time_loop(
     }
 
 
-def _progress(step: int, t: float, dt: float, row: Mapping[str, Any], wall: float) -> str:
-    keys = [k for k in row if k not in ("step", "time", "dt")][:3]
-    vals = "  ".join(f"{k}={row[k]:.6g}" if isinstance(row[k], float) else f"{k}={row[k]}"
-                     for k in keys)
-    return f"step {step:6d}  t={t:.6g}  dt={dt:.3g}  {vals}  [{wall:.1f} s]"
+@dataclass
+class _Progress:
+    """How far a run is, and when it should end: progress lines (rank 0 prints them, :mod:`gpfem.core.log`).
+
+    The fraction done is ``t / t_end`` (for :class:`~gpfem.core.quasistatic.QuasiStatic`, ``t`` is the
+    length of the load path walked so far), or ``step / max_steps`` when that is further; the time left is
+    the wall time so far over the fraction this run has done (a restart counts from its first step).
+    """
+
+    t_start: float
+    step_start: int
+    t_end: float
+    max_steps: int = 0
+
+    def fraction(self, t: float, step: int) -> float:
+        """Fraction of the run done at time ``t``, step ``step`` (0 to 1)."""
+        f = t / self.t_end if self.t_end > 0 else 1.0
+        if self.max_steps > 0:
+            f = max(f, step / self.max_steps)
+        return min(max(f, 0.0), 1.0)
+
+    def line(self, step: int, t: float, dt: float, row: Mapping[str, Any], wall: float) -> str:
+        """``step  t  dt``, the first three other history columns, ``[wall s, % done, ~time left]``."""
+        keys = [k for k in row if k not in ("step", "time", "dt")][:3]
+        vals = "  ".join(f"{k}={row[k]:.6g}" if isinstance(row[k], float) else f"{k}={row[k]}"
+                         for k in keys)
+        f, f0 = self.fraction(t, step), self.fraction(self.t_start, self.step_start)
+        left = f", ~{_duration(wall * (1.0 - f) / (f - f0))} left" if f0 < f < 1.0 else ""
+        return f"step {step:6d}  t={t:.6g}  dt={dt:.3g}  {vals}  [{wall:.1f} s, {100 * f:.0f}% done{left}]"
+
+
+def _duration(seconds: float) -> str:
+    """A time span for people: ``42 s``, ``12 min``, ``3.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -62,7 +62,8 @@ def save_checkpoint(
         clash = set(arrays) & set(extra or {})
         if clash:
             raise GpfemError(f"checkpoint: extra arrays clash with fields {sorted(clash)}")
-        np.savez(tmp, __meta__=np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {}))
+        every = {"__meta__": np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {})}
+        np.savez(tmp, **every)  # type: ignore[arg-type]  # numpy's stub types ** as its bool keywords
         os.replace(tmp, p)
     comm.barrier()
 
@@ -111,7 +112,7 @@ def read_checkpoint_arrays(path: str | Path, comm: Any, prefix: str) -> dict[str
         raise GpfemError(status)
     if not status:
         return None
-    return data if comm.rank == 0 else {}
+    return data if isinstance(data, dict) else {}  # rank 0: the arrays; elsewhere nothing was read
 
 
 def _read_on_rank0(p: Path, comm: Any, keep: Callable[[str], bool]) -> dict[str, np.ndarray] | str | None:

@@ -53,7 +53,7 @@ class FieldWriter:
             raise ParameterError("output_format", f"must be one of {', '.join(FORMATS)}")
         self.fmt = fmt
         self.functions = list(functions)
-        self._writer = None
+        self._writer: Any = None  # a dolfinx.io.VTXWriter or VTKFile: their write calls differ
         self.path: Path | None = None
         if fmt == "none" or not self.functions:
             return
@@ -82,9 +82,8 @@ class FieldWriter:
         if self.comm.rank == 0:  # a new series keeps no piece, a restart those up to its checkpoint
             self._remove_orphans(out)
         if restart_time is not None:  # pieces of this session get their own stem: fields_r<k>
-            k = None
+            k = 1  # rank 0's count is broadcast
             if self.comm.rank == 0:
-                k = 1
                 while (self._pieces / f"{name}_r{k}000000.pvtu").exists():
                     k += 1
             stem = f"{name}_r{self.comm.bcast(k, root=0)}"
@@ -104,7 +103,7 @@ class FieldWriter:
         if len(new) == len(self.functions) and all(a is b for a, b in zip(new, self.functions, strict=True)):
             return
         self.functions = new
-        if self._writer is None or self.fmt != "vtx":
+        if self._writer is None or self.path is None or self.fmt != "vtx":
             return
         import dolfinx.io
 
@@ -131,7 +130,7 @@ class FieldWriter:
 
     def write(self, t: float) -> None:
         """Write every function at time ``t``; the series (index included) is readable on return."""
-        if self._writer is None:
+        if self._writer is None or self.path is None:
             return
         if self.fmt == "vtx":
             self._writer.write(t)

@@ -54,7 +54,7 @@ class HistoryWriter:
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Write one row (missing columns stay empty) and flush it to disk."""
-        if self._writer is None:
+        if self._writer is None or self._fh is None:
             return
         out = {}
         for k in self.columns:

@@ -18,6 +18,7 @@ __all__ = [
     "history_curve",
     "line_plot",
     "read_series",
+    "scalar_bar_args",
     "writer_rank",
 ]
 
@@ -57,6 +58,24 @@ def read_series(pvd: str | Path, index: int = -1) -> tuple[Any, float]:
     return data, float(t)
 
 
+#: Pixel size of the field pictures.
+_WINDOW = (1000, 800)
+
+
+def scalar_bar_args(title: str, window_width: int = _WINDOW[0], font_size: int = 18) -> dict[str, Any]:
+    """A vertical colour bar at the right with room for its whole title (pyvista ``scalar_bar_args``).
+
+    VTK centres the title over the bar and cuts whatever passes the window's edge: with pyvista's default
+    place (``position_x = 0.9``) "damage alpha" came out as "damage alph". The bar is moved left by half the
+    title's estimated width (0.62 em per character, a bound for the default sans-serif font).
+    """
+    bar_w = 0.06
+    text_w = 0.62 * font_size * len(title) / window_width
+    x = 1.0 - 0.02 - max(text_w, bar_w) / 2 - bar_w / 2
+    return {"title": title, "vertical": True, "position_x": x, "position_y": 0.2, "width": bar_w,
+            "height": 0.6, "title_font_size": font_size, "label_font_size": 16}
+
+
 def field_png(
     pvd: str | Path,
     field: str,
@@ -75,8 +94,8 @@ def field_png(
     if field not in grid.point_data and field not in grid.cell_data:
         have = list(grid.point_data) + list(grid.cell_data)
         raise KeyError(f"field '{field}' not in {pvd} (has {have})")
-    p = pv.Plotter(off_screen=True, window_size=(900, 800))
-    bar = {"title": title or field, "vertical": True}
+    p = pv.Plotter(off_screen=True, window_size=_WINDOW)
+    bar = scalar_bar_args(title or field)
     if categories:
         bar["n_labels"] = len(categories)
     p.add_mesh(grid, scalars=field, cmap=cmap, clim=clim, show_edges=show_edges,
@@ -120,7 +139,7 @@ def category_png(
     cells = grid.copy()
     cells.cell_data["category"] = np.asarray(categories, dtype=float)
     n = len(labels)
-    p = pv.Plotter(off_screen=True, window_size=(900, 800))
+    p = pv.Plotter(off_screen=True, window_size=_WINDOW)
     p.add_mesh(cells, scalars="category", cmap=list(colours[:n]), clim=(-0.5, n - 0.5), n_colors=n,
                preference="cell", annotations={float(k): lab for k, lab in enumerate(labels)},
                scalar_bar_args={"title": "", "n_labels": 0, "vertical": True})

@@ -46,7 +46,7 @@ def rectangle(
     ny: int = 32,
     structured: bool = True,
     quadrilateral: bool = False,
-    comm: Any = MPI.COMM_WORLD,
+    comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """A rectangle ``[0, Lx] x [0, Ly]``; sides ``left/right/bottom/top``, surface ``domain``.
 
@@ -93,7 +93,7 @@ def box(
     nx: int = 8,
     ny: int = 8,
     nz: int = 8,
-    comm: Any = MPI.COMM_WORLD,
+    comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """A structured tetrahedral box ``[0,Lx]x[0,Ly]x[0,Lz]``; faces ``left/right/bottom/top/back/front``."""
     _check_positive(Lx=Lx, Ly=Ly, Lz=Lz, nx=nx, ny=ny, nz=nz)
@@ -125,7 +125,7 @@ def notched_plate(
     h_fine: float = 0.0075,
     h_coarse: float = 0.025,
     band: tuple[float, float] | None = None,
-    comm: Any = MPI.COMM_WORLD,
+    comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """A square ``[0,L]^2`` with a slot notch from the left edge to ``notch_length`` at ``y = L/2``.
 
@@ -195,7 +195,7 @@ def t_shape(
     stem_width: float = 20.0,
     bar_height: float = 20.0,
     h: float = 2.0,
-    comm: Any = MPI.COMM_WORLD,
+    comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """PFHub benchmark 1c's T-shaped domain: a horizontal bar on top of a centred vertical stem.
 
@@ -227,7 +227,7 @@ def t_shape(
         return to_bundle(model, comm, 2, f"t_shape(PFHub 1c, h={h})")
 
 
-def sphere_surface(radius: float = 100.0, h: float = 2.0, comm: Any = MPI.COMM_WORLD) -> MeshBundle:
+def sphere_surface(radius: float = 100.0, h: float = 2.0, comm: MPI.Comm = MPI.COMM_WORLD) -> MeshBundle:
     """The surface of a sphere centred at the origin (PFHub benchmark 1d): a manifold mesh.
 
     Flat triangles of size ``h`` with vertices on the sphere (geometric dimension 3, topological

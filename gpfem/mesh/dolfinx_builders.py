@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpfem.core.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import mesh as dmesh
 
 __all__ = ["MESHERS", "box", "mesher", "rectangle"]
 
@@ -41,7 +46,7 @@ def mesher() -> str:
     return "gmsh" if importlib.util.find_spec("gmsh") is not None else "dolfinx"
 
 
-def _tagged(mesh: Any, bounds: list[tuple[float, float]], source: str) -> MeshBundle:
+def _tagged(mesh: dmesh.Mesh, bounds: list[tuple[float, float]], source: str) -> MeshBundle:
     """Facet tags for the sides of an axis-aligned box and a ``domain`` cell tag, as the gmsh builders."""
     from dolfinx import mesh as dmesh
 
@@ -70,7 +75,7 @@ def _tagged(mesh: Any, bounds: list[tuple[float, float]], source: str) -> MeshBu
 
 
 def rectangle(Lx: float, Ly: float, nx: int, ny: int, quadrilateral: bool = False,
-              comm: Any = None) -> MeshBundle:
+              comm: MPI.Comm | None = None) -> MeshBundle:
     """A structured ``[0, Lx] x [0, Ly]`` mesh of ``nx x ny`` squares (two triangles or one quadrilateral)."""
     from mpi4py import MPI
 
@@ -86,13 +91,14 @@ def rectangle(Lx: float, Ly: float, nx: int, ny: int, quadrilateral: bool = Fals
     return _tagged(m, [(0.0, Lx), (0.0, Ly)], f"rectangle({Lx}x{Ly}, {nx}x{ny})")
 
 
-def box(Lx: float, Ly: float, Lz: float, nx: int, ny: int, nz: int, comm: Any = None) -> MeshBundle:
+def box(Lx: float, Ly: float, Lz: float, nx: int, ny: int, nz: int,
+        comm: MPI.Comm | None = None) -> MeshBundle:
     """A structured tetrahedral ``[0,Lx]x[0,Ly]x[0,Lz]`` mesh (six tetrahedra per cube)."""
     from mpi4py import MPI
 
     from dolfinx import mesh as dmesh
 
     comm = comm or MPI.COMM_WORLD
-    pts = [np.zeros(3), np.array([float(Lx), float(Ly), float(Lz)])]
-    m = dmesh.create_box(comm, pts, [nx, ny, nz], dmesh.CellType.tetrahedron)
+    m = dmesh.create_box(comm, [np.zeros(3), np.array([float(Lx), float(Ly), float(Lz)])], [nx, ny, nz],
+                         dmesh.CellType.tetrahedron)
     return _tagged(m, [(0.0, Lx), (0.0, Ly), (0.0, Lz)], f"box({Lx}x{Ly}x{Lz}, {nx}x{ny}x{nz})")

@@ -15,7 +15,7 @@ field's *input* (space, or data), and the expectation/integral says *where* it i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 
@@ -110,6 +110,44 @@ def _amp_dtype(device_type: str, scaler: Any, autocast: bool | None) -> torch.dt
             scaler is not None and scaler.is_enabled()
         )
     return torch.get_autocast_dtype(device_type) if autocast else None
+
+
+@overload
+def gradient_penalty(
+    critic: Callable[..., torch.Tensor],
+    real: torch.Tensor | None,
+    fake: torch.Tensor | None = None,
+    *,
+    where: str = "interpolates",
+    target: float = 1.0,
+    one_sided: bool = False,
+    cond: Any = None,
+    weight: float = 10.0,
+    scaler: Any = None,
+    autocast: bool | None = None,
+    eps: float = 1e-12,
+    generator: torch.Generator | None = None,
+    return_norms: Literal[False] = False,
+) -> torch.Tensor: ...
+
+
+@overload
+def gradient_penalty(
+    critic: Callable[..., torch.Tensor],
+    real: torch.Tensor | None,
+    fake: torch.Tensor | None = None,
+    *,
+    where: str = "interpolates",
+    target: float = 1.0,
+    one_sided: bool = False,
+    cond: Any = None,
+    weight: float = 10.0,
+    scaler: Any = None,
+    autocast: bool | None = None,
+    eps: float = 1e-12,
+    generator: torch.Generator | None = None,
+    return_norms: Literal[True],
+) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 def gradient_penalty(

@@ -15,6 +15,7 @@ host reads device values only at logged iterations.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -117,6 +118,11 @@ def _full_fp32_matmul() -> Iterator[None]:
         torch.set_float32_matmul_precision(before)
 
 
+def _linear_decay(i: int, n: int) -> float:
+    """Learning-rate factor of step ``i`` of ``n``: from 1 down to 0 (``LambdaLR``)."""
+    return max(1.0 - i / n, 0.0)
+
+
 def _input_grad_norms(crit: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """Per-sample ``|grad_x D|`` at interpolates (detached; for logging and the final metric)."""
     _, norms = gradient_penalty(
@@ -177,7 +183,7 @@ def _train(
     if c["lr_decay"]:  # linear decay to zero over the run (sharper final samples)
         n_it = max(iters, 1)
         for o in (opt_d, opt_g):
-            scheds.append(torch.optim.lr_scheduler.LambdaLR(o, lambda i, n=n_it: max(1.0 - i / n, 0.0)))
+            scheds.append(torch.optim.lr_scheduler.LambdaLR(o, functools.partial(_linear_decay, n=n_it)))
 
     def real_batch() -> torch.Tensor:
         return torch.from_numpy(sample(c["dataset"], batch, rng)).to(device)

@@ -181,6 +181,7 @@ class CahnHilliard(GradientFlow):
 
     def measure(self) -> dict[str, float]:
         """Free energy, its bulk and gradient parts, and the mass (reduced over ranks)."""
+        assert self.energy is not None
         vals = self.energy.values()
         mass = self.comm.allreduce(fem.assemble_scalar(self._mass))
         return {"free_energy": vals["total"], "bulk_energy": vals["bulk"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.core.log import get_logger
 from gpfem.core.parameters import raise_first
@@ -13,6 +13,9 @@ from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.cahn_hilliard_spec import check
 from gpfem.models.common import loop_settings, step_control
+
+if TYPE_CHECKING:
+    from gpfem.models.cahn_hilliard_amr import CahnHilliardAMR
 
 __all__ = ["AMR_COLUMNS", "build_mesh", "run"]
 
@@ -40,20 +43,21 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         from gpfem.models.cahn_hilliard_amr import start
 
         checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
-        model = start(p, bundle, checkpoint)
-        mesh_now = model.amesh.bundle
+        amr = start(p, bundle, checkpoint)
+        model: CahnHilliard | CahnHilliardAMR = amr
+        mesh_now = amr.amesh.bundle
     else:
-        model = CahnHilliard(p, bundle)
+        model = ch = CahnHilliard(p, bundle)
         mesh_now = bundle
     try:
         if p["amr"]:
             ndofs, per = 2 * mesh_now.mesh.geometry.index_map().size_global, ""
         else:
-            ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+            ndofs = ch.W.dofmap.index_map.size_global * ch.W.dofmap.index_map_bs
             per = ""
-            if model.periodic is not None:
-                per = (f", periodic in {','.join('xyz'[a] for a in model.periodic.axes)} "
-                       f"({model.solver.problem.size_global} unknowns)")
+            if ch.periodic is not None:
+                per = (f", periodic in {','.join('xyz'[a] for a in ch.periodic.axes)} "
+                       f"({ch.solver.problem.size_global} unknowns)")  # type: ignore[union-attr]
         log.info(f"cahn-hilliard: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs} DOFs{per}, "
                  f"{ctx.comm.size} rank(s); setup {time.perf_counter() - t0:.1f} s")
         initial = model.values
@@ -79,8 +83,8 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "field_file": res["field_file"],
     }
     if p["amr"]:
-        summary.update(model.summary())
-        summary["cells"] = model.amesh.bundle.num_cells_global()
+        summary.update(amr.summary())
+        summary["cells"] = amr.amesh.bundle.num_cells_global()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
         summary["png"] = post(ctx.out_dir, ctx.comm)
     return summary

@@ -34,7 +34,7 @@ OUTPUT_PARAMETERS = [
               nonnegative=True),
     Parameter("output_format", "vtk", "field series: vtk (.pvd, ParaView+pyvista), vtx (.bp), none",
               choices=("vtk", "vtx", "none")),
-    Parameter("png", True, "write PNG snapshots at the end"),
+    Parameter("png", True, "write the model's PNG pictures at the end (its post-processing)"),
 ]
 
 

@@ -106,12 +106,13 @@ class Fracture(QuasiStatic):
         # -- energy: every material parameter a fem.Constant ------------------------------------------
         names = ("E", "nu", "Gc", "ell", "k_res")
         self.constants = dict(zip(names, constants(msh, p, *names), strict=True))
+        c = self.constants
         self.energy = phase_field_energy(
-            self.u, self.alpha, *self.constants.values(), model=p["model"], split=p["split"],
-            plane_stress=p["hypothesis"] == "plane_stress", dx=ufl.dx(domain=msh))
+            self.u, self.alpha, c["E"], c["nu"], c["Gc"], c["ell"], c["k_res"], model=p["model"],
+            split=p["split"], plane_stress=p["hypothesis"] == "plane_stress", dx=ufl.dx(domain=msh))
 
         # -- boundary conditions ----------------------------------------------------------------------
-        self._u_bc = None
+        self._u_bc: fem.Function | None = None
         if bcs_u is None:
             self.bcs_u, self.bcs_alpha, reaction_dofs = self._group_bcs()
         else:
@@ -165,9 +166,9 @@ class Fracture(QuasiStatic):
         bcs_a: list[Any] = []
         if p["loading"] == "isotropic":
             facets = dmesh.exterior_facet_indices(msh.topology)
-            self._u_bc = fem.Function(self.V)
+            self._u_bc = u_bc = fem.Function(self.V)
             dofs = fem.locate_dofs_topological(self.V, fdim, facets)
-            bcs_u.append(fem.dirichletbc(self._u_bc, dofs))
+            bcs_u.append(fem.dirichletbc(u_bc, dofs))
             return bcs_u, bcs_a, fem.locate_dofs_topological(self.V.sub(0), fdim, facets)
         comp = _COMPONENT[p["direction"]]
         if comp >= self.gdim:
@@ -192,6 +193,7 @@ class Fracture(QuasiStatic):
     def _set_isotropic(self, value: float) -> None:
         """``loading=isotropic``: u = value * x on the whole boundary."""
         self.load.value = value
+        assert self._u_bc is not None  # set by _group_bcs for loading=isotropic
         self._u_bc.interpolate(lambda x: value * x[: self.gdim])
 
     # -- measurements ----------------------------------------------------------------------------------
@@ -200,10 +202,10 @@ class Fracture(QuasiStatic):
         if self._reaction_dofs is None:
             return float("nan")
         R = assemble_vector(self._F_u)
-        R.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        R.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
         val = R.dot(self._reaction_dir.x.petsc_vec)
         R.destroy()
-        return float(val)
+        return float(val.real)
 
     def max_damage(self) -> float:
         """Largest damage value (PETSc global norm)."""
@@ -211,6 +213,7 @@ class Fracture(QuasiStatic):
 
     def measure(self) -> dict[str, float]:
         """Load, reaction force, elastic/dissipated/total energy, the largest damage, crack length and tip."""
+        assert self.energy is not None
         v = self.energy.values()
         dissipated = v["dissipation"] + v["gradient"]
         crack = self.crack.measure(self.alpha) if self.crack is not None else {}

@@ -91,8 +91,8 @@ class CrackTracker:
         if not s > 0:
             sizes = cell_sizes(pts, np.arange(3 * n).reshape(n, 3))
             gathered = self.comm.gather(sizes, root=0)
-            s = default_spacing(np.concatenate(gathered)) if self.comm.rank == 0 else None
-            s = self.comm.bcast(s, root=0)
+            s0 = default_spacing(np.concatenate(gathered)) if self.comm.rank == 0 else None
+            s = self.comm.bcast(s0, root=0)
         self.grid = SamplingGrid((lo[0], hi[0], lo[1], hi[1]), s)
         self._located = self.grid.locate(pts, np.arange(3 * n).reshape(n, 3))
 
@@ -112,7 +112,7 @@ class CrackTracker:
             glob = np.empty_like(local) if self.comm.rank == 0 else None
             self.comm.Reduce(local, glob, op=MPI.MAX, root=0)
             out = None
-            if self.comm.rank == 0:
+            if glob is not None:  # rank 0
                 vals = np.where(np.isfinite(glob), glob, np.nan).reshape(self.grid.shape)
                 cl = extract_centerline(vals, self.grid, self.level, self.prune_length, self.origin)
                 self.last = cl

@@ -22,12 +22,16 @@ Material parameters may be numbers or ``fem.Constant`` s; the model passes const
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ufl
 
 from gpfem.core.energy import Energy, gradient_penalty
 from gpfem.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+    from ufl.core.expr import Expr
 
 __all__ = ["c_w", "critical_stress", "elastic_densities", "phase_field_energy", "strain_energy_split"]
 
@@ -48,15 +52,16 @@ def critical_stress(model: str, E: float, Gc: float, ell: float) -> float:
     return 9.0 / 16.0 * math.sqrt(E * Gc / (3.0 * ell))
 
 
-def _pos(x: Any) -> Any:
-    return 0.5 * (x + abs(x))
+def _pos(x: Expr) -> Expr:
+    return 0.5 * (x + abs(x))  # type: ignore[arg-type]  # (ufl's Expr defines __abs__ at run time)
 
 
-def _neg(x: Any) -> Any:
-    return 0.5 * (x - abs(x))
+def _neg(x: Expr) -> Expr:
+    return 0.5 * (x - abs(x))  # type: ignore[arg-type]
 
 
-def strain_energy_split(eps: Any, lmbda: Any, mu: Any, split: str, dim3: bool) -> tuple[Any, Any]:
+def strain_energy_split(eps: Expr, lmbda: Expr | float, mu: Expr | float, split: str,
+                        dim3: bool) -> tuple[Expr, Expr]:
     r"""The split ``(psi+, psi-)`` of ``psi = lambda/2 tr(eps)^2 + mu eps:eps``.
 
     Args:
@@ -92,8 +97,8 @@ def strain_energy_split(eps: Any, lmbda: Any, mu: Any, split: str, dim3: bool) -
 
 
 def elastic_densities(
-    u: Any, E: Any, nu: Any, split: str = "none", plane_stress: bool = False
-) -> tuple[Any, Any]:
+    u: fem.Function, E: Expr | float, nu: Expr | float, split: str = "none", plane_stress: bool = False
+) -> tuple[Expr, Expr]:
     """``(psi+, psi-)`` of the displacement ``u`` (plane strain, or plane stress in 2D).
 
     :func:`strain_energy_split` with the Lame parameters of ``E`` and ``nu``.
@@ -108,17 +113,17 @@ def elastic_densities(
 
 
 def phase_field_energy(
-    u: Any,
-    alpha: Any,
-    E: Any,
-    nu: Any,
-    Gc: Any,
-    ell: Any,
-    k_res: Any = 1e-6,
+    u: fem.Function,
+    alpha: fem.Function,
+    E: Expr | float,
+    nu: Expr | float,
+    Gc: Expr | float,
+    ell: Expr | float,
+    k_res: Expr | float = 1e-6,
     model: str = "AT2",
     split: str = "none",
     plane_stress: bool = False,
-    dx: Any = None,
+    dx: ufl.Measure | None = None,
 ) -> Energy:
     """The energy ``elastic + dissipation + gradient`` of the module docstring as an :class:`Energy`.
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["crack_summary", "post"]
+__all__ = ["axis_labels", "crack_summary", "post"]
 
 
 def crack_summary(out: Path, comm: Any) -> dict[str, Any]:
@@ -84,8 +84,9 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
         if rows:
             u = [float(r["load"]) for r in rows]
             f = [float(r["reaction_force"]) for r in rows]
-            line_plot(u, {"gpfem": f}, out / "force_displacement.png", "imposed displacement",
-                      "reaction force", title="force-displacement")
+            xlabel, ylabel = axis_labels(params, _dimension(pvd, meta))
+            line_plot(u, {"gpfem": f}, out / "force_displacement.png", xlabel, ylabel,
+                      title="force-displacement")
             made.append("force_displacement.png")
             length = [float(r.get("crack_length") or "nan") for r in rows]
             if not any(v == v for v in length) and series:  # a run without the column: the field times
@@ -95,10 +96,42 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
                 u = [path(t) for t, _ in series]
                 length = [cl.length for _, cl in series]
             if any(v == v for v in length):
-                line_plot(u, {"centre line": length}, out / "crack_length.png", "imposed displacement",
-                          "crack length", title="crack length")
+                unit = params.get("length_unit", "")
+                line_plot(u, {"centre line": length}, out / "crack_length.png", xlabel,
+                          "crack length" + (f" ({unit})" if unit else ""), title="crack length")
                 made.append("crack_length.png")
     return made
+
+
+def axis_labels(params: dict[str, Any], dim: int | None) -> tuple[str, str]:
+    """Axis labels of the force-displacement curve with the run's units (``length_unit``, ``force_unit``).
+
+    Args:
+        params: The run's parameters.
+        dim: Mesh dimension: 2 gives a force per thickness; ``None``: unknown, no thickness named.
+
+    Returns:
+        ``(x label, y label)``, e.g. ``("imposed displacement u (mm)", "reaction force (kN per mm
+        thickness)")`` for the Miehe presets.
+    """
+    length, force = params.get("length_unit", ""), params.get("force_unit", "")
+    x = "imposed displacement u" + (f" ({length})" if length else "")
+    if dim == 2:
+        per = f"per {length} thickness" if length else "per unit thickness"
+        y = f"reaction force ({force} {per})" if force else f"reaction force ({per})"
+    else:
+        y = "reaction force" + (f" ({force})" if force else "")
+    return x, y
+
+
+def _dimension(pvd: Path | None, meta: dict[str, Any]) -> int | None:
+    """2 or 3 from the field series' extent in z; without one, 2 for the built-in (2D) geometries."""
+    if pvd is not None:
+        from gpfem.io.plots import read_series
+
+        b = read_series(pvd)[0].bounds
+        return 2 if abs(b[5] - b[4]) < 1e-12 else 3
+    return 2 if meta.get("mesh") is None else None
 
 
 def _polydata(branches: list[Any]) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
 from gpfem.models.fracture_spec import check
+
+if TYPE_CHECKING:
+    from gpfem.models.fracture_amr import FractureAMR
 
 __all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "run"]
 
@@ -61,8 +64,9 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         from gpfem.models.fracture_amr import start
 
         checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
-        driver = start(p, bundle, checkpoint)
-        model, mesh_now = driver.model, driver.amesh.bundle
+        amr = start(p, bundle, checkpoint)
+        driver: Fracture | FractureAMR = amr
+        model, mesh_now = amr.model, amr.amesh.bundle
     else:
         model = driver = Fracture(p, bundle)
         mesh_now = bundle
@@ -92,8 +96,8 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     dofs = ndofs_u + ndofs_a
     dofs_info: dict[str, Any] = {"dofs_start": dofs, "dofs_end": dofs, "dofs_max": dofs}
     if p["amr"]:
-        model, bundle = driver.model, driver.amesh.bundle  # the last mesh's model (its crack tracker)
-        dofs_info = driver.summary()
+        model, bundle = amr.model, amr.amesh.bundle  # the last mesh's model (its crack tracker)
+        dofs_info = amr.summary()
         h = mesh_size(bundle)
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
     summary.update({

@@ -98,6 +98,10 @@ PARAMETERS = [
     Parameter("crack_track", True, "measure the crack centre line (length, tip) at every load step (2D)"),
     Parameter("crack_grid", 0.0, "sampling-grid spacing of the crack centre line (0: half the element "
               "size of the refined zone)", nonnegative=True),
+    Parameter("length_unit", "", "unit of lengths and displacements, for plot labels (the Miehe presets: "
+              "mm; '': none)"),
+    Parameter("force_unit", "", "unit of forces, for plot labels (the Miehe presets: kN, per mm of "
+              "thickness in 2D; '': none)"),
     Parameter("crack_origin", [], "[x, y] where the crack starts, for the tip (default: the notch tip of "
               "the built-in notched plate; none for other meshes)", type=list, item=float,
               check=_check_point),
@@ -118,7 +122,8 @@ PARAMETERS = [
 ]
 
 _MIEHE = dict(E=210.0, nu=0.3, Gc=2.7e-3, ell=0.015, geometry="notched", notch_length=0.5,
-              notch_width=1e-3, h_fine=0.0075, h_coarse=0.025, field_interval=0, checkpoint_interval=20)
+              notch_width=1e-3, h_fine=0.0075, h_coarse=0.025, field_interval=0, checkpoint_interval=20,
+              length_unit="mm", force_unit="kN")
 
 PRESETS = {
     "sent": dict(_MIEHE, model="AT2", split="none", band=[0.45, 0.55], fixed="bottom", loaded="top",

@@ -143,7 +143,8 @@ class Martensite(GradientFlow):
                 imap = self.W.dofmap.index_map
                 mk = np.arange(imap.size_local + imap.num_ghosts)
             else:
-                Vk, mk = eta_sub.sub(k).collapse()
+                Vk, dofs_k = eta_sub.sub(k).collapse()
+                mk = np.asarray(dofs_k)
             self._eta_maps.append(np.asarray(mk, dtype=np.int64))
             self.eta_out.append(fem.Function(Vk, name=f"eta_{k + 1}"))
         self.S = self.eta_out[0].function_space
@@ -210,6 +211,7 @@ class Martensite(GradientFlow):
     def _pin_dofs(self) -> Any:
         """The dofs of u at the vertex nearest the domain centre and at its periodic images."""
         pm = self.periodic
+        assert pm is not None  # only periodic runs pin a vertex
         imap = self.Vu.dofmap.index_map
         X = self.Vu.tabulate_dof_coordinates()[: imap.size_local, : self.gdim]
         centre = 0.5 * (pm.lo + pm.hi)
@@ -263,6 +265,7 @@ class Martensite(GradientFlow):
     # -- measures (gpfem.models.martensite_measures) ----------------------------------------------
     def measure(self) -> dict[str, float]:
         """Total, Landau, gradient and elastic energy and the variant fractions (reduced over ranks)."""
+        assert self.energy is not None
         vals = self.energy.values()
         out = {"total_energy": vals["total"], "landau_energy": vals["landau"],
                "gradient_energy": vals["gradient"], "elastic_energy": vals.get("elastic", 0.0)}

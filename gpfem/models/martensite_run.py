@@ -22,6 +22,7 @@ log = get_logger("martensite")
 
 def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
     """The preset's rectangle/box and its grid, or the user's mesh file (and no grid)."""
+    grid: tuple[Any, ...]
     if p["dim"] == 3:
         grid = (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
         bundle = ctx.mesh(lambda: box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm))

@@ -61,6 +61,7 @@ def test_list_and_info():
     out = run_cli(["list"]).stdout
     assert "cahn-hilliard" in out and "pfhub-1b: PFHub benchmark 1b" in out
     assert "pfhub-bm1a: old name of pfhub-1b" in out
+    assert out.splitlines()[-1].startswith("(a model in a file or module is not listed here: 'gpfem list ")
     out = run_cli(["list", "cahn-hilliard"]).stdout
     assert "kappa = 2.0 [> 0]" in out and "mobility = 5.0" in out
     info = json.loads(run_cli(["info"]).stdout)

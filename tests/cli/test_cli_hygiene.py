@@ -82,4 +82,7 @@ def test_log_levels_quiet_and_verbose(tmp_path):
     verbose = run_cli([*base, "--out", str(tmp_path / "v"), "-v"], np=2)
     steps = [ln for ln in verbose.stdout.splitlines() if ln.startswith("step ")]
     assert [int(ln.split()[1]) for ln in steps] == [1, 2, 3, 4, 4]  # every step once (rank 0), then "done"
-    assert verbose.stdout.count("gpfem run cahn-hilliard") == 1  # printed by rank 0 only
+    # how far (max_steps = 4 ends the run long before t_end) and the time left, while there is some
+    assert [ln.split(" s, ")[1].split("%")[0] for ln in steps] == ["25", "50", "75", "100", "100"]
+    assert all(", ~" in ln and " left]" in ln for ln in steps[:3]) and "left" not in steps[3], steps
+    assert verbose.stdout.count("gpfem run cahn-hilliard --preset") == 1  # printed by rank 0 only

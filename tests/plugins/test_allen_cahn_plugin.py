@@ -54,6 +54,8 @@ def test_flat_wall_energy_is_sqrt_2_kappa_W_over_6(tmp_path, env, kappa):
     """A wall relaxes to the tanh profile: energy per unit length sqrt(2 kappa W)/6, half of it gradient."""
     out = _wall(tmp_path, env, f"k{kappa}", f"kappa={kappa}")
     rows = read_csv(out / "history.csv")
+    # the columns docs/extending.md names (tests/plugins/test_extending_doc.py)
+    assert list(rows[0]) == ["step", "time", "dt", "energy", "bulk", "gradient", "newton_iterations"]
     s = read_json(out / "summary.json")
     Ly, W = s["parameters"]["Ly"], s["parameters"]["W"]
     analytic = np.sqrt(2 * kappa * W) / 6
@@ -69,8 +71,15 @@ def test_flat_wall_energy_is_sqrt_2_kappa_W_over_6(tmp_path, env, kappa):
 def test_two_ranks_and_restart_like_a_built_in(tmp_path, env):
     """2 ranks stopped after 8 steps, continued on 1 rank: the history of an uninterrupted serial run."""
     full = _wall(tmp_path, env, "full")
-    out = _wall(tmp_path, env, "stopped", "max_steps=8", "checkpoint_interval=4", "field_interval=2", np=2)
-    assert read_json(out / "summary.json")["mpi_size"] == 2
+    out = _wall(tmp_path, env, "stopped", "max_steps=8", "checkpoint_interval=4", "field_interval=2",
+                "png=true", np=2)
+    s = read_json(out / "summary.json")
+    assert s["mpi_size"] == 2 and s["status"] == "stopped (max_steps)"
+    # png = true: the run's end called the plug-in's post (allen_cahn.model:post), phi at step 8
+    assert s["results"]["png"] == ["phi.png", "energy.png"]
+    assert all((out / f).stat().st_size > 1000 for f in s["results"]["png"])
+    assert [r["step"] for r in read_csv(out / "history.csv")][-1] == 8
+    assert len(read_pvd(out / "fields.pvd")) == 5  # steps 0, 2, 4, 6, 8
     run_cli(["run", "allen-cahn", "--restart", str(out), "--set", "max_steps=0", "--quiet"], env=env)
     a, b = read_csv(full / "history.csv"), read_csv(out / "history.csv")
     assert [r["step"] for r in b] == [r["step"] for r in a]

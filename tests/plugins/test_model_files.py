@@ -75,13 +75,30 @@ def test_model_file_runs_and_restarts(tmp_path):
     f.parent.mkdir()
     f.write_text(MODEL)
     out = tmp_path / "o"
-    run_cli(["run", str(f), "--preset", "ci", "--set", "kappa=1.5", "--set", "max_steps=4",
-             "--set", "checkpoint_interval=2", "--out", str(out), "--quiet"])
+    p = run_cli(["run", str(f), "--preset", "ci", "--set", "kappa=1.5", "--set", "max_steps=4",
+                 "--set", "checkpoint_interval=2", "--out", str(out), "--quiet"])
+    # png = true (the default) and a model without post: one warning line, not silence
+    assert p.stderr.strip() == ("gpfem: warning: model 'relax' has no post-processing: png = true makes "
+                                "no pictures"), p.stderr
+    post = run_cli(["post", str(out)])
+    assert post.stdout.strip() == "model 'relax' has no post-processing; nothing to do" and not post.stderr
     saved = read_json(out / "params.json")
     assert saved["model"] == "relax" and saved["model_ref"] == str(f)
+    assert read_json(out / "summary.json")["status"] == "stopped (max_steps)"  # not the end: t < t_end
     run_cli(["run", str(f), "--restart", str(out), "--set", "max_steps=0", "--quiet"])
     _check_decay(out, 1.5)
     assert read_json(out / "summary.json")["status"] == "completed"
+
+
+def test_unknown_parameter_of_a_model_file_points_to_its_own_listing(tmp_path):
+    f = tmp_path / "relax.py"
+    f.write_text(MODEL)
+    p = run_cli(["run", str(f), "--set", "kapa=1"], check=False)
+    assert p.returncode == 2
+    assert p.stderr.strip() == (f"gpfem: error: parameter 'kapa': unknown parameter (did you mean 'kappa'?); "
+                                f"'gpfem list {f}' shows them all")
+    listed = run_cli(["list", str(f)]).stdout  # and that listing has it
+    assert "relax: Dirichlet-energy gradient flow" in listed and "kappa = 1.0 [> 0]" in listed
 
 
 def test_module_colon_class_from_the_current_folder(tmp_path):

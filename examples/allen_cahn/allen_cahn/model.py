@@ -41,3 +41,18 @@ def run(p, ctx):
     return {"steps": res["steps"], "final_time": res["time"], "final_energy": flow.values["energy"],
             "dofs": V.dofmap.index_map.size_global, "field_file": res["field_file"],
             "analytic_wall_energy": (2 * p["kappa"] * p["W"]) ** 0.5 / 6}
+
+
+def post(out_dir, comm=None):
+    """Pictures from the run folder (``png = true`` at the end of a run, or ``gpfem post DIR``)."""
+    from gpfem.io.plots import field_png, field_series, history_curve, writer_rank
+
+    if not writer_rank(comm):  # every rank waits for the files; rank 0 draws
+        return []
+    pvd, made = field_series(out_dir), []
+    if pvd is not None:  # phi at the last field output, read back from fields.pvd
+        made.append(field_png(pvd, "phi", f"{out_dir}/phi.png", clim=(0.0, 1.0), title="phi").name)
+    if history_curve(gpfem.read_history(f"{out_dir}/history.csv"), "energy", f"{out_dir}/energy.png",
+                     "energy F", "Allen-Cahn", x="time"):
+        made.append("energy.png")
+    return made

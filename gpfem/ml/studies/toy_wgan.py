@@ -137,6 +137,6 @@ def run_activations(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
 def run_clipping(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Weight clipping (WGAN) at several ``c`` against the gradient penalty."""
     resolve_device(params["device"])
-    runs = [("gp", {"regularizer": "gp"})] if params["with_gp"] else []
+    runs: list[tuple[str, dict[str, Any]]] = [("gp", {"regularizer": "gp"})] if params["with_gp"] else []
     runs += [(f"clip{c:g}", {"regularizer": "clip", "clip": float(c)}) for c in params["clips"]]
     return {"runs": sweep(params, ctx, runs)}
