@@ -236,7 +236,8 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
-        reason = int(self.snes.getConvergedReason())
+        # petsc4py's stubs type the reason as the ConvergedReason namespace class; the value is an int
+        reason = int(self.snes.getConvergedReason())  # type: ignore[call-overload]
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
         return reason

@@ -20,7 +20,7 @@ resolved to ``dload_min``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import basix.ufl
@@ -34,6 +34,7 @@ from petsc4py import PETSc
 from gpfem.core.altmin import AlternateMinimisation
 from gpfem.core.constants import constants
 from gpfem.core.errors import MeshError, ParameterError
+from gpfem.core.parameters import ParameterSet
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
 from gpfem.core.stepping import StepResult
@@ -73,7 +74,7 @@ class Fracture(QuasiStatic):
 
     def __init__(
         self,
-        p: FractureParameters | dict[str, Any],
+        p: ParameterSet | Mapping[str, Any],
         bundle: MeshBundle | Any,
         *,
         u: Any = None,
