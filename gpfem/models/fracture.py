@@ -3,7 +3,8 @@ r"""Phase-field brittle fracture: the model on a mesh — fields, boundary condi
 The energy is :func:`~gpfem.models.fracture_energy.phase_field_energy` (AT1/AT2, splits). Loads are imposed
 displacements, so the external work is zero and the reaction force is the residual on the loaded dofs.
 Boundary conditions come from the mesh's physical groups (parameters ``fixed``, ``loaded``, ``direction``,
-``loading``, ``damage_bc``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own Functions.
+``loading``, ``damage_bc``, ``rollers_z``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own
+Functions.
 
 Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
 ``gpfem_displacement_`` (Newton, MUMPS). ``alpha``-problem: SNES ``gpfem_damage_`` with bounds
@@ -173,6 +174,7 @@ class Fracture(QuasiStatic):
         comm = msh.comm
         if comm.allreduce(len(fixed)) == 0 or comm.allreduce(len(loaded)) == 0:
             raise MeshError(f"boundary groups '{p['fixed']}'/'{p['loaded']}' have no facets")
+        bcs_u.extend(self._zero_component_bcs("rollers_z", 2))
         dofs = fem.locate_dofs_topological(self.V, fdim, fixed)
         bcs_u.append(fem.dirichletbc(np.zeros(self.gdim), dofs, self.V))
         for i in range(self.gdim):
@@ -185,6 +187,33 @@ class Fracture(QuasiStatic):
                 d = fem.locate_dofs_topological(self.A, fdim, facets)
                 bcs_a.append(fem.dirichletbc(0.0, d, self.A))
         return bcs_u, bcs_a, fem.locate_dofs_topological(self.V.sub(comp), fdim, loaded)
+
+    def _zero_component_bcs(self, param: str, comp: int) -> list[Any]:
+        """``u[comp] = 0`` on each boundary group named (comma-separated) by parameter ``param``.
+
+        Raises:
+            ParameterError: ``param`` names a group the mesh does not have or one without facets, or the
+                mesh has no component ``comp``.
+        """
+        b = self.bundle
+        names = [n.strip() for n in str(self.p.get(param) or "").split(",") if n.strip()]
+        if not names:
+            return []
+        if comp >= self.gdim:
+            raise ParameterError(param, f"holds component {'xyz'[comp]} at 0, but the mesh is {self.gdim}D")
+        fdim = b.mesh.topology.dim - 1
+        Vi = self.V.sub(comp)
+        bcs = []
+        for name in names:
+            try:
+                facets = b.facets(name)
+            except MeshError as e:
+                raise ParameterError(param, str(e)) from None
+            if b.comm.allreduce(len(facets)) == 0:
+                raise ParameterError(param, f"boundary group '{name}' has no facets")
+            dofs = fem.locate_dofs_topological(Vi, fdim, facets)
+            bcs.append(fem.dirichletbc(fem.Constant(b.mesh, 0.0), dofs, Vi))
+        return bcs
 
     def _set_isotropic(self, value: float) -> None:
         """``loading=isotropic``: u = value * x on the whole boundary."""

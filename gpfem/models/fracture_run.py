@@ -14,7 +14,7 @@ from gpfem.core.quasistatic import LoadPath
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
-from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
+from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
@@ -34,6 +34,10 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
         if p["geometry"] == "strip":
             return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
         band = p["band"]
+        if p["geometry"] == "notched_slab":
+            return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
+                                band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
+                                layers=p["layers"], comm=ctx.comm)
         return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
                              band=(band[0] * p["L"], band[1] * p["L"]), comm=ctx.comm)
 
