@@ -160,6 +160,14 @@ class NonlinearSolver:
         constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
             SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
             space. ``u`` holds the full (periodic) solution after every solve.
+        near_nullspace: A ``PETSc.NullSpace`` set on the Jacobian as its near-nullspace
+            (``MatSetNearNullSpace``): algebraic multigrid (``pc_type gamg``) builds its coarse spaces
+            from it, e.g. elasticity's rigid-body modes (:class:`~gpfem.core.nullspace.RigidBodyModes`);
+            other solvers ignore it. Owned by the caller. Not with a ``constraint``.
+        krylov_from: Global DOFs from which this solver takes the size-based Krylov default of its prefix
+            (:data:`~gpfem.core.solver_defaults.SIZE_DEFAULTS`), with the direct fallback of :meth:`solve`;
+            ``None``: the measured threshold there; 0: always. A ``ksp_type``/``pc_type`` in ``options``
+            or on the command line still wins.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -176,6 +184,8 @@ class NonlinearSolver:
         bounds: tuple[Any, Any] | None = None,
         mat_type: str | None = None,
         constraint: Any | None = None,
+        near_nullspace: Any | None = None,
+        krylov_from: int | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -195,7 +205,9 @@ class NonlinearSolver:
             opts["snes_linesearch_type"] = "basic"
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
-        self.auto_krylov = size_default(prefix, ndofs, options or {})  # measured; MUMPS fallback
+        self.auto_krylov = size_default(prefix, ndofs, options or {}, krylov_from)  # measured; MUMPS fallback
+        #: Successful solves and their total Newton and KSP iterations (what the solver cost, for reports).
+        self.solves = self.newton_iterations = self.linear_iterations = 0
         #: Options prefix of the MUMPS retry's KSP (reserved like ``prefix``), or ``None``.
         self.fallback_prefix = f"{prefix}{FALLBACK}" if self.auto_krylov else None
         if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
@@ -236,6 +248,10 @@ class NonlinearSolver:
                 F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts,
                 kind=backend_mat or mat_type,
             )
+        if near_nullspace is not None:
+            if constraint is not None:
+                raise GpfemError("a near-nullspace with a constraint (periodic boundaries) is not supported")
+            self.problem.A.setNearNullSpace(near_nullspace)
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
@@ -331,6 +347,9 @@ class NonlinearSolver:
                 detail="; ".join(x for x in (self._retry_note,
                                               "" if finite else "non-finite values in the solution") if x),
             )
+        self.solves += 1
+        self.newton_iterations += its
+        self.linear_iterations += lin
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
     def _backup(self) -> list[np.ndarray]:

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DIRECT", "SIZE_DEFAULTS", "direct_options", "has_package", "size_default"]
+__all__ = ["DIRECT", "DISPLACEMENT_KRYLOV_FROM", "SIZE_DEFAULTS", "direct_options", "has_package",
+           "size_default"]
 
 #: The direct fallback.
 DIRECT: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
@@ -37,14 +38,21 @@ _PETSC_LU: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_
 _REDUNDANT_LU: dict[str, Any] = {"ksp_type": "preonly", "pc_type": "redundant", "redundant_pc_type": "lu",
                                  "redundant_pc_factor_mat_solver_type": "petsc"}
 
+#: Global DOFs of fracture's displacement from which CG + GAMG is the default (measured, see above).
+DISPLACEMENT_KRYLOV_FROM = 2**62
+
 #: prefix -> (global DOFs from which the options apply, options).
 SIZE_DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {
     "gpfem_ch_": (2_000, {"ksp_type": "gmres", "pc_type": "asm", "pc_asm_overlap": 1, "sub_pc_type": "ilu",
                           "sub_pc_factor_levels": 1, "ksp_rtol": 1e-8, "ksp_max_it": 500}),
+    # fracture's displacement: CG + GAMG; the rigid-body near-nullspace comes from the model
+    "gpfem_displacement_": (DISPLACEMENT_KRYLOV_FROM, {"ksp_type": "cg", "pc_type": "gamg", "ksp_rtol": 1e-8,
+                                                       "ksp_max_it": 1000}),
 }
 
 
-def size_default(prefix: str, ndofs: int, given: Mapping[str, Any]) -> dict[str, Any]:
+def size_default(prefix: str, ndofs: int, given: Mapping[str, Any],
+                 threshold: int | None = None) -> dict[str, Any]:
     """The Krylov options for ``prefix`` at ``ndofs`` global DOFs, or ``{}`` (keep the direct default).
 
     Args:
@@ -52,10 +60,13 @@ def size_default(prefix: str, ndofs: int, given: Mapping[str, Any]) -> dict[str,
         ndofs: Global number of unknowns.
         given: Options the model passed; a ``ksp_type``/``pc_type`` there (or on the command line with
             the prefix) means the user chose, and nothing changes.
+        threshold: Global DOFs from which the Krylov options apply, instead of the prefix's measured one.
     """
     from petsc4py import PETSc
 
-    if prefix not in SIZE_DEFAULTS or ndofs < SIZE_DEFAULTS[prefix][0]:
+    if prefix not in SIZE_DEFAULTS:
+        return {}
+    if ndofs < (SIZE_DEFAULTS[prefix][0] if threshold is None else threshold):
         return {}
     db = PETSc.Options()
     if any(k in given or db.hasName(f"{prefix}{k}") for k in ("ksp_type", "pc_type")):

@@ -7,10 +7,12 @@ Boundary conditions come from the mesh's physical groups (parameters ``fixed``, 
 Functions.
 
 Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
-``gpfem_displacement_`` (Newton, MUMPS). ``alpha``-problem: SNES ``gpfem_damage_`` with bounds
-``alpha_prev <= alpha <= 1`` (``vinewtonrsls``): irreversibility without a history field. Iterations stop
-when the max-norm of the damage change is below ``altmin_tol``; an over-relaxation ``relaxation`` of the
-damage update, projected onto the bounds, cuts the iterations of the step where the crack runs.
+``gpfem_displacement_`` (Newton; ``u_solver``: MUMPS, or CG + GAMG with the rigid-body modes as
+near-nullspace and MUMPS as fallback, by size with ``auto``). ``alpha``-problem: SNES ``gpfem_damage_`` with
+bounds ``alpha_prev <= alpha <= 1`` (``vinewtonrsls``): irreversibility without a history field.
+Iterations stop when the max-norm of the damage change is below ``altmin_tol``; an over-relaxation
+``relaxation`` of the damage update, projected onto the bounds, cuts the iterations of the step where the
+crack runs.
 
 Load stepping is :class:`~gpfem.core.quasistatic.QuasiStatic`: the pseudo-time is the cumulated imposed
 displacement along ``load_path``, so the shared time loop gives adaptive increments, history, fields,
@@ -35,6 +37,7 @@ from petsc4py import PETSc
 from gpfem.core.altmin import AlternateMinimisation
 from gpfem.core.constants import constants
 from gpfem.core.errors import MeshError, ParameterError
+from gpfem.core.nullspace import RigidBodyModes
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
 from gpfem.core.stepping import StepResult
@@ -50,6 +53,8 @@ COLUMNS = [
 ]
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
+#: ``u_solver`` -> global DOFs from which the displacement solve is CG + GAMG (None: the measured default).
+_KRYLOV_FROM = {"auto": None, "gamg": 0, "direct": 2**62}
 
 
 class Fracture(QuasiStatic):
@@ -122,8 +127,14 @@ class Fracture(QuasiStatic):
         F_a = ufl.derivative(total, self.alpha, ufl.TestFunction(self.A))
         # Without a split the u-problem is linear: one Newton step is the solution (ksponly).
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
-        self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u,
-                                        options=opts_u)
+        # u_solver: direct (MUMPS), gamg (CG + GAMG with the rigid-body modes, MUMPS fallback) or auto (gamg
+        # from the measured size of gpfem.core.solver_defaults.SIZE_DEFAULTS)
+        self.rigid_modes = RigidBodyModes(self.V) if p.get("u_solver", "auto") != "direct" \
+            or PETSc.Options().hasName("gpfem_displacement_pc_type") else None
+        self.solver_u = NonlinearSolver(
+            F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u, options=opts_u,
+            near_nullspace=None if self.rigid_modes is None else self.rigid_modes.nullspace,
+            krylov_from=_KRYLOV_FROM[p.get("u_solver", "auto")])
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
@@ -261,3 +272,5 @@ class Fracture(QuasiStatic):
         """Destroy both solvers' PETSc objects (collective: call on every rank, e.g. in ``finally``)."""
         self.solver_u.close()
         self.solver_alpha.close()
+        if self.rigid_modes is not None:
+            self.rigid_modes.destroy()

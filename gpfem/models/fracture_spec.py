@@ -88,6 +88,9 @@ PARAMETERS = [
               "stop once the reaction force has fallen below this fraction of its peak, after the peak "
               "(e.g. 0.05; 0: off; load_max stays the limit)", bounds=(0.0, 1.0), check=_check_fraction),
     # -- alternate minimisation ---------------------------------------------------------------------
+    Parameter("u_solver", "auto", "linear solve of the displacement: direct (MUMPS LU) | gamg (CG + GAMG "
+              "with the rigid-body modes, MUMPS where it fails) | auto (gamg from the measured size, "
+              "gpfem.core.solver_defaults)", choices=("auto", "direct", "gamg")),
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
               "alternate minimisations (reduced over ranks)", positive=True),
     Parameter("altmin_max_it", 2000, "alternate minimisations per step before ConvergenceError",
