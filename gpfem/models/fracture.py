@@ -40,6 +40,7 @@ from gpfem.core.errors import MeshError, ParameterError
 from gpfem.core.nullspace import RigidBodyModes
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
+from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM
 from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
@@ -53,8 +54,9 @@ COLUMNS = [
 ]
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
-#: ``u_solver`` -> global DOFs from which the displacement solve is CG + GAMG (None: the measured default).
-_KRYLOV_FROM = {"auto": None, "gamg": 0, "direct": 2**62}
+#: ``u_solver`` -> global DOFs from which the displacement solve is CG + GAMG (auto: measured, by dimension).
+_KRYLOV_FROM = {"auto": DISPLACEMENT_KRYLOV_FROM, "gamg": dict.fromkeys((1, 2, 3), 0),
+                "direct": dict.fromkeys((1, 2, 3), 2**62)}
 
 
 class Fracture(QuasiStatic):
@@ -134,7 +136,7 @@ class Fracture(QuasiStatic):
         self.solver_u = NonlinearSolver(
             F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u, options=opts_u,
             near_nullspace=None if self.rigid_modes is None else self.rigid_modes.nullspace,
-            krylov_from=_KRYLOV_FROM[p.get("u_solver", "auto")])
+            krylov_from=_KRYLOV_FROM[p.get("u_solver", "auto")].get(gdim))
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),

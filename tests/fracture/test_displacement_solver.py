@@ -147,11 +147,14 @@ def test_failing_gamg_falls_back_to_mumps():
 
 def test_auto_picks_gamg_by_size():
     """u_solver=auto: MUMPS below the measured threshold, CG + GAMG from it; direct/gamg force the choice."""
+    import dolfinx_solver  # noqa: F401  (loads libmpi before petsc4py)
+
     from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM, size_default
 
     pre = "gpfem_displacement_"
-    n = DISPLACEMENT_KRYLOV_FROM
-    assert size_default(pre, n - 1, {}) == {}
-    assert size_default(pre, n, {})["pc_type"] == "gamg"
+    n = DISPLACEMENT_KRYLOV_FROM[3]
+    assert size_default(pre, n - 1, {}, threshold=n) == {}
+    assert size_default(pre, n, {}, threshold=n)["pc_type"] == "gamg"
+    assert size_default(pre, n, {}, threshold=DISPLACEMENT_KRYLOV_FROM[2]) == {}  # 2D: MUMPS at this size
     assert size_default(pre, 10, {}, threshold=0)["ksp_type"] == "cg"
     assert size_default(pre, n, {"ksp_type": "preonly"}) == {}  # a model's own choice wins
