@@ -10,9 +10,13 @@ Measured on a shared 2-core AMD EPYC, 1 rank (``solver_choice.py`` output, wall 
 Cahn-Hilliard GMRES + block-Jacobi ILU beat MUMPS from 8,450 DOFs at dt = 0.5 and from 33,282 DOFs at
 dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); on the blocked P1^2 space (BAIJ Jacobian) GMRES + ASM(overlap 1)
 with ILU(1) blocks beat MUMPS in CPU time at 2,178-33,282 DOFs at dt 0.5 and 2, hence the 2,000-DOF
-threshold; GAMG never converged on the mixed (c, mu) system. Fracture CG + GAMG
-won pre-peak only at 46,944 DOFs and broke down through the crack (DIVERGED_INDEFINITE_PC), and
-martensite MUMPS won from 66,564 DOFs on: both keep MUMPS.
+threshold; GAMG never converged on the mixed (c, mu) system. Fracture's displacement: plain CG + GAMG
+broke down through the crack (DIVERGED_INDEFINITE_PC); with the rigid-body modes as near-nullspace
+(:mod:`gpfem.core.nullspace`) it converges through the crack in 12-20 iterations, and
+``benchmarks/fracture_3d.py`` measured (CPU s per solve of rank 0, MUMPS vs GAMG): 2D 0.32 vs 0.37 at 71k
+and 1.55 vs 1.77 at 270k DOFs (MUMPS stays in 2D); 3D 0.76 vs 0.79 at 36k, 5.4 vs 3.3 at 107k (1 rank),
+11.3 vs 3.2 at 203k (2 ranks), with 3.6-3.8x less memory: GAMG from 40,000 DOFs in 3D
+(:data:`DISPLACEMENT_KRYLOV_FROM`). Martensite MUMPS won from 66,564 DOFs on: it keeps MUMPS.
 
 A PETSc without MUMPS (the CUDA build of ``scripts/build_gpu_petsc.sh``: MUMPS's source is not on the
 package index) gets :func:`direct_options` instead: SuperLU_dist if present, else PETSc's own LU on one rank
