@@ -59,11 +59,16 @@ def worker(a: argparse.Namespace) -> None:
 
     from mpi4py import MPI
 
+    from petsc4py import PETSc
+
     from gpfem.models.fracture import Fracture
     from gpfem.models.fracture_run import build_mesh
     from gpfem.registry import RunContext
 
     comm = MPI.COMM_WORLD
+    opts = a.petsc.split()
+    for k, v in zip(opts[::2], opts[1::2], strict=True):  # "-key value" pairs
+        PETSc.Options()[k.lstrip("-")] = v
     base_rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)  # after imports
     loads = [float(v) for v in a.loads.split(",")]
     p = _params(a.case, a.solver, a.layers, a.h, [loads[-1]])
@@ -89,7 +94,8 @@ def worker(a: argparse.Namespace) -> None:
     try:
         for load in loads:
             ds = load - s
-            n0, k0, t0u, c0u = su.solves, su.linear_iterations, clock["t"], clock["cpu"]
+            n0, k0 = su.counts["solves"], su.counts["ksp_iterations"]
+            t0u, c0u = clock["t"], clock["cpu"]
             comm.barrier()
             t = time.perf_counter()
             res = m.try_step(s, ds)
@@ -98,7 +104,7 @@ def worker(a: argparse.Namespace) -> None:
             m.accept(s + ds, ds, res)
             comm.barrier()
             steps.append({"load": load, "wall": time.perf_counter() - t, "altmin": res.iterations,
-                          "u_solves": su.solves - n0, "u_ksp": su.linear_iterations - k0,
+                          "u_solves": su.counts["solves"] - n0, "u_ksp": su.counts["ksp_iterations"] - k0,
                           "u_time": clock["t"] - t0u, "u_cpu": clock["cpu"] - c0u,
                           "force": m.values["reaction_force"],
                           "max_damage": m.values["max_damage"]})
@@ -117,9 +123,9 @@ def worker(a: argparse.Namespace) -> None:
 
 
 def _launch(case: str, solver: str, ranks: int, layers: int, h: float | None, loads: list[float],
-            timeout: float) -> dict:
+            timeout: float, petsc: str = "") -> dict:
     cmd = [sys.executable, __file__, "--worker", "--case", case, "--solver", solver, "--layers", str(layers),
-           "--loads", ",".join(repr(v) for v in loads)]
+           "--loads", ",".join(repr(v) for v in loads), f"--petsc={petsc}"]
     if h is not None:
         cmd += ["--h", repr(h)]
     if ranks > 1:
@@ -166,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loads-3d", default="0.001,0.002,0.003", help="3D load steps (before the peak)")
     ap.add_argument("--quick", action="store_true", help="coarse: h = 0.015, 2 layers")
     ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--petsc", default="", help="PETSc options for every run, '-key value ...' (e.g. "
+                    "'-gpfem_displacement_pc_gamg_threshold 0.01')")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--case", default="2d", help=argparse.SUPPRESS)
     ap.add_argument("--solver", default="direct", help=argparse.SUPPRESS)
@@ -185,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         loads = [float(v) for v in (a.loads_2d if case == "2d" else a.loads_3d).split(",")]
         ref = None
         for solver in a.solvers:
-            r = _launch(case, solver, a.ranks, a.layers, a.h, loads, a.timeout)
+            r = _launch(case, solver, a.ranks, a.layers, a.h, loads, a.timeout, a.petsc)
             s = _summary(r)
             f = [x["force"] for x in r["steps"]]
             if ref is None:

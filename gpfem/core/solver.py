@@ -196,6 +196,9 @@ class NonlinearSolver:
         self.prefix = prefix
         #: Krylov solves in a row that needed the MUMPS retry (see :meth:`solve`).
         self.krylov_failures = 0
+        #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
+        #: (one linear solve per Newton iteration).
+        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0}
         self._direct_ksp: Any = None
         self._krylov_ksp: Any = None
         self._retry_note = ""
@@ -206,8 +209,6 @@ class NonlinearSolver:
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         self.auto_krylov = size_default(prefix, ndofs, options or {}, krylov_from)  # measured; MUMPS fallback
-        #: Successful solves and their total Newton and KSP iterations (what the solver cost, for reports).
-        self.solves = self.newton_iterations = self.linear_iterations = 0
         #: Options prefix of the MUMPS retry's KSP (reserved like ``prefix``), or ``None``.
         self.fallback_prefix = f"{prefix}{FALLBACK}" if self.auto_krylov else None
         if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
@@ -326,6 +327,10 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
+        finally:
+            self.counts["solves"] += 1
+            self.counts["newton_iterations"] += self.snes.getIterationNumber()
+            self.counts["ksp_iterations"] += self.snes.getLinearSolveIterations()
         reason = self.snes.getConvergedReason()
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
@@ -347,9 +352,6 @@ class NonlinearSolver:
                 detail="; ".join(x for x in (self._retry_note,
                                               "" if finite else "non-finite values in the solution") if x),
             )
-        self.solves += 1
-        self.newton_iterations += its
-        self.linear_iterations += lin
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
     def _backup(self) -> list[np.ndarray]:

@@ -115,7 +115,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         **dofs_info,
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
         "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
-        "peak_rss_mb": max(rss), "peak_rss_mb_ranks": rss, **solver_info,
+        "peak_rss_mb": max(rss), "peak_rss_mb_per_rank": rss, **solver_info,
     })
     if model.crack is not None and model.crack.calls:
         summary["crack_tracking_s"] = model.crack.seconds
@@ -140,8 +140,8 @@ def displacement_solver_info(model: Any) -> dict[str, Any]:
     s = model.solver_u
     ksp = s.snes.getKSP()
     return {"u_solver": f"{ksp.getType()}+{ksp.getPC().getType()}", "u_solver_fell_back": s.fell_back,
-            "u_solves": s.solves, "u_newton_iterations": s.newton_iterations,
-            "u_linear_iterations": s.linear_iterations}
+            "u_solves": s.counts["solves"], "u_newton_iterations": s.counts["newton_iterations"],
+            "u_linear_iterations": s.counts["ksp_iterations"]}
 
 
 def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def _sent_steps(solver: str, loads=(0.002, 0.004, 0.005), options: dict | None =
         ksp = su.snes.getKSP()
         return {"forces": np.array(forces), "alpha": m.alpha.x.array.copy(), "fell_back": su.fell_back,
                 "used": f"{ksp.getType()}+{ksp.getPC().getType()}",
-                "ksp_per_solve": su.linear_iterations / su.solves,
+                "ksp_per_solve": su.counts["ksp_iterations"] / su.counts["solves"],
                 "has_nns": bool(su.problem.A.getNearNullSpace())}
     finally:
         m.close()
