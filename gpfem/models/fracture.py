@@ -55,8 +55,7 @@ COLUMNS = [
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
 #: ``u_solver`` -> global DOFs from which the displacement solve is CG + GAMG (auto: measured, by dimension).
-_KRYLOV_FROM = {"auto": DISPLACEMENT_KRYLOV_FROM, "gamg": dict.fromkeys((1, 2, 3), 0),
-                "direct": dict.fromkeys((1, 2, 3), 2**62)}
+_KRYLOV_FROM = {"auto": DISPLACEMENT_KRYLOV_FROM, "gamg": dict.fromkeys((2, 3), 0), "direct": {}}
 
 
 class Fracture(QuasiStatic):
@@ -130,13 +129,16 @@ class Fracture(QuasiStatic):
         # Without a split the u-problem is linear: one Newton step is the solution (ksponly).
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
         # u_solver: direct (MUMPS), gamg (CG + GAMG with the rigid-body modes, MUMPS fallback) or auto (gamg
-        # from the measured size of gpfem.core.solver_defaults.SIZE_DEFAULTS)
-        self.rigid_modes = RigidBodyModes(self.V) if p.get("u_solver", "auto") != "direct" \
-            or PETSc.Options().hasName("gpfem_displacement_pc_type") else None
+        # from the measured size, gpfem.core.solver_defaults.DISPLACEMENT_KRYLOV_FROM); the modes are made
+        # where GAMG may run (also for a -gpfem_displacement_pc_type given on the command line)
+        krylov_from = _KRYLOV_FROM[p.get("u_solver", "auto")].get(gdim, 2**62)
+        ndofs_u = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
+        self.rigid_modes = RigidBodyModes(self.V) if gdim in (2, 3) and (
+            ndofs_u >= krylov_from or PETSc.Options().hasName("gpfem_displacement_pc_type")) else None
         self.solver_u = NonlinearSolver(
             F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u, options=opts_u,
             near_nullspace=None if self.rigid_modes is None else self.rigid_modes.nullspace,
-            krylov_from=_KRYLOV_FROM[p.get("u_solver", "auto")].get(gdim))
+            krylov_from=krylov_from)
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
