@@ -15,7 +15,7 @@ broke down through the crack (DIVERGED_INDEFINITE_PC); with the rigid-body modes
 (:mod:`gpfem.core.nullspace`) it converges through the crack in 12-20 iterations, and
 ``benchmarks/fracture_3d.py`` measured (CPU s per solve of rank 0, MUMPS vs GAMG): 2D 0.32 vs 0.37 at 71k
 and 1.55 vs 1.77 at 270k DOFs (MUMPS stays in 2D); 3D 0.76 vs 0.79 at 36k, 5.4 vs 3.3 at 107k (1 rank),
-11.3 vs 3.2 at 203k (2 ranks), with 3.6-3.8x less memory: GAMG from 40,000 DOFs in 3D
+11.3 vs 3.2 at 203k (2 ranks), with 2.4-3.8x less memory: GAMG from 40,000 DOFs in 3D
 (:data:`DISPLACEMENT_KRYLOV_FROM`). Martensite MUMPS won from 66,564 DOFs on: it keeps MUMPS.
 
 A PETSc without MUMPS (the CUDA build of ``scripts/build_gpu_petsc.sh``: MUMPS's source is not on the
