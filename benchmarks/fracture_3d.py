@@ -3,12 +3,13 @@
 Each case builds the fracture model of a preset (``sent`` in 2D, ``sent-3d`` extruded in z) and runs fixed
 load steps in one process tree (``mpiexec -n R``), once with ``u_solver=direct`` and once with
 ``u_solver=gamg``, and prints per case: DOFs, setup time (mesh, forms, solvers), time per load step (median),
-alternate minimisations, the displacement solve's time per solve and KSP iterations per solve before and
-after the crack, and the peak resident memory (``getrusage``, max over ranks, and the whole-process
-figure: it includes Python, DOLFINx and the compiled forms, about 200 MB per rank). Reaction forces of the
-two solvers are compared step by step (``|dF|/F``).
+alternate minimisations, the displacement solve's wall and CPU time per solve and KSP iterations per
+solve before and after the crack, and the peak resident memory (``getrusage``, max over ranks: the whole
+process, with Python, DOLFINx and the compiled forms about 170 MB, and its growth after the imports).
+Reaction forces of the two solvers are compared step by step (``|dF|/F``). ``--petsc '-key value ...'``
+adds PETSc options to every run (e.g. ``-gpfem_displacement_pc_gamg_threshold 0.01``).
 
-    .venv/bin/python benchmarks/fracture_3d.py --quick            # small 2D and 3D, about a minute
+    .venv/bin/python benchmarks/fracture_3d.py --quick            # small 2D and 3D (h = 0.015), minutes
     .venv/bin/python benchmarks/fracture_3d.py                    # sent (2D, through the crack) + sent-3d
     .venv/bin/python benchmarks/fracture_3d.py --cases 3d --layers 84 --ranks 2   # >= 1M DOFs (cluster)
 
