@@ -78,3 +78,19 @@ def test_crack_area_per_thickness_is_the_2d_crack_length(runs):
     assert r3["crack_area_path"] == pytest.approx(r3["crack_area_per_thickness"] * T, rel=1e-12)
     assert r3["crack_area_per_thickness"] == pytest.approx(r2["crack_length_path"], rel=0.06)
     assert r2["crack_length_path"] == pytest.approx(0.5, abs=PRESETS["sent-ci"]["h_fine"])
+
+
+def test_rollers_z_refused_with_isotropic_loading():
+    """rollers_z would be ignored where u is imposed on the whole boundary: refused, naming it."""
+    from mpi4py import MPI
+
+    from gpfem.core.errors import ParameterError
+    from gpfem.core.parameters import resolve
+    from gpfem.mesh import box
+    from gpfem.models.fracture import Fracture
+    from gpfem.models.fracture_spec import PARAMETERS
+
+    p = resolve(PARAMETERS, PRESETS["bar"], {"loading": "isotropic", "rollers_z": "front,back",
+                                             "crack_track": False})
+    with pytest.raises(ParameterError, match="rollers_z"):
+        Fracture(p, box(1.0, 0.5, 0.5, 2, 1, 1, comm=MPI.COMM_WORLD))
