@@ -52,7 +52,8 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
     if pvd is not None:
         iso, _ = extract_crack_path(pvd, "alpha", level, out, name="crack_isolines")
         info: dict[str, Any] = {"level": level, "time": iso["time"], "max_damage": iso["max_damage"]}
-        for k in ("iso_line_length", "polylines", "iso_surface_area", "crack_area_path", "note"):
+        for k in ("iso_line_length", "polylines", "iso_surface_area", "crack_area_path",
+                  "crack_area_per_thickness", "note"):
             if k in iso:
                 info[k] = iso[k]
         info["crack_length_isolines"] = iso.get("crack_length_path", 0.0)
@@ -68,6 +69,10 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
                          "series_file": "crack_path.pvd"})
             made += ["crack_path.vtp", "crack_path.csv", "crack_path.pvd"]
             overlay = _polydata(cl.branches) if cl.branches else None
+        elif "crack_area_per_thickness" in info:  # 3D: half the iso-surface area per z-extent
+            info.update({"crack_length_path": info["crack_area_per_thickness"],
+                         "note_centerline": "centre line: 2D triangle meshes only; in 3D crack_length_path "
+                                            "is half the iso-surface area per unit z-extent"})
         else:
             info.update({"crack_length_path": info["crack_length_isolines"],
                          "note_centerline": "centre line: 2D triangle meshes only; crack_length_path is "

@@ -13,7 +13,7 @@ from gpfem.core.parameters import raise_first
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
-from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
+from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
@@ -22,7 +22,7 @@ from gpfem.models.fracture_spec import check
 if TYPE_CHECKING:
     from gpfem.models.fracture_amr import FractureAMR
 
-__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "displacement_solver_info", "peak_rss_mb", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts"]
@@ -37,6 +37,10 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
         if p["geometry"] == "strip":
             return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
         band = p["band"]
+        if p["geometry"] == "notched_slab":
+            return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
+                                band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
+                                layers=p["layers"], comm=ctx.comm)
         return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
                              band=(band[0] * p["L"], band[1] * p["L"]), comm=ctx.comm)
 
@@ -91,6 +95,11 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+        solver_info = displacement_solver_info(driver.model if p["amr"] else model)
+        rss = peak_rss_mb(ctx.comm)
+        log.info(f"fracture: loop {wall:.1f} s wall, {cpu:.1f} s CPU (rank 0); peak RSS per rank "
+                 f"{', '.join(f'{v:.0f}' for v in rss)} MB; displacement solve {solver_info['u_solver']}, "
+                 f"{solver_info['u_solves']} solves, {solver_info['u_linear_iterations']} KSP iterations")
     finally:
         driver.close()
     dofs = ndofs_u + ndofs_a
@@ -106,6 +115,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         **dofs_info,
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
         "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
+        "peak_rss_mb": max(rss), "peak_rss_mb_per_rank": rss, **solver_info,
     })
     if model.crack is not None and model.crack.calls:
         summary["crack_tracking_s"] = model.crack.seconds
@@ -116,6 +126,22 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         summary.update(crack_summary(ctx.out_dir, ctx.comm))
         summary["post_files"] = made
     return summary
+
+
+def peak_rss_mb(comm: Any) -> list[float]:
+    """Peak resident memory (``getrusage`` max RSS) of every rank in MB, on every rank (collective)."""
+    import resource
+
+    return [float(v) for v in comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)]
+
+
+def displacement_solver_info(model: Any) -> dict[str, Any]:
+    """The displacement solve in effect at the end (``ksp+pc``, fallback) and its cost so far."""
+    s = model.solver_u
+    ksp = s.snes.getKSP()
+    return {"u_solver": f"{ksp.getType()}+{ksp.getPC().getType()}", "u_solver_fell_back": s.fell_back,
+            "u_solves": s.counts["solves"], "u_newton_iterations": s.counts["newton_iterations"],
+            "u_linear_iterations": s.counts["ksp_iterations"]}
 
 
 def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[str, Any]:
