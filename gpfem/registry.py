@@ -46,6 +46,9 @@ class RunContext:
             (:mod:`gpfem.core.log`), which this defaults to.
         preset: Name of the preset used.
         extra: Free-form extras (e.g. PETSc backend).
+        mesh_values: The values of the spec's :attr:`Spec.mesh_parameters` (and the mesh file) this run
+            builds its mesh from; the time loop stores them with every checkpoint and refuses a restart
+            whose values differ. ``None``: not checked.
     """
 
     out_dir: Path
@@ -55,6 +58,7 @@ class RunContext:
     log: Callable[[str], None] = logger.info
     preset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    mesh_values: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
@@ -94,6 +98,8 @@ class Spec:
             (``gpfem post``), or its path; ``None``: the run module's ``post`` if it has one.
         preset_aliases: Old preset name -> current name. An alias runs the current preset, under the
             current name, after a warning naming both.
+        mesh_parameters: The parameters that define the mesh (its vertices): ``--restart`` refuses to change
+            them, and a checkpoint stores their values (a restart on another mesh is refused).
     """
 
     name: str
@@ -105,6 +111,7 @@ class Spec:
     preset_help: Mapping[str, str] = field(default_factory=dict)
     post: str | Callable[..., list[str]] | None = None
     preset_aliases: Mapping[str, str] = field(default_factory=dict)
+    mesh_parameters: Sequence[str] = ()
 
     def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
         """The run function (imported on first use)."""

@@ -18,12 +18,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from gpfem.core.errors import GpfemError, OutputError
 from gpfem.core.interrupt import stop_requested
 from gpfem.core.log import logger
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
-from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
+from gpfem.io.checkpoint import MESH_KEY, load_checkpoint, save_checkpoint
 from gpfem.io.fields import FieldWriter
 from gpfem.io.history import HistoryWriter
 
@@ -107,7 +109,8 @@ def run_time_loop(
         model: The model.
         control: Step control (its ``dt`` is the first step).
         settings: Loop settings.
-        ctx: Where to write: a :class:`~gpfem.registry.RunContext` (its ``out_dir``, and ``restart``).
+        ctx: Where to write: a :class:`~gpfem.registry.RunContext` (its ``out_dir``, ``restart``, and
+            ``mesh_values``: stored with every checkpoint, a restart on another mesh is refused).
         columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
             ``model.history_row()`` (which should hold every key a step's ``StepResult.data`` adds).
         restart: Continue from ``ctx.out_dir/checkpoint.npz``; ``None``: when ``ctx.restart`` is set.
@@ -123,8 +126,9 @@ def run_time_loop(
     t, step = 0.0, 0
     rule = settings.stop_rule
     stopped_by = None
+    mesh_values = getattr(ctx, "mesh_values", None)  # stored with every checkpoint, checked on restart
     if restart:
-        meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields())
+        meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), mesh_values)
         t, step = float(meta["time"]), int(meta["step"])
         # the checkpoint's step, within the (possibly changed) bounds of this run
         control.dt = min(max(float(meta["dt"]), control.dt_min), control.dt_max)
@@ -150,6 +154,8 @@ def run_time_loop(
 
     def checkpoint() -> None:
         meta = {"time": t, "step": step, "dt": control.dt}
+        if mesh_values is not None:
+            meta[MESH_KEY] = dict(mesh_values)
         if rule is not None:
             meta["stop_rule"] = rule.state()
         extra = model.checkpoint_arrays() if hasattr(model, "checkpoint_arrays") else None
@@ -197,6 +203,15 @@ def run_time_loop(
         checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
         why = f" ({e})" if str(e) else ""
         log(f"stopped{why}; checkpoint of the last accepted step {step}, t = {t:.6g} written")
+        raise
+    except OutputError as e:
+        # the field series failed (every rank raised it): keep what was computed if the disk takes it
+        if Path(e.path).name not in (CHECKPOINT, history.path.name):
+            try:
+                checkpoint()
+                log(f"checkpoint of the last accepted step {step}, t = {t:.6g} written")
+            except GpfemError:
+                pass  # the previous checkpoint is still whole
         raise
     finally:
         history.close()
