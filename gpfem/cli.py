@@ -246,7 +246,8 @@ def _make_folder(out: Path, comm: Any) -> None:
             out.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             blocker = next((q for q in [out, *out.parents] if q.exists() and not q.is_dir()), out)
-            raise ParameterError("out", f"{out}: {blocker} is a file, not a folder") from None
+            where = "" if blocker == out else f"{out}: "
+            raise ParameterError("out", f"{where}{blocker} is a file, not a folder") from None
 
     rank0_call(comm, make, out, "create")
 

@@ -197,6 +197,7 @@ class FieldWriter:
             _dolfinx_call(self.comm, writer.close, self.path)
         except GpfemError:
             pass
+        del writer  # DOLFINx writes its .pvd again when the object goes: before the removal below
         if self.fmt == "vtk":
 
             def remove() -> None:

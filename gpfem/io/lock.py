@@ -84,7 +84,7 @@ class RunLock:
             RunFolderBusy: On every rank, if another live process holds it.
             OutputError: On every rank, if the lock file cannot be created.
         """
-        rank0_call(self.comm, self._acquire, self.path, "lock")
+        rank0_call(self.comm, self._acquire, self.path, "create")
         return self
 
     def _acquire(self) -> None:

@@ -9,6 +9,7 @@ from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
 from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.timeloop import CHECKPOINT, run_time_loop
+from gpfem.io.collective import rank0_call
 from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
@@ -96,5 +97,5 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         summary.update(model.summary())
         summary["cells"] = model.amesh.bundle.num_cells_global()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm)
+        summary["png"] = rank0_call(ctx.comm, lambda: post(ctx.out_dir), ctx.out_dir, share=True)
     return summary
