@@ -315,7 +315,7 @@ def _run_locked(args: argparse.Namespace, comm: Any, spec: Any, preset: str, par
         status, code = "interrupted", EXIT_INTERRUPTED
         log(f"interrupted: outputs so far are in {out}; continue with: "
             f"gpfem run {args.model} --restart {out}")
-    with watchdog(comm, 60.0, "a failure") if code else nullcontext():
+    with watchdog(comm, 30.0) if code else nullcontext():
         return _finish(comm, spec, preset, params, args, out, restart, t0, status, results, code)
 
 

@@ -204,7 +204,8 @@ def _read_on_rank0(p: Path, keep: Callable[[str], bool]) -> tuple[Path, dict[str
         try:
             data = _load_all(cand)
         except Exception as e:  # noqa: BLE001 - truncated, empty, random bytes: every way is "unreadable"
-            why[cand] = f"unreadable ({type(e).__name__}: {e})".replace("\n", " ")
+            text = str(e).replace("\n", " ").split(". ")[0]
+            why[cand] = f"unreadable ({type(e).__name__}: {text[:80]})"
             continue
         if cand != p:
             state = "missing" if why[p] == "no such file" else why[p]

@@ -14,9 +14,8 @@ file behind when the write fails.
 
 from __future__ import annotations
 
+import faulthandler
 import os
-import sys
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -170,26 +169,20 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 @contextmanager
-def watchdog(comm: Any, seconds: float, why: str) -> Iterator[None]:
-    """Abort the MPI job if the block does not end within ``seconds`` (a last resort against a hang).
+def watchdog(comm: Any, seconds: float) -> Iterator[None]:
+    """End this process if the block does not end within ``seconds`` (a last resort against a hang).
 
     For the way out after a failure: if the ranks no longer meet in the same collective calls (an error
-    raised on one rank only, by a bug), the job ends after ``seconds`` with one line instead of waiting
-    until its allocation runs out. Serial runs and ``comm=None`` are not watched.
+    raised on one rank only, by a bug), this rank prints where it waits (``Timeout (0:01:00)!`` and its
+    Python stack, by :mod:`faulthandler`, whose timer needs no interpreter lock while MPI blocks) and exits
+    with code 1, and ``mpiexec`` ends the other ranks: the job ends instead of waiting until its allocation
+    runs out. Serial runs and ``comm=None`` are not watched.
     """
     if comm is None or comm.size == 1:
         yield
         return
-
-    def fire() -> None:
-        print(f"gpfem: error: rank {comm.rank}: the ranks did not meet within {seconds:g} s after {why}; "
-              "aborting the job", file=sys.stderr, flush=True)
-        comm.Abort(1)
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    faulthandler.dump_traceback_later(seconds, exit=True)
     try:
         yield
     finally:
-        timer.cancel()
+        faulthandler.cancel_dump_traceback_later()

@@ -143,21 +143,18 @@ class RunLock:
             return {}
 
     def release(self) -> None:
-        """Remove the lock file and let it go (collective; never raises: it runs after failures too)."""
+        """Remove the lock file and let it go.
 
-        def release() -> None:
-            if self._fd is None:
-                return
-            fd, self._fd = self._fd, None
-            with contextlib.suppress(OSError):
-                self.path.unlink()
-            with contextlib.suppress(OSError):
-                os.close(fd)  # closing the descriptor releases the flock
-
-        try:
-            rank0_call(self.comm, release, self.path, "unlock")
-        except Exception:  # noqa: BLE001 - nothing to do about it; the next run sees an unheld lock
-            pass
+        Rank 0 alone, no collective: it also runs on the way out of a failure that only some ranks saw. Never
+        raises; at worst the next run finds an unheld lock file and takes it over.
+        """
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing the descriptor releases the flock
 
     def __enter__(self) -> RunLock:
         return self.acquire()

@@ -283,7 +283,7 @@ def test_kill_during_the_history_rewrite_loses_no_row(copy_run):
     """The restart rewrites history.csv (rows up to its checkpoint) by rename: killed at that moment, the file
     still holds every row."""
     out = copy_run()
-    (out / "checkpoint.npz").replace(out / "checkpoint.prev.npz")  # restart from step 8: rows 9.. go
+    (out / "checkpoint.prev.npz").replace(out / "checkpoint.npz")  # restart from step 8: row 9 goes
     before = (out / "history.csv").read_bytes()
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([str(BIN / "gpfem"), "run", "cahn-hilliard", "--restart", str(out), "--set",
@@ -298,7 +298,7 @@ def test_kill_during_the_history_rewrite_loses_no_row(copy_run):
     finally:
         proc.kill()
     rows = steps(out)
-    assert rows == list(range(len(rows))) and len(rows) >= 9
+    assert rows == list(range(len(rows))) and len(rows) >= 9  # rows 0..8 at least, whatever the moment
     assert (out / "history.csv").read_bytes()[: len(before) - 200] == before[: len(before) - 200]
     again = run(["run", "cahn-hilliard", "--restart", str(out), "--set", "t_end=2", "--quiet"])
     assert again.returncode == 0, again.stderr
@@ -335,6 +335,25 @@ def test_torn_history_row_is_dropped_on_restart(copy_run):
     assert "history.csv: dropped 1 torn or malformed row(s): '10,5.849999999999987,'" in w
     rows = steps(out)
     assert rows == list(range(len(rows))) and rows[-1] > 9  # no empty duplicate row 10
+
+
+# -- an error on one rank only (a bug) ----------------------------------------------------------------
+
+def test_an_error_on_one_rank_only_ends_the_job(tmp_path):
+    """Rank 1 raises while rank 0 waits in a barrier: the job ends (MPI_Abort) instead of hanging."""
+    model = tmp_path / "one_rank_bug.py"
+    model.write_text(
+        "from gpfem.registry import Spec\n"
+        "def run(p, ctx):\n"
+        "    if ctx.comm.rank == 1:\n"
+        "        raise RuntimeError('a bug on rank 1 only')\n"
+        "    ctx.comm.barrier()\n"
+        "    return {}\n"
+        "SPEC = Spec(name='one-rank-bug', description='x', parameters=[], presets={'p': {}}, run=run,\n"
+        "            uses_mesh=False)\n")
+    proc = run(["run", str(model), "--out", str(tmp_path / "o")], np=2)
+    assert proc.returncode != 0
+    assert "gpfem: error: rank 1: RuntimeError: a bug on rank 1 only; aborting the job" in proc.stderr
 
 
 # -- two runs in one folder ------------------------------------------------------------------------------

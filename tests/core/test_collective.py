@@ -97,5 +97,6 @@ def test_lock_verdict_on_every_rank(tmp_path_factory):
     lock = RunLock(folder, comm).acquire()
     with pytest.raises(RunFolderBusy):
         RunLock(folder, comm).acquire()
-    lock.release()
+    lock.release()  # rank 0 alone: no collective on the way out of a failure
+    comm.barrier()
     assert not (folder / LOCK_NAME).exists()
