@@ -25,12 +25,6 @@ __all__ = ["FORMATS", "FieldWriter"]
 FORMATS = ("vtk", "vtx", "none")
 
 
-def _min() -> Any:
-    from mpi4py import MPI
-
-    return MPI.MIN
-
-
 def _probe(folder: Path) -> str | None:
     """The operating system's reason why ``folder`` takes no new data (``None``: it does)."""
     probe = folder / f".gpfem-probe-{os.getpid()}"
@@ -47,6 +41,27 @@ def _probe(folder: Path) -> str | None:
         except OSError:
             pass
     return None
+
+
+def _whole(f: Path) -> bool:
+    """Whether ``f`` is a VTK XML file written to its end (DOLFINx does not report every failed write)."""
+    try:
+        with f.open("rb") as fh:
+            fh.seek(max(0, f.stat().st_size - 64))
+            return b"</VTKFile>" in fh.read()
+    except OSError:
+        return False
+
+
+def _check_pieces(pvtu: Path) -> None:
+    """Rank 0: the ``.pvtu`` of one output and each rank's ``.vtu`` it names are on disk whole.
+
+    Raises:
+        OutputError: Naming the first file that is missing or cut short, and the reason.
+    """
+    for f in [pvtu, *vtk_piece_files(pvtu)] if _whole(pvtu) else [pvtu]:
+        if not _whole(f):
+            raise OutputError(f, _probe(f.parent) or "missing or cut short (DOLFINx did not finish it)")
 
 
 def _dolfinx_call(comm: Any, fn: Any, target: Path) -> Any:
@@ -163,10 +178,10 @@ class FieldWriter:
         kept = {(out / f).resolve() for _, f in self.index.entries}
         referenced = {p.resolve() for f in kept for p in vtk_piece_files(f)}
         for f in self._pieces.glob("*.pvtu"):
-            if f.resolve() not in kept:
+            if f.resolve() not in kept and not f.is_dir():
                 f.unlink(missing_ok=True)
         for f in [*self._pieces.glob("*.vtu"), *self._pieces.glob("*.pvd")]:
-            if f.resolve() not in referenced:
+            if f.resolve() not in referenced and not f.is_dir():
                 f.unlink(missing_ok=True)
 
     def write(self, t: float) -> None:
@@ -179,10 +194,8 @@ class FieldWriter:
         piece = self._pieces / f"{self._stem}{self._count:06d}.pvtu"
         _dolfinx_call(self.comm, lambda: self._writer.write_function(self.functions, t), piece)
         self._count += 1
-        # an allreduce: every rank's .vtu is on disk before rank 0's index names it, and all ranks agree
-        written = self.comm.allreduce(int(piece.exists()) if self.comm.rank == 0 else 1, op=_min())
-        if not written:
-            raise GpfemError(f"field output: DOLFINx did not write the expected {piece}")
+        # every rank's .vtu is on disk (agreed above) before rank 0 checks them and the index names them
+        rank0_call(self.comm, lambda: _check_pieces(piece), piece)
         self.index.add(t, piece.relative_to(self.path.parent))
 
     def close(self) -> None:

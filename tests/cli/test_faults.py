@@ -156,6 +156,21 @@ def test_disk_full_at_a_checkpoint_removes_its_temporary_file(small_disk, ranks)
     assert steps(out) == list(range(6))
 
 
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_a_field_piece_one_rank_cannot_write_ends_every_rank(tmp_path, ranks):
+    """DOLFINx reports no failed .vtu write: a folder where the last rank's second piece goes makes that
+    write fail on that rank alone; the piece check after every output ends the run on every rank."""
+    out = tmp_path / "run"
+    piece = out / "fields" / f"fields_p{ranks - 1}_000001.vtu"
+    piece.mkdir(parents=True)
+    proc = run(["run", "cahn-hilliard", "--preset", "ci", "--set", "png=false", "--set", "field_interval=1",
+                "--set", "t_end=1", "--quiet", "--out", str(out)], np=ranks)
+    error_line(proc, 1, f"cannot write {piece}: missing or cut short")
+    assert_clean(out)
+    entries = (out / "fields.pvd").read_text().count("<DataSet")
+    assert entries == 1  # the index names only the output written whole
+
+
 # -- --out -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("ranks", [1, 2])
