@@ -1,7 +1,9 @@
 """Command line: ``gpfem run | list | info | post``.
 
 Bad input (unknown model, preset or key, wrong type, out-of-range value, missing or unreadable mesh, bad
-TOML) ends with one line naming the parameter and exit code 2, before any solve. Arguments with a single
+TOML) ends with one line naming the parameter and exit code 2, before any solve; a fault of the environment
+(disk full, no permission, a damaged checkpoint, the run folder in use) with one line naming the file and
+the reason, exit code 1, on every rank (docs/faults.md). Arguments with a single
 leading dash (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc. Progress goes through
 the ``gpfem`` logger (:mod:`gpfem.core.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
 adds debug lines (every step).
