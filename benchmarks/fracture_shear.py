@@ -65,7 +65,7 @@ def _rows(path: Path) -> list[dict[str, float]]:
 
 def analyse(run: Path) -> dict:
     """The table's quantities from a run folder (``history.csv``, ``crack_path.csv``, ``params.json``)."""
-    from gpfem.io.crack_centerline import path_angle, point_at
+    from gpfem.crack import path_angle, point_at
 
     run = Path(run)
     p = json.loads((run / "params.json").read_text())["parameters"]

@@ -39,66 +39,57 @@
 # +
 import math
 import os
-from pathlib import Path
 
 from mpi4py import MPI
 
-from gpfem.core.log import configure_logging
-from gpfem.core.parameters import resolve
-from gpfem.core.timeloop import run_time_loop
-from gpfem.mesh import rectangle
-from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
+import gpfem
 from gpfem.models.cahn_hilliard_post import post
-from gpfem.models.cahn_hilliard_spec import PARAMETERS
-from gpfem.models.common import loop_settings, step_control
-from gpfem.registry import RunContext
 
 # -
 
 # ## Parameters
 #
 # PFHub benchmark 1's physics ($\rho_s = 5$, $c_\alpha = 0.3$, $c_\beta = 0.7$, $\kappa = 2$, $M = 5$)
-# and its initial condition, on a 100 x 100 square. Under `CI=true` the run is cut short.
+# and its initial condition, on a 100 x 100 square. `CahnHilliardParameters` checks every value as
+# `gpfem run cahn-hilliard --set ...` does (a bad one raises a `ParameterError` naming it). Under `CI=true`
+# the run is cut short.
 
 # +
 comm = MPI.COMM_WORLD
 ci = os.environ.get("CI", "").lower() == "true"
-p = resolve(PARAMETERS, {
-    "Lx": 100.0, "Ly": 100.0, "nx": 100 if not ci else 40, "ny": 100 if not ci else 40,
-    "t_end": 300.0 if not ci else 5.0, "dt": 0.05, "dt_max": 4.0,
-    "stop_times": [1.0, 10.0, 100.0], "field_interval": 10,
-})
-out = Path("runs/demo_spinodal")
-if comm.rank == 0:
-    out.mkdir(parents=True, exist_ok=True)
-comm.barrier()
+params = gpfem.CahnHilliardParameters(
+    Lx=100.0, Ly=100.0, nx=100 if not ci else 40, ny=100 if not ci else 40,
+    t_end=300.0 if not ci else 5.0, dt=0.05, dt_max=4.0, stop_times=[1.0, 10.0, 100.0], field_interval=10,
+)
 log = print if comm.rank == 0 else (lambda _m: None)
-configure_logging(0, comm)  # the time loop's progress lines, on rank 0
+gpfem.configure_logging(0, comm)  # the time loop's progress lines, on rank 0
 
-f2 = p["rho_s"] * (2 * (p["c_beta"] - p["c0"]) ** 2 - 8 * (p["c0"] - p["c_alpha"]) * (p["c_beta"] - p["c0"])
-                   + 2 * (p["c0"] - p["c_alpha"]) ** 2)
-k_fast = math.sqrt(-f2 / (4 * p["kappa"]))
+c0, ca, cb = params.c0, params.c_alpha, params.c_beta
+f2 = params.rho_s * (2 * (cb - c0) ** 2 - 8 * (c0 - ca) * (cb - c0) + 2 * (c0 - ca) ** 2)
+k_fast = math.sqrt(-f2 / (4 * params.kappa))
 log(f"f''(c0) = {f2:.3g}; fastest-growing wavelength 2 pi / k = {2 * math.pi / k_fast:.1f}")
 # -
 
 # ## Implementation
 #
-# Mesh (gmsh, built on rank 0 and distributed), model (fields + energy + SNES with prefix `gpfem_ch_`),
-# and the shared time loop (adaptive dt, history, `.pvd` series, checkpoints).
+# Mesh (gmsh, built on rank 0 and distributed; a `dolfinx.mesh.Mesh` of your own works too), model
+# (fields + energy + SNES with prefix `gpfem_ch_`), and the shared time loop (adaptive dt); `RunOutput`
+# names the folder for the history, the `.pvd` series and the checkpoints (made if missing; pass no output
+# to keep the run in memory).
 
 # +
-bundle = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=comm)
-model = CahnHilliard(p, bundle)
+mesh = gpfem.rectangle(params.Lx, params.Ly, params.nx, params.ny, comm=comm)
+model = gpfem.CahnHilliard(params, mesh)
 initial = model.values
 log(f"energy terms: {model.energy.names}; F(0) = {initial['free_energy']:.4f}")
-ctx = RunContext(out_dir=out, comm=comm)
+output = gpfem.RunOutput("runs/demo_spinodal")
 try:
-    result = run_time_loop(model, step_control(p), loop_settings(p), ctx, COLUMNS)
+    result = gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params), output)
 finally:
     model.close()
-pngs = post(out, comm)
+pngs = post(output.out_dir, comm)
 final = model.values
 log(f"{result['steps']} steps to t = {result['time']:g}; F: {initial['free_energy']:.4f} -> "
     f"{final['free_energy']:.4f}; relative mass change {abs(final['mass'] / initial['mass'] - 1):.1e}")
-log(f"outputs in {out}: history.csv, {result['field_file']}, {', '.join(pngs)}")
+log(f"outputs in {output.out_dir}: history.csv, {result['field_file']}, {', '.join(pngs)}")
 # -

@@ -30,44 +30,44 @@
 
 # +
 import os
-from pathlib import Path
 
 from mpi4py import MPI
 
-from gpfem import registry
-from gpfem.core.parameters import resolve
-from gpfem.registry import RunContext
+import gpfem
+from gpfem.models.martensite import columns
+from gpfem.models.martensite_post import post
 
 CI = os.environ.get("CI", "").lower() == "true"
-spec = registry.get("martensite")
+comm = MPI.COMM_WORLD
 preset = "ci" if CI else "twins-2d"
-_, overrides = spec.preset(preset)
-overrides.update(png=True, field_interval=0)
+params = gpfem.MartensiteParameters.from_preset(preset, png=True, field_interval=0)
 if CI:
-    overrides.update(t_end=10.0)
-params = resolve(spec.parameters, overrides)
+    params = params.replace(t_end=10.0)
 for key in ("landau", "A2", "A3", "A4", "kappa", "mobility", "C11", "C12", "C44", "bain_axial",
             "bain_transverse", "Lx", "nx", "t_end"):
-    if MPI.COMM_WORLD.rank == 0:
-        print(f"{key:>16} = {params[key]}")
+    if comm.rank == 0:
+        print(f"{key:>16} = {getattr(params, key)}")
 # -
 
 # ## Run
 #
-# `run` builds the mesh, the energy, the `gpfem_gl_` SNES solver and hands the model to the shared adaptive
-# time loop, which writes `history.csv`, the field series and checkpoints.
+# The mesh, the model (energy and the `gpfem_gl_` SNES solver) and the shared adaptive time loop, which writes
+# `history.csv`, the field series and checkpoints to the `RunOutput` folder. The grid `(nx, ny, Lx, Ly)`
+# indexes the initial noise by grid position, the same on any number of ranks.
 
 # +
-from gpfem.core.log import configure_logging  # noqa: E402
-from gpfem.models.martensite_run import run  # noqa: E402
-
-comm = MPI.COMM_WORLD
-out = Path(comm.bcast(str(Path("runs") / f"demo-martensite-{preset}"), root=0))
-if comm.rank == 0:
-    out.mkdir(parents=True, exist_ok=True)
-comm.barrier()
-configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
-summary = run(params, RunContext(out_dir=out, comm=comm, preset=preset))
+mesh = gpfem.rectangle(params.Lx, params.Ly, params.nx, params.ny, comm=comm,
+                       quadrilateral=params.cell == "quadrilateral")
+model = gpfem.Martensite(params, mesh, grid=(params.nx, params.ny, params.Lx, params.Ly))
+output = gpfem.RunOutput(f"runs/demo-martensite-{preset}")
+gpfem.configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
+try:
+    result = gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params), output,
+                                 columns(model.n))
+    final, orientation = model.values, model.orientation()
+finally:
+    model.close()
+pngs = post(output.out_dir, comm, eta_star=model.eta_star)
 # -
 
 # ## What formed
@@ -77,11 +77,10 @@ summary = run(params, RunContext(out_dir=out, comm=comm, preset=preset))
 # wall is axis-aligned.
 
 if comm.rank == 0:
-    o = summary["wall_orientation"]
-    f = summary["final"]
-    print(f"steps {summary['steps']}, final energy {f['total_energy']:.4g} "
-          f"(landau {f['landau_energy']:.4g}, walls {f['gradient_energy']:.4g}, "
-          f"elastic {f['elastic_energy']:.4g})")
-    print(f"variant fractions {f['variant_fraction_1']:.3f} / {f['variant_fraction_2']:.3f}")
-    print(f"wall normal angle (mod 90) {o['angle_deg']:.2f} deg, <cos 4 theta> = {o['cos4']:.3f}")
-    print("variant map:", out / "variant_map.png")
+    print(f"steps {result['steps']}, final energy {final['total_energy']:.4g} "
+          f"(landau {final['landau_energy']:.4g}, walls {final['gradient_energy']:.4g}, "
+          f"elastic {final['elastic_energy']:.4g})")
+    print(f"variant fractions {final['variant_fraction_1']:.3f} / {final['variant_fraction_2']:.3f}")
+    print(f"wall normal angle (mod 90) {orientation['angle_deg']:.2f} deg, "
+          f"<cos 4 theta> = {orientation['cos4']:.3f}")
+    print("pictures:", ", ".join(pngs), "in", output.out_dir)

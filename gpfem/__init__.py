@@ -8,6 +8,9 @@ The library API is importable from here (``from gpfem import Energy, GradientFlo
 name is imported on first use, so ``import gpfem`` (and ``gpfem list``, and every bad-input error) stays
 free of DOLFINx, PETSc and torch. ``docs/extending.md`` builds a model from these names.
 
+Models (``docs/extending.md``, "From Python"), each with its parameter dataclass:
+    :class:`CahnHilliard`, :class:`CahnHilliardParameters`, :class:`Fracture`, :class:`FractureParameters`,
+    :class:`Martensite`, :class:`MartensiteParameters`, :class:`ParameterSet`.
 Energies and solvers:
     :class:`Energy`, :func:`gradient_penalty`, :func:`double_well`, :func:`constants`,
     :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`.
@@ -16,7 +19,8 @@ Drivers (ready-made time models) and the loop:
     :class:`LoopSettings`, :class:`TimeModel`, :class:`AdaptiveStepper`, :class:`StepControl`,
     :class:`StepResult`, :class:`Steppable`, :class:`EnergyRateStop` (a ``LoopSettings.stop`` rule).
 Outputs:
-    :class:`HistoryWriter`, :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
+    :class:`RunOutput` (a run folder for :func:`run_time_loop`; none: in memory), :class:`HistoryWriter`,
+    :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
     :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`.
 Meshes:
     :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
@@ -42,6 +46,14 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it (imported on first access).
 _API: dict[str, str] = {
+    # models and their parameters
+    "CahnHilliard": "gpfem.models.cahn_hilliard",
+    "CahnHilliardParameters": "gpfem.models.cahn_hilliard_spec",
+    "Fracture": "gpfem.models.fracture",
+    "FractureParameters": "gpfem.models.fracture_spec",
+    "Martensite": "gpfem.models.martensite",
+    "MartensiteParameters": "gpfem.models.martensite_spec",
+    "ParameterSet": "gpfem.core.parameters",
     # energies, forms, solvers
     "Energy": "gpfem.core.energy",
     "gradient_penalty": "gpfem.core.energy",
@@ -64,6 +76,7 @@ _API: dict[str, str] = {
     "Steppable": "gpfem.core.stepping",
     "EnergyRateStop": "gpfem.core.stop_rules",
     # outputs
+    "RunOutput": "gpfem.io.run_output",
     "HistoryWriter": "gpfem.io.history",
     "read_history": "gpfem.io.history",
     "FieldWriter": "gpfem.io.fields",

@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default: runs/<model>-<preset>-<time>)")
     r.add_argument("--restart", metavar="DIR", help="continue a stopped run in DIR")
     r.add_argument("--backend", default=None, help="PETSc backend: cpu | cuda | kokkos")
+    r.add_argument("--force", action="store_true",
+                   help="run even if the size estimate of the built-in mesh exceeds the free memory")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress output (warnings only)")
     r.add_argument("--verbose", "-v", action="count", default=0, help="debug output: a line every step")
     ls = sub.add_parser("list", help="models (built-in and plug-ins), presets and parameters")
@@ -186,7 +188,7 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
         if saved["model"] != spec.name:
             raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{spec.name}'")
         preset = saved["preset"]
-        params = resolve(spec.parameters, saved["parameters"], config, sets)
+        params = spec.resolve(saved["parameters"], config, sets)
         _check_same_mesh(spec, resolve(spec.parameters, saved["parameters"]), params, pfile)
         if args.mesh is not None and str(Path(args.mesh).resolve()) != saved.get("mesh"):
             was = saved.get("mesh") or "the built-in mesh"
@@ -197,7 +199,7 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
         out = rdir
     else:
         preset, pre_vals = spec.preset(args.preset)
-        params = resolve(spec.parameters, pre_vals, config, sets)
+        params = spec.resolve(pre_vals, config, sets)
         if args.out:
             out = Path(args.out)
         else:
@@ -210,6 +212,10 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
         from gpfem.mesh.files import validate_mesh_file
 
         args.mesh = str(validate_mesh_file(args.mesh, comm).resolve())
+    elif not restart:  # the built-in mesh: refuse what cannot fit this node's memory (docs: --force)
+        from gpfem.core.size_check import check_size
+
+        check_size(spec.size_estimate(params), comm, force=args.force)
     if args.backend is not None:
         from gpfem.core.backend import set_active_backend
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from gpfem.core.errors import ParameterError
 from gpfem.core.log import logger
-from gpfem.core.parameters import Parameter
+from gpfem.core.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
+from gpfem.core.size_check import SizeEstimate
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
 
@@ -100,6 +101,11 @@ class Spec:
             current name, after a warning naming both.
         mesh_parameters: The parameters that define the mesh (its vertices): ``--restart`` refuses to change
             them, and a checkpoint stores their values (a restart on another mesh is refused).
+        check: Checks across parameters that need no mesh (``dt_min <= dt <= dt_max``, ...):
+            ``check(params) -> [(name, message), ...]``, run by :meth:`resolve` (the first problem is
+            raised as a :class:`~gpfem.core.errors.ParameterError`); ``None``: none.
+        estimate: ``estimate(params) -> SizeEstimate | None``: cells, DOFs and memory of the built-in
+            mesh (:mod:`gpfem.core.size_check`), checked before the mesh is built; ``None``: no size check.
     """
 
     name: str
@@ -112,6 +118,33 @@ class Spec:
     post: str | Callable[..., list[str]] | None = None
     preset_aliases: Mapping[str, str] = field(default_factory=dict)
     mesh_parameters: Sequence[str] = ()
+    check: Check | None = None
+    estimate: Callable[[Mapping[str, Any]], SizeEstimate | None] | None = None
+
+    def resolve(self, *sources: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The parameters from ``sources`` (later wins) over the defaults, each value and :attr:`check` done.
+
+        Raises:
+            ParameterError: For an unknown key, an invalid value or a failed check across parameters.
+        """
+        return resolve(self.parameters, *sources, check=self.check)
+
+    def parameters_class(self, name: str, module: str | None = None) -> type[ParameterSet]:
+        """A frozen dataclass of these parameters, validated as :meth:`resolve` validates a dict.
+
+        Args:
+            name: Class name, e.g. ``"CahnHilliardParameters"``.
+            module: ``__name__`` of the module that binds the class.
+
+        Returns:
+            A :class:`~gpfem.core.parameters.ParameterSet` subclass
+            (:func:`~gpfem.core.parameters.make_parameters`).
+        """
+        return make_parameters(name, self, module=module)
+
+    def size_estimate(self, params: Mapping[str, Any]) -> SizeEstimate | None:
+        """The built-in mesh's :class:`SizeEstimate` for resolved ``params``, or ``None``."""
+        return self.estimate(params) if self.estimate is not None else None
 
     def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
         """The run function (imported on first use)."""

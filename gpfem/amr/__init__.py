@@ -13,7 +13,6 @@ from gpfem.amr.indicators import (
     CellExpression,
     cell_dof_values,
     cell_expression,
-    cell_sizes,
     dilate,
     fracture_cells,
     interface_cells,
@@ -21,6 +20,7 @@ from gpfem.amr.indicators import (
 from gpfem.amr.refine import Refinement, refine_cells
 from gpfem.amr.store import mesh_arrays, mesh_from_arrays
 from gpfem.amr.transfer import Transfer, conserve_integral, transfer, transfer_all, transfer_bounded
+from gpfem.mesh.size import cell_sizes
 
 __all__ = [
     "AdaptiveMesh",

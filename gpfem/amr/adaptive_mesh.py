@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.amr.indicators import cell_sizes, dilate, num_owned_cells
+from gpfem.amr.indicators import dilate, num_owned_cells
 from gpfem.amr.refine import Refinement, global_count, refine_cells
 from gpfem.core.errors import ParameterError
 from gpfem.mesh import MeshBundle
+from gpfem.mesh.size import cell_sizes
 
 __all__ = ["AdaptiveMesh", "AmrLimits"]
 

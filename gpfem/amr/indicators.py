@@ -29,7 +29,6 @@ import numpy as np
 __all__ = [
     "CellExpression",
     "cell_expression",
-    "cell_sizes",
     "cell_dof_values",
     "dilate",
     "fracture_cells",
@@ -42,23 +41,6 @@ __all__ = [
 def num_owned_cells(mesh: Any) -> int:
     """Cells owned by this rank."""
     return mesh.topology.index_map(mesh.topology.dim).size_local
-
-
-def cell_sizes(mesh: Any) -> np.ndarray:
-    """``h_K = (d! |K|)^(1/d)`` of every owned simplex: the leg of the right simplex of the same volume.
-
-    The same measure as :func:`gpfem.mesh.size.mesh_size` (``h = 1`` on the 200 x 200 PFHub square,
-    ``h = a`` for right triangles with legs ``a``), from the vertex coordinates, no assembly.
-    """
-    tdim = mesh.topology.dim
-    n = num_owned_cells(mesh)
-    nodes = mesh.geometry.dofmaps[0][:n, : tdim + 1]
-    x = mesh.geometry.x[nodes][:, :, :tdim]  # (n, tdim+1, tdim); 2D meshes embedded in the plane
-    if mesh.geometry.dim != tdim:
-        raise ValueError("cell_sizes: manifold meshes (gdim != tdim) are not supported")
-    edges = x[:, 1:, :] - x[:, :1, :]
-    vol_d = np.abs(np.linalg.det(edges))  # d! |K|
-    return vol_d ** (1.0 / tdim)
 
 
 def cell_dof_values(u: Any) -> np.ndarray:

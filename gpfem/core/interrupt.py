@@ -15,11 +15,11 @@ A signal handler only records the request: an exception raised inside a PETSc ca
 PETSc error on one rank. The request is turned into an action at points every rank reaches in the same
 order, with a reduction so that all ranks act at the same one:
 
-* :func:`stop_now` is called by the SNES monitor of every solver (:mod:`gpfem.core.solver`) at each
-  Newton iteration; a ``True`` makes that solve end with ``SNES_DIVERGED_USER`` and raise
-  :class:`Interrupted`. SNES calls its monitors collectively, once per iteration, and the number of
-  iterations is decided from reduced norms, so every rank calls the monitor the same number of times in
-  the same order and the reduction inside it always matches.
+* :func:`stop_now` is called by the SNES monitor of every solver (:func:`snes_stop_monitor`, set by
+  :mod:`gpfem.core.solver`) at each Newton iteration; a ``True`` makes that solve end with
+  ``SNES_DIVERGED_USER`` and raise :class:`Interrupted`. SNES calls its monitors collectively, once per
+  iteration, and the number of iterations is decided from reduced norms, so every rank calls the monitor
+  the same number of times in the same order and the reduction inside it always matches.
 * :func:`stop_requested` is called by the time loop after each accepted step (any request, ``SIGINT``
   included).
 """
@@ -33,7 +33,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Interrupted", "graceful_stop", "request_stop", "stop_now", "stop_requested"]
+__all__ = ["DIVERGED_USER", "Interrupted", "graceful_stop", "request_stop", "snes_stop_monitor", "stop_now",
+           "stop_requested"]
+
+#: ``SNES_DIVERGED_USER`` (missing from petsc4py's enum): set by :func:`snes_stop_monitor`, nowhere else.
+DIVERGED_USER = -12
 
 _requested = False  # stop after this step (first SIGINT, or any stop)
 _urgent = False  # stop now (SIGTERM, second SIGINT)
@@ -118,3 +122,13 @@ def stop_requested(comm: Any = None) -> bool:
 def stop_now(comm: Any = None) -> bool:
     """Whether an immediate stop was requested on any rank (collective when ``comm`` is given)."""
     return _any(_urgent, comm)
+
+
+def snes_stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:
+    """A SNES monitor: end the solve with :data:`DIVERGED_USER` when any rank was asked to stop now.
+
+    Collective: SNES calls its monitors on every rank once per Newton iteration (bind ``comm`` with
+    ``functools.partial``).
+    """
+    if stop_now(comm):
+        snes.setConvergedReason(DIVERGED_USER)

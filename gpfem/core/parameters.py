@@ -2,27 +2,46 @@
 
 A model declares a list of :class:`Parameter`; :func:`resolve` merges the sources and validates every
 value up front, so that bad input ends with one clear :class:`~gpfem.core.errors.ParameterError` naming
-the parameter before any solve starts.
+the parameter before any mesh is built or any solve starts:
+
+- each value on its own (:meth:`Parameter.coerce`): type, finiteness (no ``nan``/``inf`` in a number or
+  in a list of numbers), sign, bounds, choices, the parameter's ``check``; a list's elements have a
+  type too (:attr:`Parameter.item`: ``float`` unless declared or the default says otherwise);
+- the values together (``resolve(..., check=...)``, a model's :attr:`gpfem.registry.Spec.check`):
+  orderings such as ``dt_min <= dt <= dt_max`` that need no mesh.
+
+From Python, :func:`make_parameters` turns a model's spec into a frozen dataclass (one typed field per
+parameter, e.g. :class:`gpfem.models.cahn_hilliard_spec.CahnHilliardParameters`) validated by the same
+:func:`resolve` and cross-checks as the command line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import math
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from gpfem.core.errors import ParameterError
 
 __all__ = [
+    "Check",
     "Parameter",
+    "ParameterSet",
     "load_config",
+    "make_parameters",
     "parse_assignments",
+    "raise_first",
     "resolve",
 ]
+
+#: A check across parameters: resolved values -> ``(name, message)`` for each problem (empty: fine).
+Check = Callable[[Mapping[str, Any]], Sequence[tuple[str, str]]]
 
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
 
@@ -42,6 +61,8 @@ class Parameter:
         open_bounds: If True the interval in ``bounds`` is open.
         choices: Allowed values (for strings).
         check: Extra validator returning an error message or ``None``.
+        item: Element type of a list parameter (``float``, ``int`` or ``str``). ``None``: the type of the
+            default's elements, ``float`` for an empty default. Numbers must be finite.
     """
 
     name: str
@@ -54,6 +75,7 @@ class Parameter:
     open_bounds: bool = False
     choices: Sequence[Any] | None = None
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    item: type | None = None
 
     @property
     def kind(self) -> type:
@@ -70,6 +92,18 @@ class Parameter:
             return list
         return str
 
+    @property
+    def item_kind(self) -> type:
+        """The type of a list parameter's elements (see :attr:`item`)."""
+        if self.item is not None:
+            return self.item
+        elems = list(self.default) if isinstance(self.default, list | tuple) else []
+        if elems and all(isinstance(e, str) for e in elems):
+            return str
+        if elems and all(isinstance(e, int) and not isinstance(e, bool) for e in elems):
+            return int
+        return float
+
     def describe(self) -> str:
         """A human-readable constraint string, e.g. ``'> 0'``."""
         parts = []
@@ -84,6 +118,30 @@ class Parameter:
         if self.choices is not None:
             parts.append("one of " + "|".join(str(c) for c in self.choices))
         return ", ".join(parts)
+
+    def _coerce_list(self, value: Any) -> list[Any]:
+        """A list (from a TOML array or a ``[a, b]``/``a,b`` string) with elements of :attr:`item_kind`."""
+        item = self.item_kind
+        if isinstance(value, str):
+            parts = [v.strip() for v in value.strip().strip("[]()").split(",")]
+            value = [v.strip("'\"") if item is str else v for v in parts if v]
+        if not isinstance(value, list | tuple):
+            raise ValueError(value)
+        try:
+            if item is str:
+                if not all(isinstance(v, str) for v in value):
+                    raise ValueError(value)
+                return list(value)
+            out = [_to_int(self.name, v) if item is int else _to_float(v) for v in value]
+        except ParameterError:
+            raise
+        except (TypeError, ValueError):
+            raise ParameterError(self.name, f"expected a list of {_NUMBER.get(item, item.__name__)}, "
+                                 f"got {list(value)!r}") from None
+        bad = [v for v in out if not math.isfinite(v)]
+        if bad:
+            raise ParameterError(self.name, f"must be finite numbers, got {bad[0]!r}")
+        return out
 
     def coerce(self, value: Any) -> Any:
         """Convert ``value`` (possibly a string from the command line) and validate it.
@@ -105,26 +163,22 @@ class Parameter:
                 elif not isinstance(value, bool):
                     raise ValueError(value)
             elif kind is int:
-                if isinstance(value, bool):
-                    raise ValueError(value)
-                if isinstance(value, float) and not value.is_integer():
-                    raise ValueError(value)
-                value = int(value)
+                value = _to_int(self.name, value)
             elif kind is float:
                 if isinstance(value, bool):
                     raise ValueError(value)
                 value = float(value)
             elif kind is list:
-                if isinstance(value, str):
-                    value = [float(v) for v in value.strip("[]() ").split(",") if v.strip()]
-                value = list(value)
+                value = self._coerce_list(value)
             elif isinstance(value, list | tuple):  # a TOML list for a string parameter: "a,b"
                 value = ",".join(str(v) for v in value)
             else:
                 value = str(value)
+        except ParameterError:
+            raise
         except (TypeError, ValueError):
             raise ParameterError(
-                self.name, f"expected {kind.__name__}, got {value!r}"
+                self.name, f"expected {'a list' if kind is list else kind.__name__}, got {value!r}"
             ) from None
         if kind is float and not math.isfinite(value):
             raise ParameterError(self.name, f"must be finite, got {value!r}")
@@ -151,6 +205,50 @@ class Parameter:
             if msg:
                 raise ParameterError(self.name, msg)
         return value
+
+
+_NUMBER = {float: "numbers", int: "integers"}
+
+
+def _to_float(value: Any) -> float:
+    """A number (or a string holding one) as a float; ``bool`` and anything else: ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    return float(value)
+
+
+def _to_int(name: str, value: Any) -> int:
+    """An integer-valued number or string (``"1e6"`` too) as an int.
+
+    Raises:
+        ValueError: Not an integer value.
+        ParameterError: ``nan`` or ``inf``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            value = float(value)
+    if not math.isfinite(value):
+        raise ParameterError(name, f"must be finite, got {value!r}")
+    if not value.is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def raise_first(problems: Sequence[tuple[str, str]]) -> None:
+    """Raise a :class:`ParameterError` for the first ``(name, message)`` of a :data:`Check`'s answer.
+
+    Raises:
+        ParameterError: If ``problems`` is not empty.
+    """
+    if problems:
+        name, message = problems[0]
+        raise ParameterError(name, message)
 
 
 def _unknown(name: str, known: Iterable[str]) -> ParameterError:
@@ -198,18 +296,21 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def resolve(
     declared: Sequence[Parameter],
     *sources: Mapping[str, Any] | None,
+    check: Check | None = None,
 ) -> dict[str, Any]:
     """Merge parameter sources (later wins) over the declared defaults and validate all.
 
     Args:
         declared: The model's parameters.
         sources: Mappings such as preset values, config values, ``--set`` values.
+        check: Checks across the coerced values (e.g. a model's ``Spec.check``); the first problem it
+            reports is raised.
 
     Returns:
         A dict with every declared parameter, coerced and validated.
 
     Raises:
-        ParameterError: For an unknown key or an invalid value.
+        ParameterError: For an unknown key, an invalid value, or a problem ``check`` reports.
     """
     by_name = {p.name: p for p in declared}
     values: dict[str, Any] = {p.name: p.default for p in declared}
@@ -220,4 +321,138 @@ def resolve(
             if key not in by_name:
                 raise _unknown(key, by_name)
             values[key] = val
-    return {name: by_name[name].coerce(val) for name, val in values.items()}
+    out = {name: by_name[name].coerce(val) for name, val in values.items()}
+    if check is not None:
+        raise_first(check(out))
+    return out
+
+
+class ParameterSet(Mapping[str, Any]):
+    """Base of the parameter dataclasses :func:`make_parameters` builds: frozen, typed, validated.
+
+    The attributes (``params.kappa``) are the public form. The set is also a read-only mapping
+    (``params["kappa"]``, ``get``, ``keys``, ``dict(params)``) equal to the dict :func:`resolve` returns for
+    the same values, so code written for the command line's dict takes it unchanged.
+
+    Raises:
+        ParameterError: On construction, for a value out of range or a failed cross-check, naming the field.
+    """
+
+    #: The declared parameters, the cross-check and the spec (set by :func:`make_parameters`).
+    _declared: ClassVar[tuple[Parameter, ...]] = ()
+    _check: ClassVar[Check | None] = None
+    _spec: ClassVar[Any] = None
+
+    def __post_init__(self) -> None:
+        values = resolve(self._declared, {p.name: getattr(self, p.name) for p in self._declared},
+                         check=self._check)
+        for name, value in values.items():  # coerced (e.g. an int given for a float)
+            object.__setattr__(self, name, value)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (validated again).
+
+        Raises:
+            ParameterError: For an unknown name or an invalid value.
+        """
+        for key in changes:
+            if key not in self.__dataclass_fields__:
+                raise _unknown(key, self.__dataclass_fields__)
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_preset(cls, name: str | None = None, **overrides: Any) -> Self:
+        """A named preset of the model (``gpfem list MODEL`` shows them), with ``overrides``.
+
+        Raises:
+            ParameterError: For an unknown preset or parameter, or an invalid value.
+        """
+        if cls._spec is None:
+            raise ParameterError("preset", f"{cls.__name__} has no presets")
+        _, values = cls._spec.preset(name)
+        return cls.of({**values, **overrides})
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None = None) -> Self:
+        """``values`` as this class: an instance is itself; a mapping is validated (missing keys: defaults).
+
+        Raises:
+            ParameterError: For an unknown key or an invalid value.
+        """
+        if isinstance(values, cls):
+            return values
+        values = dict(values or {})
+        for key in values:
+            if key not in cls.__dataclass_fields__:
+                raise _unknown(key, cls.__dataclass_fields__)
+        return cls(**values)
+
+
+def _annotation(p: Parameter) -> Any:
+    kind = p.kind
+    return list[p.item_kind] if kind is list else kind
+
+
+def make_parameters(
+    name: str,
+    declared: Sequence[Parameter] | Any,
+    check: Check | None = None,
+    module: str | None = None,
+    doc: str | None = None,
+) -> type[ParameterSet]:
+    """A frozen dataclass with one typed, defaulted, keyword-only field per parameter.
+
+    Construction runs the checks of the command line (:func:`resolve` with ``check``), so
+    ``CahnHilliardParameters(kappa=-1.0)`` raises the same :class:`ParameterError` as ``--set kappa=-1``.
+
+    Args:
+        name: Class name, e.g. ``"CahnHilliardParameters"``.
+        declared: The parameters, or a :class:`~gpfem.registry.Spec` (its parameters, ``check`` and presets,
+            for :meth:`ParameterSet.from_preset`).
+        check: Checks across parameters (taken from the spec when ``declared`` is one).
+        module: ``__name__`` of the module that defines the class (for pickling and documentation).
+        doc: Class docstring; ``None``: one line naming the spec.
+
+    Returns:
+        A subclass of :class:`ParameterSet`.
+    """
+    spec = None
+    if hasattr(declared, "parameters"):
+        spec = declared
+        declared, check = spec.parameters, spec.check if check is None else check
+    fields = []
+    for p in declared:
+        if isinstance(p.default, list | tuple):
+            default = field(default_factory=lambda d=tuple(p.default): list(d))
+        else:
+            default = field(default=p.default)
+        fields.append((p.name, _annotation(p), default))
+    cls = dataclasses.make_dataclass(
+        name, fields, bases=(ParameterSet,), frozen=True, eq=False, kw_only=True,
+        namespace={"_declared": tuple(declared), "_check": staticmethod(check) if check else None,
+                   "_spec": spec},
+        module=module)
+    cls.__doc__ = doc or (f"Parameters of ``{spec.name}`` (see ``gpfem list {spec.name}``); "
+                          if spec is not None else "Parameters; ") + "a :class:`ParameterSet`."
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def __init__(self: ParameterSet, **values: Any) -> None:
+        for key in values:  # an unknown name: the command line's one line (with a close match)
+            if key not in cls.__dataclass_fields__:
+                raise _unknown(key, cls.__dataclass_fields__)
+        init(self, **values)
+
+    cls.__init__ = __init__
+    return cls

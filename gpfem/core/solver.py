@@ -2,20 +2,22 @@
 
 Every sub-problem has a mandatory, unique options prefix (``gpfem_ch_``, ``gpfem_damage_``, ...), so any
 PETSc option reaches it from the command line (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``).
-Options are layered: built-in defaults < preset/config ``petsc`` table < command line. Non-convergence
-raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons. Variable bounds (for
-irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend (``--backend``, see
-:mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every solver has a SNES
-monitor that ends the solve at the next Newton iteration when a stop was requested (SIGTERM, see
-:mod:`gpfem.core.interrupt`) and then raises :class:`~gpfem.core.interrupt.Interrupted`. A
-``constraint`` (periodic boundaries, :mod:`gpfem.core.periodic`) makes SNES solve for the reduced
-unknowns ``u = P u_r + g`` (:mod:`gpfem.core.reduced_problem`); everything else stays the same.
+Options are layered: built-in defaults < preset/config ``petsc`` table < command line
+(:mod:`gpfem.core.solver_options`, which also keeps the registry of prefixes in use). A size-based Krylov
+default is retried with a direct solve when it breaks a Newton solve (:mod:`gpfem.core.direct_fallback`).
+Non-convergence raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons.
+Variable bounds (for irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend
+(``--backend``, see :mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every
+solver has a SNES monitor that ends the solve at the next Newton iteration when a stop was requested
+(SIGTERM, :func:`gpfem.core.interrupt.snes_stop_monitor`) and then raises
+:class:`~gpfem.core.interrupt.Interrupted`. A ``constraint`` (periodic boundaries,
+:mod:`gpfem.core.periodic`) makes SNES solve for the reduced unknowns ``u = P u_r + g``
+(:mod:`gpfem.core.reduced_problem`); everything else stays the same.
 """
 
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,100 +30,24 @@ import numpy as np
 from petsc4py import PETSc
 
 from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
+from gpfem.core.direct_fallback import DirectFallback
 from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.interrupt import Interrupted, stop_now
-from gpfem.core.log import get_logger
-from gpfem.core.solver_defaults import direct_options, has_package, size_default
+from gpfem.core.interrupt import DIVERGED_USER, Interrupted, snes_stop_monitor, stop_now
+from gpfem.core.petsc_reasons import ksp_reason_name, snes_reason_name
+from gpfem.core.solver_defaults import size_default
+from gpfem.core.solver_options import (
+    LIVE_PREFIXES,
+    check_prefix,
+    claim_prefix,
+    clear_options,
+    layered_options,
+    release_prefix,
+)
 
-__all__ = [
-    "DEFAULT_OPTIONS",
-    "FALLBACK",
-    "KRYLOV_FAILURES_TO_DIRECT",
-    "NonlinearSolver",
-    "SolveInfo",
-    "destroy_petsc",
-    "ksp_reason_name",
-    "snes_reason_name",
-]
+__all__ = ["NonlinearSolver", "SolveInfo", "destroy_petsc"]
 
-#: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
-#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "snes_type": "newtonls",
-    "snes_linesearch_type": "bt",
-    "snes_rtol": 1e-9,
-    "snes_atol": 1e-10,
-    "snes_stol": 0.0,
-    "snes_max_it": 25,
-    "ksp_type": "preonly",
-    "pc_type": "lu",
-    "pc_factor_mat_solver_type": "mumps",
-}
-
-#: Solves in a row that the size-based Krylov default failed and MUMPS solved; then a solver keeps MUMPS.
-KRYLOV_FAILURES_TO_DIRECT = 3
-
-#: Suffix of the options prefix of the direct retry's KSP: ``-gpfem_ch_fallback_pc_factor_...`` reach it.
-FALLBACK = "fallback_"
-
-log = get_logger("solver")
-
-_live_prefixes: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
-_told: set[str] = set()
-
-#: ``pc_factor_mat_solver_type`` values -> the external package PETSc needs for them.
-_SOLVER_PACKAGES = {"mumps": "mumps", "superlu_dist": "superlu_dist", "superlu": "superlu",
-                    "umfpack": "suitesparse", "cholmod": "suitesparse", "klu": "suitesparse",
-                    "mkl_pardiso": "mkl_pardiso", "mkl_cpardiso": "mkl_cpardiso", "strumpack": "strumpack",
-                    "pastix": "pastix", "cusparse": "cuda"}
-
-
-def _available_direct(prefix: str, opts: dict[str, Any], comm: Any) -> dict[str, Any]:
-    """Replace a MUMPS default that this PETSc cannot do by what it can (one log line per prefix).
-
-    A factor package named on the command line that this PETSc lacks is refused here, before any solve.
-    """
-    db = PETSc.Options()
-    key = f"{prefix}pc_factor_mat_solver_type"
-    if db.hasName(key):
-        want = db.getString(key)
-        need = _SOLVER_PACKAGES.get(want)
-        if need is not None and not has_package(need):
-            raise GpfemError(f"option -{key} {want}: this PETSc has no {need} "
-                             f"(gpfem info lists its packages)")
-        return opts
-    if opts.get("pc_factor_mat_solver_type") != "mumps" or has_package("mumps"):
-        return opts
-    if db.hasName(f"{prefix}pc_type") or db.hasName(f"{prefix}ksp_type"):  # the user chose the solver
-        return {k: v for k, v in opts.items() if k != "pc_factor_mat_solver_type"}
-    direct, what = direct_options(comm.size)
-    out = {k: v for k, v in opts.items() if not k.startswith("pc_factor_mat_solver_type")}
-    out.update(direct)
-    if prefix not in _told and comm.rank == 0:
-        print(f"gpfem: this PETSc has no MUMPS; {prefix} solves with {what}", flush=True)
-    _told.add(prefix)
-    return out
-
-
-def _reason_names(enum_cls: Any) -> dict[int, str]:
-    return {v: k for k, v in vars(enum_cls).items() if isinstance(v, int) and not k.startswith("_")}
-
-
-_SNES_REASONS = _reason_names(PETSc.SNES.ConvergedReason)
-#: ``SNES_DIVERGED_USER`` (missing from petsc4py's enum): set by the stop monitor, nowhere else.
-DIVERGED_USER = -12
-_SNES_REASONS.setdefault(DIVERGED_USER, "DIVERGED_USER")
-_KSP_REASONS = _reason_names(PETSc.KSP.ConvergedReason)
-
-
-def snes_reason_name(reason: int) -> str:
-    """PETSc's name of a SNES converged reason, e.g. ``DIVERGED_MAX_IT``."""
-    return f"{_SNES_REASONS.get(reason, 'UNKNOWN')} ({reason})"
-
-
-def ksp_reason_name(reason: int) -> str:
-    """PETSc's name of a KSP converged reason, e.g. ``DIVERGED_ITS``."""
-    return f"{_KSP_REASONS.get(reason, 'UNKNOWN')} ({reason})"
+#: The prefixes in use (the registry of :mod:`gpfem.core.solver_options`).
+_live_prefixes = LIVE_PREFIXES
 
 
 @dataclass
@@ -146,11 +72,11 @@ class NonlinearSolver:
         F: Residual form (usually ``Energy.residual``).
         u: The unknown function.
         prefix: Options prefix, e.g. ``"gpfem_ch_"`` (a trailing ``_`` is added if missing). Must be
-            unique among live solvers.
+            unique among live solvers. Keyword-only, as every argument after ``u``.
         bcs: Dirichlet conditions.
         J: Jacobian form (``ufl.derivative`` of ``F`` when ``None``).
-        options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
-            command line with the prefix override these.
+        options: Options overriding :data:`~gpfem.core.solver_options.DEFAULT_OPTIONS` (without the
+            prefix). Options given on the command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
         mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
             one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
@@ -169,6 +95,7 @@ class NonlinearSolver:
         self,
         F: Any,
         u: Any,
+        *,
         prefix: str,
         bcs: Sequence[Any] | None = None,
         J: Any | None = None,
@@ -177,47 +104,16 @@ class NonlinearSolver:
         mat_type: str | None = None,
         constraint: Any | None = None,
     ):
-        if not prefix or not prefix.strip("_"):
-            raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
-        if not prefix.endswith("_"):
-            prefix += "_"
-        if prefix in _live_prefixes:
-            raise GpfemError(f"options prefix '{prefix}' is already used by another live solver")
+        prefix = check_prefix(prefix)
         self.prefix = prefix
-        #: Krylov solves in a row that needed the MUMPS retry (see :meth:`solve`).
-        self.krylov_failures = 0
-        self._direct_ksp: Any = None
-        self._krylov_ksp: Any = None
-        self._retry_note = ""
-        opts = dict(DEFAULT_OPTIONS)
-        if bounds is not None:
-            opts["snes_type"] = "vinewtonrsls"
-            opts["snes_linesearch_type"] = "basic"
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
-        self.auto_krylov = size_default(prefix, ndofs, options or {})  # measured; MUMPS fallback
-        #: Options prefix of the MUMPS retry's KSP (reserved like ``prefix``), or ``None``.
-        self.fallback_prefix = f"{prefix}{FALLBACK}" if self.auto_krylov else None
+        # measured size-based Krylov default, with its direct retry
+        self._fallback = DirectFallback(prefix, size_default(prefix, ndofs, options or {}))
         if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
             raise GpfemError(f"options prefix '{self.fallback_prefix}' (the direct retry of '{prefix}') is "
                              "already used by another live solver")
-        if self.auto_krylov:
-            opts.pop("pc_factor_mat_solver_type", None)
-            opts.update(self.auto_krylov)
-        opts.update(options or {})
-        # Defaults that do not apply to what the model chose would be left unused (PETSc warns at exit).
-        if opts.get("snes_type") == "ksponly":
-            opts.pop("snes_linesearch_type", None)
-        db = PETSc.Options()
-        pc_type = db.getString(f"{prefix}pc_type") if db.hasName(f"{prefix}pc_type") else opts.get("pc_type")
-        if pc_type not in ("lu", "cholesky", "ilu", "icc", "redundant"):  # the one in effect
-            opts.pop("pc_factor_mat_solver_type", None)
-        opts = _available_direct(prefix, opts, space.mesh.comm)
-        # Command-line options with this prefix win over everything: drop ours where the user set one.
-        opts = {k: v for k, v in opts.items() if not db.hasName(f"{prefix}{k}")}
-        self.options = opts
-        #: Whether the solver switched from its Krylov default to the direct solve for good.
-        self.fell_back = False
+        self.options = layered_options(prefix, options, bounds is not None, self.auto_krylov, space.mesh.comm)
         vec_type, backend_mat = backend_types(prefix)
         if constraint is not None:
             if isinstance(u, list | tuple):
@@ -230,10 +126,10 @@ class NonlinearSolver:
             from gpfem.core.reduced_problem import ReducedProblem
 
             self.problem = ReducedProblem(F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J,
-                                          kind=backend_mat, vec_type=vec_type, petsc_options=opts)
+                                          kind=backend_mat, vec_type=vec_type, petsc_options=self.options)
         else:
             self.problem = dolfinx.fem.petsc.NonlinearProblem(
-                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=opts,
+                F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=self.options,
                 kind=backend_mat or mat_type,
             )
         if vec_type is not None and constraint is None:
@@ -244,7 +140,7 @@ class NonlinearSolver:
         # solve; solve() asks before it instead.
         self._monitored = self.snes.getType() != PETSc.SNES.Type.KSPONLY
         if self._monitored:
-            self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
+            self.snes.setMonitor(functools.partial(snes_stop_monitor, comm=self.comm))
         self.u = u
         self._bounds = bounds
         self._constrained = constraint is not None
@@ -258,14 +154,49 @@ class NonlinearSolver:
                 imap, bs = space.dofmap.index_map, space.dofmap.index_map_bs
                 self._lb, self._ub = (ghosted_vector(imap, bs, vec_type) for _ in range(2))
             self.snes.setVariableBounds(self._lb, self._ub)
-        _live_prefixes[prefix] = self
+        claim_prefix(prefix, self)
         if self.fallback_prefix is not None:
-            _live_prefixes[self.fallback_prefix] = self
+            claim_prefix(self.fallback_prefix, self)
 
     @property
     def comm(self) -> Any:
         """The MPI communicator."""
         return self.snes.comm.tompi4py()
+
+    @property
+    def auto_krylov(self) -> dict[str, Any]:
+        """The size-based Krylov options in effect (:mod:`gpfem.core.solver_defaults`), ``{}`` if none."""
+        return self._fallback.krylov
+
+    @property
+    def fallback_prefix(self) -> str | None:
+        """Options prefix of the direct retry's KSP (reserved like ``prefix``), or ``None``."""
+        return self._fallback.prefix
+
+    @property
+    def krylov_failures(self) -> int:
+        """Krylov solves in a row that needed the direct retry (see :meth:`solve`)."""
+        return self._fallback.failures
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether the solver switched from its Krylov default to the direct solve for good."""
+        return self._fallback.kept
+
+    # The retry's KSPs, read by the tests of the fallback.
+    @property
+    def _direct_ksp(self) -> Any:
+        return self._fallback.direct_ksp
+
+    @property
+    def _krylov_ksp(self) -> Any:
+        return self._fallback.krylov_ksp
+
+    def __enter__(self) -> NonlinearSolver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def solve(self) -> SolveInfo:
         """Solve; on success return :class:`SolveInfo`.
@@ -274,8 +205,9 @@ class NonlinearSolver:
         Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU (or
         the direct solve this PETSc has, :func:`~gpfem.core.solver_defaults.direct_options`); the next
         solve uses the Krylov method again, unless the direct solve succeeded where it failed in
-        :data:`KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver keeps the direct solve. A retry
-        that fails too raises :class:`~gpfem.core.errors.ConvergenceError` with the retry's reasons.
+        :data:`~gpfem.core.direct_fallback.KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver
+        keeps the direct solve (:class:`~gpfem.core.direct_fallback.DirectFallback`). A retry that fails
+        too raises :class:`~gpfem.core.errors.ConvergenceError` with the retry's reasons.
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).
@@ -293,15 +225,8 @@ class NonlinearSolver:
                 self._ub.array[:] = self.problem.restrict(self._bounds[1].x.array)
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
-        backup = self._backup() if self.auto_krylov else None
-        self._retry_note = ""
-        reason = self._run()
-        ksp_reason = self.snes.getKSP().getConvergedReason()
-        if backup is not None:
-            if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-                reason, ksp_reason = self._direct_retry(backup)
-            else:
-                self.krylov_failures = 0
+        unknowns = self.u if isinstance(self.u, list | tuple) else [self.u]
+        reason, ksp_reason = self._fallback.solve(self.snes, self._run, unknowns, self.options, self.comm)
         return self._result(reason, ksp_reason)
 
     def _run(self) -> int:
@@ -328,85 +253,20 @@ class NonlinearSolver:
                 snes_reason=snes_reason_name(reason),
                 ksp_reason=ksp_reason_name(ksp_reason),
                 iterations=its,
-                detail="; ".join(x for x in (self._retry_note,
+                detail="; ".join(x for x in (self._fallback.note,
                                               "" if finite else "non-finite values in the solution") if x),
             )
         return SolveInfo(iterations=its, linear_iterations=lin, reason=reason)
 
-    def _backup(self) -> list[np.ndarray]:
-        us = self.u if isinstance(self.u, list | tuple) else [self.u]
-        return [f.x.array.copy() for f in us]
-
-    def _direct_retry(self, backup: list[np.ndarray]) -> tuple[int, int]:
-        """Redo the solve from ``backup`` with a direct solve (MUMPS LU); its SNES and KSP reasons.
-
-        The retry runs the same SNES with a second KSP (options prefix :attr:`fallback_prefix`, created
-        once); SNES hands it its Jacobian at every Newton iteration. A retry that converges counts as a
-        Krylov failure; :data:`KRYLOV_FAILURES_TO_DIRECT` of them in a row and the solver keeps MUMPS (the
-        Krylov KSP is destroyed). A retry that fails too says the step, not the linear solver, was the
-        problem (the stepper cuts it): it does not count, and the Krylov KSP is back for the next solve.
-        """
-        us = self.u if isinstance(self.u, list | tuple) else [self.u]
-        for f, a in zip(us, backup, strict=True):
-            f.x.array[:] = a
-        ksp = self.snes.getKSP()
-        krylov = f"{ksp.getType()}+{ksp.getPC().getType()}"
-        why = ksp_reason_name(ksp.getConvergedReason())
-        direct, what = direct_options(self.comm.size)  # MUMPS, or what this PETSc has instead
-        if self._direct_ksp is None:
-            self._krylov_ksp = ksp
-            d = PETSc.KSP().create(self.snes.getComm())
-            d.setOptionsPrefix(self.fallback_prefix)
-            # Through the options database (pc redundant's inner solver has no other way in); options the
-            # user gave with the fallback prefix win. Ours are removed again after use (no 'unused option'
-            # warning at exit), but pc redundant's, which its PCSetUp reads.
-            db = PETSc.Options()
-            pre = self.fallback_prefix
-            ours = [f"{pre}{k}" for k in direct if not db.hasName(f"{pre}{k}")]
-            for k, v in direct.items():
-                if f"{pre}{k}" in ours:
-                    db[f"{pre}{k}"] = v
-            d.setFromOptions()
-            for key in ours:
-                if not key.startswith(f"{self.fallback_prefix}redundant_"):
-                    db.delValue(key)
-            self._direct_ksp = d
-        self.snes.setKSP(self._direct_ksp)
-        keep = False
-        try:
-            reason = self._run()
-            ksp_reason = self._direct_ksp.getConvergedReason()
-            if reason > 0:
-                self.krylov_failures += 1
-                keep = self.krylov_failures >= KRYLOV_FAILURES_TO_DIRECT
-        finally:
-            if not keep:
-                self.snes.setKSP(self._krylov_ksp)
-        if keep:
-            self._krylov_ksp.destroy()
-            self._krylov_ksp = None
-            for k in self.auto_krylov:
-                self.options.pop(k, None)
-            self.options.update(direct)
-            self.auto_krylov = {}
-            self.fell_back = True
-            log.warning(f"{self.prefix}: {krylov} failed ({why}) in {self.krylov_failures} solves in a row "
-                        f"that {what} then solved: {what} from now on")
-        elif reason > 0:
-            log.info(f"{self.prefix}: {krylov} failed ({why}); the solve redone with {what} converged")
-        else:
-            self._retry_note = f"redone with {what} after {krylov} failed ({why})"
-        return reason, ksp_reason
-
     def close(self) -> None:
         """Release the prefix and destroy the PETSc objects now, on every rank at the same point.
 
-        Call it collectively: left to Python's garbage collector, ranks would destroy (collective)
-        PETSc objects at different moments and could deadlock.
+        Call it collectively (or use the solver as a context manager: ``with NonlinearSolver(...) as s:``
+        closes it on leaving the block): left to Python's garbage collector, ranks would destroy
+        (collective) PETSc objects at different moments and could deadlock.
         """
         for p in (self.prefix, self.fallback_prefix):
-            if p is not None and _live_prefixes.get(p) is self:
-                del _live_prefixes[p]
+            release_prefix(p, self)
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 if v is not f.x.petsc_vec:
@@ -417,25 +277,9 @@ class NonlinearSolver:
                 self.problem.destroy()
             else:
                 destroy_petsc(self.problem)
-            # Our options stay in PETSc's global database after DOLFINx's setup (measured with DOLFINx
-            # 0.11 / petsc4py 3.25: its clean-up leaves them); a later solver with this prefix (a model
-            # rebuilt on an adapted mesh) would take them for the user's and lose the size-based default
-            # and its MUMPS fallback. Remove ours; options the user set were never in self.options.
-            db = PETSc.Options()
-            for k in self.options:
-                if db.hasName(f"{self.prefix}{k}"):
-                    db.delValue(f"{self.prefix}{k}")
-        for ksp in (self._direct_ksp, self._krylov_ksp):
-            if ksp is not None:
-                ksp.destroy()
-        self._direct_ksp = self._krylov_ksp = None
+            clear_options(self.prefix, self.options)  # ours stay in PETSc's database after DOLFINx's set-up
+        self._fallback.close()
         self.problem = None  # type: ignore[assignment]
-
-
-def _stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:
-    """End the solve with ``SNES_DIVERGED_USER`` when any rank was asked to stop now (collective)."""
-    if stop_now(comm):
-        snes.setConvergedReason(DIVERGED_USER)
 
 
 def destroy_petsc(problem: Any) -> None:

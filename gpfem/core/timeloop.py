@@ -25,14 +25,10 @@ from gpfem.core.errors import GpfemError, OutputError
 from gpfem.core.interrupt import stop_requested
 from gpfem.core.log import logger
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
-from gpfem.io.checkpoint import MESH_KEY, load_checkpoint, save_checkpoint
-from gpfem.io.fields import FieldWriter
-from gpfem.io.history import HistoryWriter
+from gpfem.io.checkpoint import MESH_KEY
+from gpfem.io.run_output import CHECKPOINT, HISTORY, MemoryOutput, RunOutput, as_output
 
 __all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
-
-#: File name of the checkpoint in the run folder.
-CHECKPOINT = "checkpoint.npz"
 
 
 class TimeModel(Protocol):
@@ -99,7 +95,7 @@ def run_time_loop(
     model: TimeModel,
     control: StepControl,
     settings: LoopSettings,
-    ctx: Any,
+    output: RunOutput | MemoryOutput | Any = None,
     columns: Sequence[str] | None = None,
     restart: bool | None = None,
 ) -> dict[str, Any]:
@@ -109,39 +105,41 @@ def run_time_loop(
         model: The model.
         control: Step control (its ``dt`` is the first step).
         settings: Loop settings.
-        ctx: Where to write: a :class:`~gpfem.registry.RunContext` (its ``out_dir``, ``restart``, and
-            ``mesh_values``: stored with every checkpoint, a restart on another mesh is refused).
+        output: Where to write: a :class:`~gpfem.io.run_output.RunOutput` (a run folder); ``None``: nowhere,
+            the history comes back as arrays (``result["history"]``); a :class:`~gpfem.registry.RunContext`
+            stands for the run folder of its ``out_dir`` (and ``restart``), and its ``mesh_values`` are stored
+            with every checkpoint (a restart on another mesh is refused).
         columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
             ``model.history_row()`` (which should hold every key a step's ``StepResult.data`` adds).
-        restart: Continue from ``ctx.out_dir/checkpoint.npz``; ``None``: when ``ctx.restart`` is set.
+        restart: Continue from the folder's ``checkpoint.npz``; ``None``: as ``output`` says.
 
     Returns:
         Final values: ``steps``, ``time``, ``rejected_steps``, ``last`` (last history row), ``field_file``,
-        ``stopped_by`` (the stop rule's reason, or ``None``).
+        ``stopped_by`` (the stop rule's reason, or ``None``); with ``output=None`` also ``history``: column ->
+        numpy array, one entry per accepted step (the initial state first).
     """
-    out = ctx.out_dir
+    out = as_output(output)
+    out.open(model.comm)
     log = logger.info
     if restart is None:
-        restart = getattr(ctx, "restart", None) is not None
+        restart = out.restart
     t, step = 0.0, 0
     rule = settings.stop_rule
     stopped_by = None
-    mesh_values = getattr(ctx, "mesh_values", None)  # stored with every checkpoint, checked on restart
+    mesh_values = getattr(output, "mesh_values", None)  # stored with every checkpoint, checked on restart
     if restart:
-        meta = load_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), mesh_values)
+        meta = out.load_checkpoint(model.checkpoint_fields(), mesh_values)
         t, step = float(meta["time"]), int(meta["step"])
         # the checkpoint's step, within the (possibly changed) bounds of this run
         control.dt = min(max(float(meta["dt"]), control.dt_min), control.dt_max)
         if rule is not None:
             rule.restore(meta.get("stop_rule"))
-        log(f"restarted from {out / CHECKPOINT} at step {step}, t = {t:.6g}")
+        log(f"restarted from {out.checkpoint} at step {step}, t = {t:.6g}")
     model.prepare(t)
     if columns is None:
         columns = ["step", "time", "dt", *(k for k in model.history_row() if k not in ("step", "time", "dt"))]
-    history = HistoryWriter(out / "history.csv", columns, model.comm, append=restart,
-                            truncate_after=step if restart else None)
-    fields = FieldWriter(out, model.output_functions(), settings.output_format,
-                         restart_time=t if restart else None)
+    history = out.history(columns, model.comm, append=restart, truncate_after=step if restart else None)
+    fields = out.fields(model.output_functions(), settings.output_format, restart_time=t if restart else None)
     stepper = AdaptiveStepper(model, control)
     stops = sorted({float(s) for s in settings.stop_times if 0 < s < settings.t_end} | {settings.t_end})
 
@@ -159,7 +157,7 @@ def run_time_loop(
         if rule is not None:
             meta["stop_rule"] = rule.state()
         extra = model.checkpoint_arrays() if hasattr(model, "checkpoint_arrays") else None
-        save_checkpoint(out / CHECKPOINT, model.checkpoint_fields(), meta, extra=extra)
+        out.save_checkpoint(model.checkpoint_fields(), meta, extra=extra)
 
     last = record(0.0, None) if not restart else {}
     if rule is not None and not restart:
@@ -206,7 +204,7 @@ def run_time_loop(
         raise
     except OutputError as e:
         # the field series failed (every rank raised it): keep what was computed if the disk takes it
-        if Path(e.path).name not in (CHECKPOINT, history.path.name):
+        if Path(e.path).name not in (CHECKPOINT, HISTORY):
             try:
                 checkpoint()
                 log(f"checkpoint of the last accepted step {step}, t = {t:.6g} written")
@@ -225,6 +223,7 @@ def run_time_loop(
         "last": last,
         "field_file": None if fields.path is None else fields.path.name,
         "stopped_by": stopped_by,
+        **out.result(history),
     }
 
 

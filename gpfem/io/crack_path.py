@@ -4,9 +4,9 @@ The damage band of a fully developed crack is bounded by two iso-lines ``alpha =
 flank, so the crack length is about half the length of the iso-lines (in 3D: the crack area is half the
 iso-surface area). They are written as ``<name>.vtp`` (ParaView and pyvista open it) and, in 2D, as
 ``<name>.csv`` with columns ``line,x,y`` (one ordered polyline per ``line`` id); the fracture
-post-processing names them ``crack_isolines``. The crack itself, its centre line, is
-:mod:`gpfem.io.crack_centerline`. Everything is read back from the ``.pvd`` series a run leaves, on one
-process.
+post-processing names them ``crack_isolines``. The crack itself, its centre line, is :mod:`gpfem.crack`
+(written by :mod:`gpfem.io.crack_files`). Everything is read back from the ``.pvd`` series a run leaves,
+on one process.
 """
 
 from __future__ import annotations

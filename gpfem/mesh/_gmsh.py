@@ -45,6 +45,14 @@ class MeshBundle:
         """Geometric dimension."""
         return self.mesh.geometry.dim
 
+    @classmethod
+    def of(cls, mesh: Any) -> MeshBundle:
+        """``mesh`` as a bundle: a bundle is itself; a plain ``dolfinx.mesh.Mesh`` gets no tags or groups.
+
+        Models whose boundary conditions come from the caller, or are natural, need no named groups.
+        """
+        return mesh if isinstance(mesh, MeshBundle) else cls(mesh, source="dolfinx mesh")
+
     def facets(self, name: str) -> np.ndarray:
         """Local indices of the facets in the physical group ``name``.
 

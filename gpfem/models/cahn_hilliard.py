@@ -32,6 +32,7 @@ from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
+from gpfem.models.cahn_hilliard_spec import CahnHilliardParameters
 
 __all__ = ["COLUMNS", "INIT_OPTIONS", "CahnHilliard", "initial_condition"]
 
@@ -94,17 +95,18 @@ class CahnHilliard(GradientFlow):
     ``theta``) is a ``fem.Constant`` (:attr:`constants`): a new value compiles no new form.
 
     Args:
-        p: Resolved parameters (see :mod:`gpfem.models.cahn_hilliard_spec`).
-        bundle: The mesh.
+        p: The parameters: a :class:`~gpfem.models.cahn_hilliard_spec.CahnHilliardParameters`, or a dict
+            (validated into one; missing keys take their defaults). Kept as :attr:`p`.
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         initial: ``initial(V) -> c`` (a Function on the composition space ``V``); ``None``: the initial
             condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
         solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
     """
 
-    def __init__(self, p: dict[str, Any], bundle: MeshBundle, initial: Any = None,
-                 solver_options: Any = None):
-        self.p = p
-        self.bundle = bundle
+    def __init__(self, p: CahnHilliardParameters | dict[str, Any], bundle: MeshBundle | Any,
+                 initial: Any = None, solver_options: Any = None):
+        self.p = p = CahnHilliardParameters.of(p)
+        self.bundle = bundle = MeshBundle.of(bundle)
         mesh = bundle.mesh
         P1 = basix.ufl.element("Lagrange", mesh.basix_cell(), 1)
         self.W = fem.functionspace(mesh, basix.ufl.blocked_element(P1, shape=(2,)))

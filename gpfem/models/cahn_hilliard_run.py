@@ -5,36 +5,22 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
-from gpfem.core.periodic_axes import periodic_axes
+from gpfem.core.parameters import raise_first
 from gpfem.core.timeloop import CHECKPOINT, run_time_loop
 from gpfem.io.collective import rank0_call
 from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
+from gpfem.models.cahn_hilliard_spec import check
 from gpfem.models.common import loop_settings, step_control
 
-__all__ = ["AMR_COLUMNS", "build_mesh", "check_amr_periodic", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
 
 log = get_logger("cahn_hilliard")
-
-
-def check_amr_periodic(p: dict[str, Any]) -> None:
-    """Refuse ``amr`` with periodic axes: the refined mesh has no matched periodic boundary vertices.
-
-    Raises:
-        ParameterError: Both are asked for.
-    """
-    if p["amr"] and periodic_axes(p["periodic"], 3):
-        raise ParameterError("amr", f"adaptive refinement does not support periodic boundaries (periodic = "
-                             f"{p['periodic']!r}); set amr = false or periodic = none")
-    if p["amr"] and p.get("geometry", "rectangle") == "sphere":
-        raise ParameterError("amr", "adaptive refinement does not support the sphere surface (a manifold "
-                             "mesh); set amr = false or geometry = rectangle")
 
 
 def build_mesh(p: dict[str, Any], comm: Any) -> Any:
@@ -48,7 +34,7 @@ def build_mesh(p: dict[str, Any], comm: Any) -> Any:
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters; return the summary's final values."""
-    check_amr_periodic(p)
+    raise_first(check(p))  # done by resolve already; again for callers that built ``p`` by hand
     t0 = time.perf_counter()
     bundle = ctx.mesh(lambda: build_mesh(p, ctx.comm))
     if p["amr"]:

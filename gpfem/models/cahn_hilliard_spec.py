@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 from gpfem.core.parameters import Parameter
-from gpfem.core.periodic_axes import periodic_parameter
-from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS
+from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
+from gpfem.core.size_check import SizeEstimate
+from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 from gpfem.registry import Spec, register
 
-__all__ = ["PARAMETERS", "PRESETS", "SPEC"]
+__all__ = ["PARAMETERS", "PRESETS", "SPEC", "check", "estimate_size"]
 
 PARAMETERS = [
     Parameter("rho_s", 5.0, "double-well height rho_s in f = rho_s (c - c_alpha)^2 (c_beta - c)^2",
@@ -94,6 +99,49 @@ PRESET_HELP = {
     "ci-amr": "tiny adaptive run for tests",
 }
 
+#: Area of the built-in T-shape (stem 20 x 100, bar 100 x 20).
+_T_AREA = 4000.0
+#: Peak bytes per DOF above BASE_BYTES, 1 rank (mesh, P1^2 space, Jacobian, GMRES + ASM/ILU(1) above 2,000
+#: DOFs), two steps of the ci preset: 0.6 kB at 80,802 DOFs (nx = 200), 1.0 kB at 321,602 (nx = 400).
+_BYTES_PER_DOF = 1200.0
+
+
+def check(p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Checks across parameters that need no mesh (run by ``resolve``, before anything is built)."""
+    problems = time_problems(p)
+    if p["c_alpha"] == p["c_beta"]:
+        problems.append(("c_beta", f"must differ from c_alpha ({p['c_alpha']:g}): the wells coincide"))
+    if p["amr"] and periodic_axes(p["periodic"], 3):
+        problems.append(("amr", f"adaptive refinement does not support periodic boundaries (periodic = "
+                                f"{p['periodic']!r}); set amr = false or periodic = none"))
+    if p["amr"] and p["geometry"] == "sphere":
+        problems.append(("amr", "adaptive refinement does not support the sphere surface (a manifold "
+                                "mesh); set amr = false or geometry = rectangle"))
+    return problems
+
+
+def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
+    """Cells and DOFs of the built-in mesh (2 DOFs per vertex: c and mu).
+
+    Rectangle: exact (``2 nx ny`` triangles). T-shape and sphere: unstructured triangles of size ``h``,
+    counted as area / (sqrt(3)/4 h^2) with half as many vertices; approximate, within a factor of about 2.
+    An adaptive run counts ``amr_max_dofs`` when that is larger (the base mesh otherwise).
+    """
+    if p["geometry"] == "rectangle":
+        cells = 2.0 * p["nx"] * p["ny"]
+        vertices = (p["nx"] + 1.0) * (p["ny"] + 1.0)
+        name = "nx"
+    else:
+        area = _T_AREA if p["geometry"] == "tshape" else 4.0 * math.pi * p["radius"] ** 2
+        cells = area / (math.sqrt(3.0) / 4.0 * p["h"] ** 2)
+        vertices = cells / 2.0
+        name = "h"
+    dofs = 2.0 * vertices
+    if p["amr"] and p["amr_max_dofs"] > dofs:
+        dofs, name = float(p["amr_max_dofs"]), "amr_max_dofs"
+    return SizeEstimate(name, cells, dofs, _BYTES_PER_DOF)
+
+
 SPEC = register(
     Spec(
         name="cahn-hilliard",
@@ -105,5 +153,12 @@ SPEC = register(
         preset_help=PRESET_HELP,
         mesh_parameters=("geometry", "h", "radius", "Lx", "Ly", "nx", "ny"),
         preset_aliases={"pfhub-bm1a": "pfhub-1b"},
+        check=check,
+        estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``CahnHilliardParameters.from_preset("ci", kappa=1.0)``; ``params.replace(...)`` makes a changed copy.
+CahnHilliardParameters = SPEC.parameters_class("CahnHilliardParameters", __name__)
+__all__ += ["CahnHilliardParameters"]

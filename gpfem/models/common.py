@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gpfem.core.parameters import Parameter
@@ -11,7 +12,7 @@ if TYPE_CHECKING:  # the spec modules import this file: keep it free of MPI and 
     from gpfem.core.timeloop import LoopSettings
 
 __all__ = ["AMR_PARAMETERS", "OUTPUT_PARAMETERS", "TIME_PARAMETERS", "amr_limits", "loop_settings",
-           "step_control"]
+           "step_bound_problems", "step_control", "time_problems"]
 
 TIME_PARAMETERS = [
     Parameter("t_end", 100.0, "final time", positive=True),
@@ -23,7 +24,7 @@ TIME_PARAMETERS = [
               nonnegative=True),
     Parameter("max_steps", 0, "stop after this many accepted steps (0: no limit)", nonnegative=True),
     Parameter("stop_times", [], "times the stepper lands on exactly (fields written there)",
-              type=list),
+              type=list, item=float),
 ]
 
 OUTPUT_PARAMETERS = [
@@ -45,6 +46,26 @@ AMR_PARAMETERS = [
               "ones by a fixed per-cell key (0: no limit)", nonnegative=True),
     Parameter("amr_buffer", 1, "rings of neighbour cells refined around the marked ones", nonnegative=True),
 ]
+
+
+def step_bound_problems(p: Mapping[str, Any], first: str, smallest: str,
+                        largest: str) -> list[tuple[str, str]]:
+    """``smallest <= first <= largest`` for a step controller's three sizes (e.g. ``dt_min, dt, dt_max``).
+
+    Returns:
+        ``(name, message)`` pairs; the smallest size is named when it exceeds the largest.
+    """
+    lo, x, hi = p[smallest], p[first], p[largest]
+    if lo > hi:
+        return [(smallest, f"must be <= {largest} ({hi:g}), got {lo:g}")]
+    if not lo <= x <= hi:
+        return [(first, f"must lie in [{smallest}, {largest}] = [{lo:g}, {hi:g}], got {x:g}")]
+    return []
+
+
+def time_problems(p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Checks across :data:`TIME_PARAMETERS` that need no mesh: ``dt_min <= dt <= dt_max``."""
+    return step_bound_problems(p, "dt", "dt_min", "dt_max")
 
 
 def amr_limits(p: dict[str, Any], dofs_per_vertex: int, h_min: float = 0.0) -> Any:

@@ -40,6 +40,7 @@ from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
 from gpfem.models.fracture_energy import c_w, phase_field_energy
+from gpfem.models.fracture_spec import FractureParameters
 
 __all__ = ["COLUMNS", "Fracture"]
 
@@ -55,8 +56,10 @@ class Fracture(QuasiStatic):
     """The phase-field fracture model on a mesh.
 
     Args:
-        p: Resolved parameters (see :mod:`gpfem.models.fracture_spec`).
-        bundle: The mesh (with named boundary groups when the boundary conditions come from ``p``).
+        p: The parameters: a :class:`~gpfem.models.fracture_spec.FractureParameters`, or a dict (validated
+            into one; missing keys take their defaults). Kept as :attr:`p`.
+        bundle: The mesh (with named boundary groups when the boundary conditions come from ``p``), or a
+            plain ``dolfinx.mesh.Mesh`` (no groups: pass ``bcs_u``).
         u: Your own displacement function (vector P1), or ``None`` to make one.
         alpha: Your own damage function (scalar P1), or ``None``.
         bcs_u: Your own ``DirichletBC`` s of the displacement (on ``u``'s space); ``None``: from the groups
@@ -70,8 +73,8 @@ class Fracture(QuasiStatic):
 
     def __init__(
         self,
-        p: dict[str, Any],
-        bundle: MeshBundle,
+        p: FractureParameters | dict[str, Any],
+        bundle: MeshBundle | Any,
         *,
         u: Any = None,
         alpha: Any = None,
@@ -80,8 +83,8 @@ class Fracture(QuasiStatic):
         load: Any = None,
         reaction_dofs: Any = None,
     ):
-        self.p = p
-        self.bundle = bundle
+        self.p = p = FractureParameters.of(p)
+        self.bundle = bundle = MeshBundle.of(bundle)
         msh = bundle.mesh
         gdim = msh.geometry.dim
         self.gdim = gdim

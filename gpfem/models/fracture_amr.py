@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr import AdaptiveMesh, AdaptiveModel, CellExpression, Transfer, fracture_cells
-from gpfem.amr.indicators import cell_sizes
 from gpfem.core.log import get_logger
 from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
+from gpfem.mesh.size import cell_sizes
 from gpfem.models.fracture import Fracture
 from gpfem.models.fracture_energy import c_w, elastic_densities
 

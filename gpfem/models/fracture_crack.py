@@ -1,8 +1,8 @@
 """The crack centre line during a fracture run: its length and tip at every load step, MPI-correct.
 
 Each rank interpolates the damage of its owned triangles at the points of one global sampling grid
-(:class:`~gpfem.io.crack_centerline.SamplingGrid`, located once); one ``MPI_Reduce(MAX)`` assembles the
-grid on rank 0, which extracts the centre line (:func:`~gpfem.io.crack_centerline.extract_centerline`) and
+(:class:`~gpfem.crack.grid.SamplingGrid`, located once); one ``MPI_Reduce(MAX)`` assembles the
+grid on rank 0, which extracts the centre line (:func:`~gpfem.crack.centerline.extract_centerline`) and
 broadcasts length and tip. The grid, its spacing and the located points depend only on the global mesh,
 so 1 and N ranks measure the same grid. 2D triangle meshes only; on other meshes the columns are NaN
 (said once in the log).
@@ -17,13 +17,7 @@ from typing import Any
 import numpy as np
 
 from gpfem.core.log import get_logger
-from gpfem.io.crack_centerline import (
-    Centerline,
-    SamplingGrid,
-    cell_sizes,
-    default_spacing,
-    extract_centerline,
-)
+from gpfem.crack import Centerline, SamplingGrid, cell_sizes, default_spacing, extract_centerline
 
 __all__ = ["CRACK_COLUMNS", "CrackTracker", "crack_origin"]
 

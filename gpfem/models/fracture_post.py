@@ -31,7 +31,7 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
     ``crack_isolines.vtp``/``.csv`` (the two ``alpha = crack_level`` flanks), ``crack_path.json``,
     ``damage.png``, ``force_displacement.png``, ``crack_length.png``.
     """
-    from gpfem.io.crack_centerline import centerline_series
+    from gpfem.io.crack_files import centerline_series
     from gpfem.io.crack_path import extract_crack_path
     from gpfem.io.history import read_history
     from gpfem.io.plots import field_png, field_series, line_plot, writer_rank

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import ParameterError
 from gpfem.core.log import get_logger
-from gpfem.core.quasistatic import LoadPath
+from gpfem.core.parameters import raise_first
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
@@ -19,6 +18,7 @@ from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
+from gpfem.models.fracture_spec import check
 
 __all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "run"]
 
@@ -44,17 +44,13 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
 def check_parameters(p: dict[str, Any]) -> None:
     """Cross-parameter checks, before any mesh or form is built.
 
+    :func:`gpfem.models.fracture_spec.check`, which ``resolve`` runs already; again here for callers that
+    built ``p`` by hand.
+
     Raises:
         ParameterError: Naming the offending parameter.
     """
-    if not p["dload_min"] <= p["dload"] <= p["dload_max"]:
-        raise ParameterError("dload", "need dload_min <= dload <= dload_max")
-    path = p["load_path"] or [p["load_max"]]
-    if LoadPath(path).s_end <= 0:
-        raise ParameterError("load_max", "the load programme is empty (load_max = 0?)")
-    band = p["band"]
-    if len(band) != 2 or not band[0] < band[1]:
-        raise ParameterError("band", f"must be [lo, hi] with lo < hi, got {band}")
+    raise_first(check(p))
 
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:

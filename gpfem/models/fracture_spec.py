@@ -9,17 +9,17 @@ Units of the ``sent``/``shear`` presets follow Miehe et al. (2010): mm and kN, s
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
+
 from gpfem.core.parameters import Parameter
-from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS
+from gpfem.core.size_check import SizeEstimate
+from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, step_bound_problems
 from gpfem.registry import Spec, register
 
-__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC"]
-
-
-def _check_path(value: list) -> str | None:
-    if any(not isinstance(v, int | float) for v in value):
-        return "must be a list of numbers (load turning points), e.g. [0.01, 0.0, 0.02]"
-    return None
+__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC", "check", "estimate_size"]
 
 
 def _check_fraction(value: float) -> str | None:
@@ -27,7 +27,7 @@ def _check_fraction(value: float) -> str | None:
 
 
 def _check_point(value: list) -> str | None:
-    if len(value) not in (0, 2) or any(not isinstance(v, int | float) for v in value):
+    if len(value) not in (0, 2):
         return "must be [] or [x, y]"
     return None
 
@@ -57,7 +57,7 @@ PARAMETERS = [
     Parameter("h_fine", 0.0075, "notched: element size in the band where the crack runs", positive=True),
     Parameter("h_coarse", 0.025, "notched: element size elsewhere", positive=True),
     Parameter("band", [0.45, 0.55], "notched: y-range [lo, hi] of the refined band, as fractions of L",
-              type=list),
+              type=list, item=float),
     # -- boundary conditions and load programme ----------------------------------------------------
     Parameter("fixed", "bottom", "boundary group clamped (u = 0)"),
     Parameter("loaded", "top", "boundary group with the imposed displacement"),
@@ -69,7 +69,7 @@ PARAMETERS = [
     Parameter("damage_bc", False, "alpha = 0 on the fixed and loaded groups (keeps a bar's crack inside)"),
     Parameter("load_max", 0.0065, "final imposed displacement (when load_path is empty)"),
     Parameter("load_path", [], "turning points of the imposed displacement, from 0, e.g. [0.01, 0, 0.02]",
-              type=list, check=_check_path),
+              type=list, item=float),
     Parameter("dload", 2e-4, "first load increment", positive=True),
     Parameter("dload_min", 1e-5, "smallest load increment (where the crack runs)", positive=True),
     Parameter("dload_max", 5e-4, "largest load increment", positive=True),
@@ -99,7 +99,8 @@ PARAMETERS = [
     Parameter("crack_grid", 0.0, "sampling-grid spacing of the crack centre line (0: half the element "
               "size of the refined zone)", nonnegative=True),
     Parameter("crack_origin", [], "[x, y] where the crack starts, for the tip (default: the notch tip of "
-              "the built-in notched plate; none for other meshes)", type=list, check=_check_point),
+              "the built-in notched plate; none for other meshes)", type=list, item=float,
+              check=_check_point),
     # -- adaptive mesh refinement (docs/amr.md) ------------------------------------------------------
     *AMR_PARAMETERS,
     Parameter("amr_alpha", 0.1, "amr: refine cells whose damage exceeds this", bounds=(0.0, 1.0),
@@ -152,6 +153,51 @@ PRESET_HELP = {
     "sent-ci-amr": "a coarse SENT on an adapted mesh for tests (ell = 0.05, h = 0.1 refined to ell/2)",
 }
 
+#: Peak bytes per DOF above BASE_BYTES, 1 rank (mesh, u and alpha spaces, two Jacobians, MUMPS LU of the
+#: elasticity), one load step of sent-ci meshes: 3.9, 2.9, 3.1 kB at 37,041, 50,802, 146,145 DOFs.
+_BYTES_PER_DOF = 4000.0
+
+
+def check(p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Checks across parameters that need no mesh (run by ``resolve``, before anything is built)."""
+    problems = step_bound_problems(p, "dload", "dload_min", "dload_max")
+    path = p["load_path"] or [p["load_max"]]
+    if sum(abs(b - a) for a, b in pairwise([0.0, *path])) <= 0:
+        name = "load_path" if p["load_path"] else "load_max"
+        problems.append((name, "the load programme is empty (load_max = 0?)"))
+    band = p["band"]
+    if len(band) != 2 or not 0.0 <= band[0] < band[1] <= 1.0:
+        problems.append(("band", f"must be [lo, hi] with 0 <= lo < hi <= 1 (fractions of L), got {band}"))
+    if p["geometry"] == "notched":
+        if p["h_fine"] > p["h_coarse"]:
+            problems.append(("h_fine", f"must be <= h_coarse ({p['h_coarse']:g}), got {p['h_fine']:g}"))
+        if p["notch_length"] >= p["L"]:
+            problems.append(("notch_length", f"must be < L ({p['L']:g}), got {p['notch_length']:g}"))
+    return problems
+
+
+def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
+    """Cells and DOFs of the built-in 2D mesh (3 DOFs per vertex: u_x, u_y, alpha).
+
+    Strip: exact (``2 nx ny`` triangles). Notched plate: the band ``(hi - lo) L x L`` at ``h_fine``, the
+    rest of the ``L x L`` square at ``h_coarse``, each counted as area / (sqrt(3)/4 h^2) triangles, half as
+    many vertices; approximate (within 20% of gmsh's counts on sent-ci-like meshes; a factor of about 2 at
+    worst). An adaptive run counts ``amr_max_dofs`` when that is larger (the base mesh otherwise).
+    """
+    if p["geometry"] == "strip":
+        cells, vertices, name = 2.0 * p["nx"] * p["ny"], (p["nx"] + 1.0) * (p["ny"] + 1.0), "nx"
+    else:
+        lo, hi = (p["band"] + [0.0, 0.0])[:2]
+        band = max(hi - lo, 0.0) * p["L"] ** 2
+        per = math.sqrt(3.0) / 4.0
+        cells = band / (per * p["h_fine"] ** 2) + (p["L"] ** 2 - band) / (per * p["h_coarse"] ** 2)
+        vertices, name = cells / 2.0, "h_fine"
+    dofs = 3.0 * vertices
+    if p["amr"] and p["amr_max_dofs"] > dofs:
+        dofs, name = float(p["amr_max_dofs"]), "amr_max_dofs"
+    return SizeEstimate(name, cells, dofs, _BYTES_PER_DOF)
+
+
 SPEC = register(
     Spec(
         name="fracture",
@@ -163,5 +209,12 @@ SPEC = register(
         preset_help=PRESET_HELP,
         mesh_parameters=("geometry", "L", "H", "nx", "ny", "notch_length", "notch_width", "h_fine",
                          "h_coarse", "band"),
+        check=check,
+        estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``FractureParameters.from_preset("sent-ci", ell=0.02)``; ``params.replace(...)`` makes a changed copy.
+FractureParameters = SPEC.parameters_class("FractureParameters", __name__)
+__all__ += ["FractureParameters"]

@@ -39,15 +39,17 @@ from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
-from gpfem.models.martensite_analysis import (
-    a2_of_t,
-    landau_minimum,
-    orientation_from_moments,
-    plane_statistics,
-    plane_sums,
-    variant_rule,
+from gpfem.models.martensite_analysis import a2_of_t, landau_minimum, variant_rule
+from gpfem.models.martensite_measures import (
+    fraction_forms,
+    orientation_forms,
+    recovered_gradients,
+    twin_planes,
+    variant_fractions,
+    wall_orientation,
+    x_profile,
 )
-from gpfem.models.martensite_spec import check_consistency, clamped_sides
+from gpfem.models.martensite_spec import MartensiteParameters, check_consistency, clamped_sides
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
 
@@ -101,16 +103,18 @@ class Martensite(GradientFlow):
     thresholds) is a ``fem.Constant``: a new value compiles no new form.
 
     Args:
-        p: Resolved parameters (see :mod:`gpfem.models.martensite_spec`).
-        bundle: The mesh.
+        p: The parameters: a :class:`~gpfem.models.martensite_spec.MartensiteParameters`, or a dict
+            (validated into one; missing keys take their defaults). Kept as :attr:`p`.
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         grid: ``(nx, ny[, nz], Lx, Ly[, Lz])`` of a structured built-in mesh: the noise is then indexed by
             grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
             mesh (noise indexed by vertex input index).
     """
 
-    def __init__(self, p: dict[str, Any], bundle: MeshBundle, grid: tuple | None = None):
-        self.p = p
-        self.bundle = bundle
+    def __init__(self, p: MartensiteParameters | dict[str, Any], bundle: MeshBundle | Any,
+                 grid: tuple | None = None):
+        self.p = p = MartensiteParameters.of(p)
+        self.bundle = bundle = MeshBundle.of(bundle)
         mesh = bundle.mesh
         gdim = self.gdim = mesh.geometry.dim
         check_consistency(p, gdim)
@@ -185,21 +189,8 @@ class Martensite(GradientFlow):
 
         vol = self.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * dx)))
         self.volume = float(vol)
-        half = fem.Constant(mesh, abs(self.eta_star) / 3.0)
-        margin = fem.Constant(mesh, abs(self.eta_star) / 10.0)
-        self._fraction_forms = []
-        for k in range(n):
-            ind = ufl.conditional(ufl.gt(abs(eta[k]), half), 1.0, 0.0)
-            for j in range(n):
-                if j != k:  # clearly the largest: a uniform mixture eta_1 = eta_2 is no variant
-                    ind = ind * ufl.conditional(ufl.gt(abs(eta[k]), abs(eta[j]) + margin), 1.0, 0.0)
-            self._fraction_forms.append(fem.form(ind * dx))
-        self._orient_forms = None
-        if gdim == 2 and n >= 2:
-            g = ufl.grad(eta[0] - eta[1])
-            gx, gy = g[0], g[1]
-            self._orient_forms = [fem.form(f * dx) for f in (
-                gx**4 - 6 * gx**2 * gy**2 + gy**4, 4 * gx**3 * gy - 4 * gx * gy**3, (gx**2 + gy**2) ** 2)]
+        self._fraction_forms = fraction_forms(eta, self.eta_star, mesh)
+        self._orient_forms = orientation_forms(eta, mesh)
         self.set_initial(grid)
 
     # -- set-up -----------------------------------------------------------------------------------
@@ -269,117 +260,33 @@ class Martensite(GradientFlow):
             self.periodic.enforce(self.w)
         self.prepare(0.0)
 
-    # -- measures ---------------------------------------------------------------------------------
+    # -- measures (gpfem.models.martensite_measures) ----------------------------------------------
     def measure(self) -> dict[str, float]:
         """Total, Landau, gradient and elastic energy and the variant fractions (reduced over ranks)."""
         vals = self.energy.values()
         out = {"total_energy": vals["total"], "landau_energy": vals["landau"],
                "gradient_energy": vals["gradient"], "elastic_energy": vals.get("elastic", 0.0)}
-        local = np.array([fem.assemble_scalar(f) for f in self._fraction_forms])
-        frac = self.comm.allreduce(local) / self.volume
+        frac = variant_fractions(self._fraction_forms, self.comm, self.volume)
         for k in range(self.n):
             out[f"variant_fraction_{k + 1}"] = float(frac[k])
         return out
 
     def orientation(self) -> dict[str, float] | None:
         """Dominant normal angle of the eta_1/eta_2 walls, from the 4th angular moments of the field."""
-        if self._orient_forms is None:
-            return None
-        c4, s4, w4 = self.comm.allreduce(np.array([fem.assemble_scalar(f) for f in self._orient_forms]))
-        return orientation_from_moments(float(c4), float(s4), float(w4))
+        return wall_orientation(self._orient_forms, self.comm)
 
     def twin_planes(self) -> dict[str, Any] | None:
-        """3D: how close the walls lie to the {110} planes, overall and per pair of variants.
-
-        Per cell (at its midpoint): the two variants with the largest ``|eta|`` name the wall (a, b); its
-        weight is ``|grad(eta_a - eta_b)|^2`` times the cell volume (the weight sits in the walls: inside a
-        domain the gradient is about 0) and its normal the recovered gradient of ``eta_a - eta_b`` there:
-        the P1 field of volume-weighted averages of the cell gradients around each vertex
-        (:meth:`recovered_gradients`). The raw P1 gradient of a diffuse wall is biased by the mesh: on the
-        structured tetrahedral box a tanh wall on a (01-1) plane put only 35-40% of its weight within 10
-        degrees of it (100% on (011), the direction of the cells' diagonals); the recovered one puts 100%
-        within 5 degrees on all six {110} planes. The pair (a, b) is compatible along the planes with
-        normals ``(e_a +- e_b)/sqrt 2``. Sums are reduced over ranks (:func:`plane_sums`), so the result is
-        partition-independent. ``None`` unless 3D with at least two variants.
-        """
-        if self.gdim != 3 or self.n < 2:
-            return None
-        import basix
-
-        mesh = self.bundle.mesh
-        tdim = mesh.topology.dim
-        cells = np.arange(mesh.topology.index_map(tdim).size_local, dtype=np.int32)
-        ref = basix.geometry(mesh.basix_cell()).mean(axis=0)[None, :]
-        eta = self.eta
-        vals = fem.Expression(ufl.as_vector(eta), ref).eval(mesh, cells).reshape(len(cells), self.n)
-        grads = fem.Expression(ufl.as_matrix([[ufl.grad(e)[d] for d in range(3)] for e in eta]), ref)
-        grads = grads.eval(mesh, cells).reshape(len(cells), self.n, 3)
-        rec = self.recovered_gradients()
-        rgrads = fem.Expression(ufl.as_matrix([[g[d] for d in range(3)] for g in rec]), ref)
-        rgrads = rgrads.eval(mesh, cells).reshape(len(cells), self.n, 3)
-        vol = fem.Expression(ufl.CellVolume(mesh), ref).eval(mesh, cells).reshape(-1)
-        order = np.argsort(-np.abs(vals), axis=1)
-        a, b = order[:, 0], order[:, 1]
-        rows = np.arange(len(cells))
-        g = rgrads[rows, a] - rgrads[rows, b]
-        w = ((grads[rows, a] - grads[rows, b]) ** 2).sum(axis=1) * vol
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        eye = np.eye(3)
-        pairs = [(i, j) for i in range(self.n) for j in range(i + 1, self.n)]
-        local = []
-        for i, j in pairs:
-            sel = (lo == i) & (hi == j)
-            normals = np.array([eye[i] + eye[j], eye[i] - eye[j]]) / np.sqrt(2.0)
-            local.append(plane_sums(g[sel], w[sel], normals))
-        total = self.comm.allreduce(np.array(local))
-        out: dict[str, Any] = {"all": plane_statistics(total.sum(axis=0))}
-        for (i, j), sums in zip(pairs, total, strict=True):
-            out[f"{i + 1}-{j + 1}"] = plane_statistics(sums)
-        return out
+        """3D: how close the walls lie to the {110} planes, overall and per pair of variants (or ``None``)."""
+        return twin_planes(self.eta, self.bundle.mesh, self.comm)
 
     def recovered_gradients(self) -> list[fem.Function]:
-        """Per eta_p, the P1 vector field of volume-weighted averages of the cell gradients at each vertex.
-
-        ``g_p = M_L^{-1} int grad(eta_p) . v dx`` with the lumped P1 mass ``M_L`` (assembled, summed over
-        ranks, so the same on every partition). On a periodic mesh a seam vertex averages one side only.
-        """
-        from dolfinx import la
-
-        mesh = self.bundle.mesh
-        V = fem.functionspace(mesh, ("Lagrange", 1, (self.gdim,)))
-        v = ufl.TestFunction(V)
-        dx = ufl.dx(domain=mesh)
-
-        def assemble(form: Any) -> np.ndarray:
-            vec = fem.assemble_vector(fem.form(form))
-            vec.scatter_reverse(la.InsertMode.add)
-            vec.scatter_forward()
-            return vec.array
-
-        lumped = assemble(ufl.dot(v, ufl.as_vector([1.0] * self.gdim)) * dx)
-        out = []
-        for k, e in enumerate(self.eta):
-            g = fem.Function(V, name=f"grad_eta_{k + 1}")
-            g.x.array[:] = assemble(ufl.dot(ufl.grad(e), v) * dx) / lumped
-            out.append(g)
-        return out
+        """Per eta_p, the P1 field of vertex-averaged cell gradients (:mod:`.martensite_measures`)."""
+        return recovered_gradients(self.eta, self.bundle.mesh)
 
     def profile(self) -> np.ndarray | None:
         """Rank 0: ``(x, eta_1..eta_n)`` averaged over the other coordinates, sorted by x."""
         self.update_outputs()
-        nown = self.S.dofmap.index_map.size_local
-        X = self.S.tabulate_dof_coordinates()[:nown, 0]
-        data = np.column_stack([X] + [f.x.array[:nown] for f in self.eta_out])
-        parts = self.comm.gather(data, root=0)
-        if self.comm.rank != 0:
-            return None
-        allv = np.concatenate(parts)
-        key = np.round(allv[:, 0], 9)
-        xs, inv = np.unique(key, return_inverse=True)
-        sums = np.zeros((len(xs), allv.shape[1]))
-        np.add.at(sums, inv, allv)
-        counts = np.bincount(inv)
-        return sums / counts[:, None]
+        return x_profile(self.eta_out, self.comm)
 
     def update_outputs(self) -> None:
         """Copy the fields out of ``w``; the variant map (:func:`variant_rule`)."""

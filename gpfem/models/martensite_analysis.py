@@ -10,7 +10,8 @@ r"""Closed forms and field measures for the martensite model (NumPy only, no DOL
   angular moments of :math:`\nabla(\eta_1-\eta_2)`.
 * :func:`plane_sums` / :func:`plane_statistics`: in 3D, how close weighted wall normals lie to the
   :math:`\{110\}` planes (angle histogram, fractions within given angles, the cubic fourth moment
-  :math:`\langle n_x^4 + n_y^4 + n_z^4\rangle`); the sums add over ranks.
+  :math:`\langle n_x^4 + n_y^4 + n_z^4\rangle`); the sums add over ranks. :func:`twin_plane_sums` makes
+  them per pair of variants from per-cell values.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "plane_sums",
     "profile_error",
     "random_fraction_110",
+    "twin_plane_sums",
     "variant_rule",
 ]
 
@@ -227,3 +229,37 @@ def plane_statistics(sums: np.ndarray, edges_deg: np.ndarray = PLANE_EDGES_DEG,
         # two normals 90 degrees apart: four caps that do not overlap below 45 degrees
         out["random_within_pair"] = {f"{a:g}": 2.0 * (1.0 - math.cos(math.radians(a))) for a in within_deg}
     return out
+
+
+def twin_plane_sums(vals: np.ndarray, grads: np.ndarray, rgrads: np.ndarray, vol: np.ndarray
+                    ) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Per pair of variants (i < j), the :func:`plane_sums` of the walls between them, from cell values.
+
+    A cell belongs to the wall of its two largest ``|eta|`` (a, b); its weight is
+    ``|grad(eta_a - eta_b)|^2`` times its volume, its normal the recovered gradient of ``eta_a - eta_b``;
+    the planes compatible with the pair have normals ``(e_a +- e_b)/sqrt 2``.
+
+    Args:
+        vals: ``(cells, n)`` values of the ``eta_p`` at the cell midpoints.
+        grads: ``(cells, n, 3)`` their gradients.
+        rgrads: ``(cells, n, 3)`` their recovered (vertex-averaged) gradients.
+        vol: ``(cells,)`` cell volumes.
+
+    Returns:
+        ``(pairs, sums)``: the pairs ``(i, j)`` and one row of sums per pair (add over ranks).
+    """
+    n = vals.shape[1]
+    order = np.argsort(-np.abs(vals), axis=1)
+    a, b = order[:, 0], order[:, 1]
+    rows = np.arange(len(vals))
+    g = rgrads[rows, a] - rgrads[rows, b]
+    w = ((grads[rows, a] - grads[rows, b]) ** 2).sum(axis=1) * vol
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    eye = np.eye(3)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    local = []
+    for i, j in pairs:
+        sel = (lo == i) & (hi == j)
+        normals = np.array([eye[i] + eye[j], eye[i] - eye[j]]) / np.sqrt(2.0)
+        local.append(plane_sums(g[sel], w[sel], normals))
+    return pairs, np.array(local)

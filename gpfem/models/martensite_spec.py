@@ -14,14 +14,17 @@ Formulas the names refer to (see :mod:`gpfem.models.martensite` and ``docs/marte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from gpfem.core.parameters import Parameter
+from gpfem.core.parameters import Parameter, raise_first
 from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
-from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS
+from gpfem.core.size_check import SizeEstimate
+from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 from gpfem.registry import Spec, register
 
-__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check_consistency", "clamped_sides"]
+__all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check", "check_consistency",
+           "clamped_sides", "estimate_size"]
 
 
 SIDES = ("left", "right", "bottom", "top", "back", "front")
@@ -136,14 +139,58 @@ PRESET_HELP = {
 }
 
 
+def _model_problems(p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    if p["mirror"] and p["initial"] != "random":
+        problems.append(("mirror", "needs initial = random"))
+    if p["landau"] == "234" and p["A4"] <= 0:
+        problems.append(("A4", f"the 234 polynomial needs A4 > 0, got {p['A4']}"))
+    return problems
+
+
+def check(p: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Checks across parameters that need no mesh (run by ``resolve``, before anything is built)."""
+    return time_problems(p) + _model_problems(p)
+
+
+#: Peak memory of the mesh, mixed space, monolithic Jacobian and its MUMPS LU, 1 rank, one step, above
+#: BASE_BYTES: ``factor * dofs**exponent`` per space dimension. 2D: 4.0 kB per DOF at 161,604 DOFs (ci,
+#: 200 x 200 quadrilaterals; 3.0 kB at 40,804). 3D (cubic-tetragonal-3d, n^3 boxes): 152, 487 and 1,220 MB
+#: at 13,182, 29,478 and 55,566 DOFs, fitted by 580 dofs^(4/3) (180, 526, 1,220 MB).
+_MEMORY = {2: (4000.0, 1.0), 3: (580.0, 4.0 / 3.0)}
+
+
+def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
+    """Cells and DOFs of the built-in rectangle or box, and their memory.
+
+    Counts are exact for the structured grid (``nx ny`` quadrilaterals or ``2 nx ny`` triangles;
+    ``6 nx ny nz`` tetrahedra), ``variants`` (+ ``dim`` with ``elastic``) DOFs per vertex, periodic
+    identifications not subtracted. The memory per DOF is a fit of measured runs (the LU fill grows faster
+    than the DOFs in 3D): approximate, within a factor of about 2.
+    """
+    dim = p["dim"]
+    if dim == 3:
+        cells = 6.0 * p["nx"] * p["ny"] * p["nz"]
+        vertices = (p["nx"] + 1.0) * (p["ny"] + 1.0) * (p["nz"] + 1.0)
+    else:
+        cells = (1.0 if p["cell"] == "quadrilateral" else 2.0) * p["nx"] * p["ny"]
+        vertices = (p["nx"] + 1.0) * (p["ny"] + 1.0)
+    per_vertex = (p["variants"] or dim) + (dim if p["elastic"] else 0)
+    return SizeEstimate("nx", cells, per_vertex * vertices, *_MEMORY[dim])
+
+
 def check_consistency(p: dict[str, Any], gdim: int) -> None:
     """Checks across parameters, once the space dimension is known (before any solve).
+
+    The ones that need no mesh (:func:`check`, which ``resolve`` runs already) again here, for callers that
+    built ``p`` by hand.
 
     Raises:
         ParameterError: Naming the offending parameter.
     """
     from gpfem.core.errors import ParameterError
 
+    raise_first(_model_problems(p))
     n = p["variants"] or gdim
     if p["elastic"] and n != gdim:
         raise ParameterError("variants", f"with elastic=true the Bain strains need variants = {gdim} "
@@ -153,15 +200,11 @@ def check_consistency(p: dict[str, Any], gdim: int) -> None:
             raise ParameterError("mirror", "needs a 2D run with two variants")
         if p["Lx"] != p["Ly"] or p["nx"] != p["ny"]:
             raise ParameterError("mirror", "needs a square domain (Lx = Ly, nx = ny)")
-        if p["initial"] != "random":
-            raise ParameterError("mirror", "needs initial = random")
     axes = periodic_axes(p["periodic"], gdim)
     on_periodic = [s for s in clamped_sides(p["clamped"], gdim) if s in SIDES and SIDES.index(s) // 2 in axes]
     if axes and on_periodic and "all" not in p["clamped"]:
         raise ParameterError("clamped", f"side(s) {on_periodic} lie on a periodic axis ({p['periodic']}); "
                              "clamp only sides of non-periodic axes, or use clamped=all")
-    if p["landau"] == "234" and p["A4"] <= 0:
-        raise ParameterError("A4", f"the 234 polynomial needs A4 > 0, got {p['A4']}")
 
 
 SPEC = register(
@@ -174,5 +217,12 @@ SPEC = register(
         post="gpfem.models.martensite_post:post",
         preset_help=PRESET_HELP,
         mesh_parameters=("dim", "cell", "Lx", "Ly", "Lz", "nx", "ny", "nz"),
+        check=check,
+        estimate=estimate_size,
     )
 )
+
+#: The parameters from Python: a frozen dataclass checked as ``gpfem run`` checks them, e.g.
+#: ``MartensiteParameters.from_preset("ci", kappa=0.5)``; ``params.replace(...)`` makes a changed copy.
+MartensiteParameters = SPEC.parameters_class("MartensiteParameters", __name__)
+__all__ += ["MartensiteParameters"]

@@ -59,3 +59,54 @@ def test_assignments_and_config(tmp_path):
         load_config(f)
     with pytest.raises(ParameterError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+LISTS = [
+    Parameter("load_path", [], "turning points", type=list, item=float),
+    Parameter("counts", [], "counts", type=list, item=int),
+    Parameter("names", ["a"], "names", type=list),
+    Parameter("lams", [0.1, 1.0], "weights"),
+]
+
+
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [
+        ({"load_path": "[0.001, nan]"}, "parameter 'load_path': must be finite numbers, got nan"),
+        ({"load_path": [0.001, float("inf")]}, "parameter 'load_path': must be finite numbers, got inf"),
+        ({"load_path": ["a", "b"]}, "parameter 'load_path': expected a list of numbers, got ['a', 'b']"),
+        ({"load_path": [True]}, "parameter 'load_path': expected a list of numbers, got [True]"),
+        ({"load_path": 5}, "parameter 'load_path': expected a list, got 5"),
+        ({"counts": [1, 2.5]}, "parameter 'counts': expected a list of integers, got [1, 2.5]"),
+        ({"names": [1, "b"]}, "parameter 'names': expected a list of str, got [1, 'b']"),
+        ({"lams": "1, -inf"}, "parameter 'lams': must be finite numbers, got -inf"),
+        ({"n": "nan"}, "parameter 'n': must be finite, got nan"),
+        ({"n": float("inf")}, "parameter 'n': must be finite, got inf"),
+        ({"kappa": float("-inf")}, "parameter 'kappa': must be finite, got -inf"),
+    ],
+)
+def test_lists_have_typed_finite_elements(src, message):
+    """nan/inf and wrong element types in any numeric parameter or list: one message naming it."""
+    with pytest.raises(ParameterError) as e:
+        resolve([*DECL, *LISTS], src)
+    assert str(e.value) == message
+
+
+def test_list_elements_are_converted():
+    p = resolve(LISTS, {"load_path": "[0.01, 0, 2e-2]", "counts": "3,4", "names": "[x, 'y']", "lams": [1, 2]})
+    assert p == {"load_path": [0.01, 0.0, 0.02], "counts": [3, 4], "names": ["x", "y"], "lams": [1.0, 2.0]}
+    assert resolve(DECL, {"n": "1e3"})["n"] == 1000  # an integer written as a float
+    assert resolve(LISTS, {"load_path": "[]"})["load_path"] == []
+
+
+def test_check_across_parameters_runs_after_coercion():
+    """``resolve(check=...)`` sees coerced values and raises its first problem."""
+
+    def check(p):
+        if p["n"] > p["kappa"]:
+            return [("n", f"must be <= kappa ({p['kappa']:g})"), ("kappa", "never seen")]
+        return []
+
+    assert resolve(DECL, {"n": "2"}, check=check)["n"] == 2
+    with pytest.raises(ParameterError, match=r"^parameter 'n': must be <= kappa \(2\)$"):
+        resolve(DECL, {"n": "3"}, check=check)

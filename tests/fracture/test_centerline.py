@@ -14,13 +14,8 @@ import numpy as np
 import pytest
 from scipy.spatial import Delaunay
 
-from gpfem.io.crack_centerline import (
-    SamplingGrid,
-    centerline_from_mesh,
-    extract_centerline,
-    write_centerline_csv,
-    write_centerline_vtp,
-)
+from gpfem.crack import SamplingGrid, centerline_from_mesh, extract_centerline
+from gpfem.io.crack_files import write_centerline_csv, write_centerline_vtp
 
 ELL = 0.015
 EXT = ELL * math.log(2.0)  # alpha = 0.5 lies ell ln 2 beyond a crack's end

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import read_csv, read_json, run_cli
 
-from gpfem.io.crack_centerline import path_angle, point_at
+from gpfem.crack import path_angle, point_at
 
 COARSE = {"ell": 0.04, "h_fine": 0.02, "h_coarse": 0.1, "band": "[0.15,0.55]", "load_max": 0.013,
           "dload": 5e-4, "dload_max": 5e-4, "dload_min": 5e-4, "dload_grow": 1.0,

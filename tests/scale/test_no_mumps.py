@@ -11,7 +11,7 @@ import pytest
 from petsc4py import PETSc
 from test_backend import _solve
 
-from gpfem.core import solver, solver_defaults
+from gpfem.core import solver_defaults
 from gpfem.core.errors import GpfemError
 
 
@@ -22,7 +22,6 @@ def _without(monkeypatch, *missing):
         return False if name in missing else real(name)
 
     monkeypatch.setattr(solver_defaults, "has_package", fake)
-    monkeypatch.setattr(solver, "has_package", fake)
 
 
 def _check_fallback(monkeypatch, capsys, prefix):
