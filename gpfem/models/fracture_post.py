@@ -17,12 +17,10 @@ __all__ = ["axis_labels", "crack_summary", "post"]
 
 def crack_summary(out: Path, comm: Any) -> dict[str, Any]:
     """The values of ``crack_path.json`` (written by :func:`post`), the same on every rank."""
-    data = None
-    if comm.rank == 0:
-        f = Path(out) / "crack_path.json"
-        if f.exists():
-            data = json.loads(f.read_text())
-    return comm.bcast(data or {}, root=0)
+    from gpfem.io.collective import rank0_call
+
+    f = Path(out) / "crack_path.json"
+    return rank0_call(comm, lambda: json.loads(f.read_text()) if f.exists() else {}, f, "read", share=True)
 
 
 def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:

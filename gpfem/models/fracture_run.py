@@ -13,6 +13,7 @@ from gpfem.core.parameters import raise_first
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
+from gpfem.io.collective import rank0_call
 from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
@@ -122,7 +123,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         summary["crack_tracking_cpu_s"] = model.crack.cpu_seconds
         summary["crack_tracking_calls"] = model.crack.calls
     if res["field_file"] and str(res["field_file"]).endswith(".pvd"):
-        made = post(ctx.out_dir, ctx.comm, write_pngs=p["png"])
+        made = rank0_call(ctx.comm, lambda: post(ctx.out_dir, write_pngs=p["png"]), ctx.out_dir, share=True)
         summary.update(crack_summary(ctx.out_dir, ctx.comm))
         summary["post_files"] = made
     return summary
@@ -148,8 +149,7 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
     """Peak load, final energies and the energy-based crack length, from ``history.csv`` (read on rank 0)."""
     from gpfem.io.history import read_history
 
-    data = None
-    if comm.rank == 0:
+    def read() -> dict[str, Any]:
         rows = read_history(Path(out) / "history.csv")
         f = np.array([float(r["reaction_force"]) for r in rows])
         measured = f.size > 0 and bool(np.isfinite(f).any())
@@ -158,7 +158,7 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
         cw = c_w(p["model"])
         diss = float(last.get("dissipated_energy", 0.0) or 0.0)
         gc_eff = p["Gc"] * (1.0 + h / (cw * p["ell"]))
-        data = {
+        return {
             "peak_force": float(f[i]) if measured else float("nan"),
             "load_at_peak": float(rows[i]["load"]) if rows else 0.0,
             "final_dissipated_energy": diss,
@@ -169,4 +169,5 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
             "crack_length_energy_corrected": diss / gc_eff,
             "Gc_eff": gc_eff,
         }
-    return comm.bcast(data, root=0)
+
+    return rank0_call(comm, read, Path(out) / "history.csv", "read", share=True)

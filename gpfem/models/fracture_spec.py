@@ -230,6 +230,8 @@ SPEC = register(
         run="gpfem.models.fracture_run:run",
         post="gpfem.models.fracture_post:post",
         preset_help=PRESET_HELP,
+        mesh_parameters=("geometry", "L", "H", "nx", "ny", "notch_length", "notch_width", "h_fine",
+                         "h_coarse", "band"),
         check=check,
         estimate=estimate_size,
     )
