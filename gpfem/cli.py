@@ -1,9 +1,11 @@
 """Command line: ``gpfem run | list | info | post``.
 
 Bad input (unknown model, preset or key, wrong type, out-of-range value, missing or unreadable mesh, bad
-TOML) ends with one line naming the parameter and exit code 2, before any solve. With ``png = true`` a run
-ends with the model's pictures (its ``post``; a model without one gets a warning line), and ``gpfem post``
-on a model without post-processing says so and exits 0. Arguments with a single
+TOML) ends with one line naming the parameter and exit code 2, before any solve; a fault of the environment
+(disk full, no permission, a damaged checkpoint, the run folder in use) with one line naming the file and
+the reason, exit code 1, on every rank (docs/faults.md). With ``png = true`` a run ends with the model's
+pictures (its ``post``; a model without one gets a warning line), and ``gpfem post`` on a model without
+post-processing says so and exits 0. Arguments with a single
 leading dash (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc. Progress goes through
 the ``gpfem`` logger (:mod:`gpfem.core.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
 adds debug lines (every step).
@@ -17,11 +19,14 @@ import json
 import os
 import sys
 import time
+import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import GpfemError, MeshError, ParameterError
-from gpfem.core.parameters import load_config, parse_assignments
+from gpfem.core.errors import GpfemError, MeshError, OutputError, ParameterError
+from gpfem.core.parameters import load_config, parse_assignments, resolve
+from gpfem.io.collective import AGREED, rank0_call
 
 __all__ = ["main"]
 
@@ -183,11 +188,16 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
         pfile = rdir / "params.json"
         if not pfile.exists():
             raise ParameterError("restart", f"{rdir} has no params.json (not a gpfem run folder)")
-        saved = json.loads(pfile.read_text())
+        saved = _read_params(pfile)
         if saved["model"] != spec.name:
             raise ParameterError("restart", f"{rdir} is a '{saved['model']}' run, not '{spec.name}'")
         preset = saved["preset"]
         params = spec.resolve(saved["parameters"], config, sets, model=args.model)
+        _check_same_mesh(spec, resolve(spec.parameters, saved["parameters"]), params, pfile)
+        if args.mesh is not None and str(Path(args.mesh).resolve()) != saved.get("mesh"):
+            was = saved.get("mesh") or "the built-in mesh"
+            raise ParameterError("mesh", f"defines the mesh: a restart continues on {was} ({pfile}); start a "
+                                 "new run with --out for another mesh")
         if args.mesh is None and saved.get("mesh"):
             args.mesh = saved["mesh"]
         out = rdir
@@ -217,6 +227,43 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
     return spec, preset, params, out, restart
 
 
+def _read_params(pfile: Path) -> dict[str, Any]:
+    """A run folder's ``params.json`` (every rank reads it).
+
+    Raises:
+        OutputError: If it cannot be read or is not a gpfem parameter file (truncated, edited by hand).
+    """
+    try:
+        saved = json.loads(pfile.read_text())
+        if not isinstance(saved, dict) or not {"model", "preset", "parameters"} <= set(saved):
+            raise ValueError("not a gpfem parameter file")
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise OutputError(pfile, f"unreadable ({getattr(e, 'strerror', None) or e})", "read") from None
+    return saved
+
+
+def _check_same_mesh(spec: Any, saved: dict[str, Any], params: dict[str, Any], pfile: Path) -> None:
+    """Refuse a restart that changes a parameter defining the mesh (the checkpoint holds its vertices)."""
+    for key in spec.mesh_parameters:
+        if key in params and params[key] != saved.get(key):
+            raise ParameterError(key, f"defines the mesh: a restart cannot change it ({saved.get(key)!r} in "
+                                 f"{pfile}, {params[key]!r} asked); start a new run with --out")
+
+
+def _make_folder(out: Path, comm: Any) -> None:
+    """Create the run folder (rank 0; collective verdict): a path through a file is bad input (exit 2)."""
+
+    def make() -> None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            blocker = next((q for q in [out, *out.parents] if q.exists() and not q.is_dir()), out)
+            where = "" if blocker == out else f"{out}: "
+            raise ParameterError("out", f"{where}{blocker} is a file, not a folder") from None
+
+    rank0_call(comm, make, out, "create")
+
+
 def _model_ref(ref: str, spec: Any) -> str:
     """How to find the model again (``gpfem post``, ``--restart``): a file's absolute path, or as given."""
     if ref != spec.name and (ref.endswith(".py") or Path(ref).is_file()):
@@ -225,24 +272,42 @@ def _model_ref(ref: str, spec: Any) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run a model; write params.json, history, fields and summary.json (the only writer of the latter)."""
-    from gpfem.core.log import configure_logging, logger
-    from gpfem.io.summary import versions, write_json
-    from gpfem.registry import RunContext
+    """Run a model; write params.json, history, fields and summary.json (the only writer of the latter).
+
+    Rank 0 creates the run folder and holds its lock (:class:`~gpfem.io.lock.RunLock`) for the run's life;
+    every rank-0 file action reports to all ranks, so a file error ends every rank with one line.
+    """
+    from gpfem.core.log import configure_logging
+    from gpfem.io.lock import RunLock
 
     comm = _world()
     configure_logging(-1 if args.quiet else args.verbose, comm)
     spec, preset, params, out, restart = _resolve_run(args, comm)
-    if comm.rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-    comm.barrier()
+    _make_folder(out, comm)
+    lock = RunLock(out, comm).acquire()  # one run at a time in a folder
+    try:
+        return _run_locked(args, comm, spec, preset, params, out, restart)
+    finally:
+        lock.release()
+
+
+def _run_locked(args: argparse.Namespace, comm: Any, spec: Any, preset: str, params: dict[str, Any],
+                out: Path, restart: bool) -> int:
+    """The run, its ``params.json`` and ``summary.json``, in a folder that this process has locked."""
+    from gpfem.core.log import logger
+    from gpfem.io.collective import watchdog
+    from gpfem.io.summary import write_json
+    from gpfem.registry import RunContext
+
     log = logger.info
     if not restart:
         write_json(out / "params.json", {"model": spec.name, "model_ref": _model_ref(args.model, spec),
                                          "preset": preset, "parameters": params, "mesh": args.mesh}, comm)
     ctx = RunContext(out_dir=out, comm=comm, mesh_file=Path(args.mesh) if args.mesh else None,
                      restart=out if restart else None, preset=preset,
-                     extra={"backend": args.backend or "cpu"})
+                     extra={"backend": args.backend or "cpu"},
+                     mesh_values={**{k: params[k] for k in spec.mesh_parameters if k in params},
+                                  "mesh_file": args.mesh})
     log(f"gpfem run {spec.name} --preset {preset} -> {out}  ({comm.size} MPI rank(s))")
     t0 = time.perf_counter()
     status, code = "completed", 0
@@ -267,14 +332,32 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"gpfem run {args.model} --restart {out}")
     if code == 0 and params.get("png") is True and not {"png", "post_files"} & results.keys():
         results = {**results, **_pictures(spec, out, comm)}
+    with watchdog(comm, 30.0) if code else nullcontext():
+        return _finish(comm, spec, preset, params, args, out, restart, t0, status, results, code, ctx.stopped)
+
+
+def _read_summary(sfile: Path) -> dict[str, Any]:
+    """The first part's ``summary.json`` that a restart adds to (``{}`` if missing or unreadable)."""
+    try:
+        data = json.loads(sfile.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _finish(comm: Any, spec: Any, preset: str, params: dict[str, Any], args: argparse.Namespace, out: Path,
+            restart: bool, t0: float, status: str, results: dict[str, Any], code: int,
+            stopped: str | None = None) -> int:
+    """Write ``summary.json`` (collective); after a failure a failed write is not a second error."""
+    from gpfem.core.log import logger
+    from gpfem.io.summary import versions, write_json
+
+    log = logger.info
     wall = comm.allreduce(time.perf_counter() - t0, op=_max())
-    previous = {}
     sfile = out / "summary.json"
-    if restart and comm.rank == 0 and sfile.exists():  # a restart adds to the first part's summary
-        try:
-            previous = json.loads(sfile.read_text())
-        except json.JSONDecodeError:
-            previous = {}
+    previous = {}
+    if restart:  # a restart adds to the first part's summary
+        previous = rank0_call(comm, lambda: _read_summary(sfile), sfile, "read", share=True) or {}
     summary = {
         **previous,
         "model": spec.name,
@@ -288,8 +371,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         "versions": versions(),
         "results": {**previous.get("results", {}), **results},
     }
-    write_json(sfile, summary, comm)
-    if code == 0 and ctx.stopped == "max_steps":
+    try:
+        write_json(sfile, summary, comm)
+    except OutputError:
+        if code == 0:
+            raise
+    if code == 0 and stopped == "max_steps":
         log(f"{status} after {wall:.1f} s; outputs in {out}; continue with: "
             f"gpfem run {args.model} --restart {out} --set max_steps=0")
     elif code == 0:
@@ -354,6 +441,25 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except Exception as e:
+        _abort_alone(e)
+        raise
+
+
+def _abort_alone(err: BaseException) -> None:
+    """Under MPI, end the whole job on an error this rank may have alone (a bug): the others never wait.
+
+    Errors every rank raised together (:func:`~gpfem.io.collective.rank0_call`) need no abort.
+    """
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is None or not mpi.Is_initialized() or mpi.Is_finalized() or getattr(err, AGREED, False):
+        return
+    comm = mpi.COMM_WORLD
+    if comm.size > 1:
+        traceback.print_exc()
+        print(f"gpfem: error: rank {comm.rank}: {type(err).__name__}: {err}; aborting the job",
+              file=sys.stderr, flush=True)
+        comm.Abort(1)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -379,7 +485,7 @@ def _main(argv: list[str] | None) -> int:
             comm_rank = sys.modules["mpi4py"].MPI.COMM_WORLD.rank
         if comm_rank == 0:
             print(f"gpfem: error: {e}", file=sys.stderr, flush=True)
-        return EXIT_INPUT
+        return EXIT_FAILED if isinstance(e, OutputError) else EXIT_INPUT
 
 
 if __name__ == "__main__":

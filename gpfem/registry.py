@@ -56,6 +56,9 @@ class RunContext:
         extra: Free-form extras (e.g. PETSc backend).
         stopped: Why the run ended before its end, set by :func:`~gpfem.core.timeloop.run_time_loop`
             (``"max_steps"``), else ``None``; the command line then writes the status ``stopped (...)``.
+        mesh_values: The values of the spec's :attr:`Spec.mesh_parameters` (and the mesh file) this run
+            builds its mesh from; the time loop stores them with every checkpoint and refuses a restart
+            whose values differ. ``None``: not checked.
     """
 
     out_dir: Path
@@ -66,6 +69,7 @@ class RunContext:
     preset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     stopped: str | None = None
+    mesh_values: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.out_dir = Path(self.out_dir)
@@ -105,6 +109,8 @@ class Spec:
             (``gpfem post``), or its path; ``None``: the run module's ``post`` if it has one.
         preset_aliases: Old preset name -> current name. An alias runs the current preset, under the
             current name, after a warning naming both.
+        mesh_parameters: The parameters that define the mesh (its vertices): ``--restart`` refuses to change
+            them, and a checkpoint stores their values (a restart on another mesh is refused).
         check: Checks across parameters that need no mesh (``dt_min <= dt <= dt_max``, ...):
             ``check(params) -> [(name, message), ...]``, run by :meth:`resolve` (the first problem is
             raised as a :class:`~gpfem.core.errors.ParameterError`); ``None``: none.
@@ -121,6 +127,7 @@ class Spec:
     preset_help: Mapping[str, str] = field(default_factory=dict)
     post: str | Callable[..., list[str]] | None = None
     preset_aliases: Mapping[str, str] = field(default_factory=dict)
+    mesh_parameters: Sequence[str] = ()
     check: Check | None = None
     estimate: Callable[[Mapping[str, Any]], SizeEstimate | None] | None = None
 

@@ -11,7 +11,9 @@ __all__ = [
     "ConvergenceError",
     "GpfemError",
     "MeshError",
+    "OutputError",
     "ParameterError",
+    "RunFolderBusy",
 ]
 
 
@@ -34,6 +36,29 @@ class ParameterError(GpfemError, ValueError):
 
 class MeshError(GpfemError):
     """A mesh file is missing, unreadable, or lacks a needed physical group."""
+
+
+class OutputError(GpfemError):
+    """A file of the run could not be written (or read back): disk full, no permission, damaged file.
+
+    An environment fault, not bad input: the command line exits with code 1 and the one line
+    ``cannot <action> <path>: <reason>``.
+
+    Args:
+        path: The file or folder.
+        reason: The operating system's reason (``No space left on device``) or what is wrong with the file.
+        action: ``write``, ``read``, ``create`` ...
+    """
+
+    def __init__(self, path: object, reason: str, action: str = "write"):
+        self.path = str(path)
+        self.reason = reason
+        self.action = action
+        super().__init__(f"cannot {action} {path}: {reason}")
+
+
+class RunFolderBusy(OutputError):
+    """Another live gpfem process holds the run folder's lock (``.gpfem.lock``)."""
 
 
 class BackendError(GpfemError):

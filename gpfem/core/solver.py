@@ -86,6 +86,14 @@ class NonlinearSolver:
         constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
             SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
             space. ``u`` holds the full (periodic) solution after every solve.
+        near_nullspace: A ``PETSc.NullSpace`` set on the Jacobian as its near-nullspace
+            (``MatSetNearNullSpace``): algebraic multigrid (``pc_type gamg``) builds its coarse spaces
+            from it, e.g. elasticity's rigid-body modes (:class:`~gpfem.core.nullspace.RigidBodyModes`);
+            other solvers ignore it. Owned by the caller. Not with a ``constraint``.
+        krylov_from: Global DOFs from which this solver takes the size-based Krylov default of its prefix
+            (:data:`~gpfem.core.solver_defaults.SIZE_DEFAULTS`), with the direct fallback of :meth:`solve`;
+            ``None``: the measured threshold there; 0: always. A ``ksp_type``/``pc_type`` in ``options``
+            or on the command line still wins.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -103,13 +111,18 @@ class NonlinearSolver:
         bounds: tuple[Any, Any] | None = None,
         mat_type: str | None = None,
         constraint: Any | None = None,
+        near_nullspace: Any | None = None,
+        krylov_from: int | None = None,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
+        #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
+        #: (one linear solve per Newton iteration).
+        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0}
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         # measured size-based Krylov default, with its direct retry
-        self._fallback = DirectFallback(prefix, size_default(prefix, ndofs, options or {}))
+        self._fallback = DirectFallback(prefix, size_default(prefix, ndofs, options or {}, krylov_from))
         if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
             raise GpfemError(f"options prefix '{self.fallback_prefix}' (the direct retry of '{prefix}') is "
                              "already used by another live solver")
@@ -133,6 +146,10 @@ class NonlinearSolver:
                 F, u, petsc_options_prefix=prefix, bcs=bcs, J=J, petsc_options=self.options,
                 kind=backend_mat or mat_type,
             )
+        if near_nullspace is not None:
+            if constraint is not None:
+                raise GpfemError("a near-nullspace with a constraint (periodic boundaries) is not supported")
+            self.problem.A.setNearNullSpace(near_nullspace)
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
@@ -236,6 +253,10 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
+        finally:
+            self.counts["solves"] += 1
+            self.counts["newton_iterations"] += self.snes.getIterationNumber()
+            self.counts["ksp_iterations"] += self.snes.getLinearSolveIterations()
         # petsc4py's stubs type the reason as the ConvergedReason namespace class; the value is an int
         reason = int(self.snes.getConvergedReason())  # type: ignore[call-overload]
         if reason == DIVERGED_USER:

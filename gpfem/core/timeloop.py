@@ -18,12 +18,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gpfem.core.errors import GpfemError, OutputError
 from gpfem.core.interrupt import stop_requested
 from gpfem.core.log import logger
 from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
-from gpfem.io.run_output import CHECKPOINT, MemoryOutput, RunOutput, as_output
+from gpfem.io.checkpoint import MESH_KEY
+from gpfem.io.run_output import CHECKPOINT, HISTORY, MemoryOutput, RunOutput, as_output
 
 if TYPE_CHECKING:
     from mpi4py import MPI
@@ -110,7 +113,8 @@ def run_time_loop(
         settings: Loop settings.
         output: Where to write: a :class:`~gpfem.io.run_output.RunOutput` (a run folder); ``None``: nowhere,
             the history comes back as arrays (``result["history"]``); a :class:`~gpfem.registry.RunContext`
-            stands for the run folder of its ``out_dir`` (and ``restart``).
+            stands for the run folder of its ``out_dir`` (and ``restart``), and its ``mesh_values`` are stored
+            with every checkpoint (a restart on another mesh is refused).
         columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
             ``model.history_row()`` (which should hold every key a step's ``StepResult.data`` adds).
         restart: Continue from the folder's ``checkpoint.npz``; ``None``: as ``output`` says.
@@ -128,8 +132,9 @@ def run_time_loop(
     t, step = 0.0, 0
     rule = settings.stop_rule
     stopped_by = None
+    mesh_values = getattr(output, "mesh_values", None)  # stored with every checkpoint, checked on restart
     if restart:
-        meta = out.load_checkpoint(model.checkpoint_fields())
+        meta = out.load_checkpoint(model.checkpoint_fields(), mesh_values)
         t, step = float(meta["time"]), int(meta["step"])
         # the checkpoint's step, within the (possibly changed) bounds of this run
         control.dt = min(max(float(meta["dt"]), control.dt_min), control.dt_max)
@@ -153,6 +158,8 @@ def run_time_loop(
 
     def checkpoint() -> None:
         meta = {"time": t, "step": step, "dt": control.dt}
+        if mesh_values is not None:
+            meta[MESH_KEY] = dict(mesh_values)
         if rule is not None:
             meta["stop_rule"] = rule.state()
         extra = model.checkpoint_arrays() if hasattr(model, "checkpoint_arrays") else None
@@ -201,6 +208,15 @@ def run_time_loop(
         checkpoint()  # the stepper rolled an interrupted trial back: this is the last accepted state
         why = f" ({e})" if str(e) else ""
         log(f"stopped{why}; checkpoint of the last accepted step {step}, t = {t:.6g} written")
+        raise
+    except OutputError as e:
+        # the field series failed (every rank raised it): keep what was computed if the disk takes it
+        if Path(e.path).name not in (CHECKPOINT, HISTORY):
+            try:
+                checkpoint()
+                log(f"checkpoint of the last accepted step {step}, t = {t:.6g} written")
+            except GpfemError:
+                pass  # the previous checkpoint is still whole
         raise
     finally:
         history.close()

@@ -1,25 +1,44 @@
-"""Checkpoints that restart on any number of ranks.
+"""Checkpoints that restart on any number of ranks, in two generations.
 
 Each degree of freedom of a P1 field (scalar or blocked, or a P1 sub-space of a mixed space) sits on a mesh
 vertex; vertices keep their *input* index (the order of the mesh file) whatever the partition. A
 checkpoint stores values sorted by that index in one ``.npz`` written by rank 0, so a run started on 2
 ranks can continue on 1 or 4, as long as the mesh is rebuilt from the same source.
+
+A new checkpoint is written to ``checkpoint.tmp.npz`` and flushed to disk; then the one before becomes
+``checkpoint.prev.npz`` (unless it is damaged) and the new one ``checkpoint.npz`` (two renames). A write that
+fails (disk full) removes its temporary file and leaves both generations as they were. A restart reads
+``checkpoint.npz`` and falls back to ``checkpoint.prev.npz``, with a warning, when the newest is missing or
+unreadable (truncated, overwritten); both are checked against the mesh exactly (the vertex count, and the
+mesh-defining parameters stored with them, see :func:`load_checkpoint`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import GpfemError
+from gpfem.core.errors import GpfemError, OutputError, ParameterError
+from gpfem.core.log import logger
+from gpfem.io.collective import os_error, rank0_call
 from gpfem.mesh.vertices import gather_by_input_index, vertex_input_ids
 
-__all__ = ["load_checkpoint", "read_checkpoint_arrays", "save_checkpoint"]
+__all__ = ["MESH_KEY", "load_checkpoint", "previous", "read_checkpoint_arrays", "save_checkpoint"]
+
+#: Metadata key of the mesh-defining values a checkpoint was written with (compared on restart).
+MESH_KEY = "mesh"
+
+
+def previous(path: str | Path) -> Path:
+    """The previous generation of a checkpoint: ``checkpoint.npz`` -> ``checkpoint.prev.npz``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.prev{p.suffix}")
 
 
 def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
@@ -56,42 +75,83 @@ def save_checkpoint(
         rows = gather_by_input_index(comm, ids[:n_owned], vals, f"checkpoint of '{name}'")
         if rows is not None:
             arrays[name] = rows
-    if comm.rank == 0:
-        p = Path(path)
-        tmp = p.with_name(p.stem + ".tmp.npz")
+    p = Path(path)
+
+    def write() -> None:
         clash = set(arrays) & set(extra or {})
         if clash:
             raise GpfemError(f"checkpoint: extra arrays clash with fields {sorted(clash)}")
-        every = {"__meta__": np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {})}
-        np.savez(tmp, **every)  # type: ignore[arg-type]  # numpy's stub types ** as its bool keywords
-        os.replace(tmp, p)
-    comm.barrier()
+        tmp = p.with_name(p.stem + ".tmp.npz")
+        try:
+            with tmp.open("wb") as fh:
+                np.savez(fh, __meta__=np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {}))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException as e:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            if isinstance(e, OSError):
+                raise os_error(p, e) from e
+            raise
+        try:
+            if zipfile.is_zipfile(p):  # the last good one stays, as the previous generation
+                os.replace(p, previous(p))
+            os.replace(tmp, p)
+        except OSError as e:
+            raise os_error(p, e) from e
+
+    rank0_call(comm, write, p)
 
 
 def load_checkpoint(
     path: str | Path,
     fields: Mapping[str, tuple[Any, int | None]],
+    mesh: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read a checkpoint into the given functions; return its metadata.
 
+    Reads ``path``, or its previous generation (:func:`previous`) with a warning if ``path`` is missing or
+    unreadable. The checkpoint must match the mesh exactly: one row per mesh vertex for every field, and, if
+    both are given, the same mesh-defining values (``mesh`` here, the metadata key :data:`MESH_KEY` there).
+
+    Args:
+        path: The ``.npz`` file.
+        fields: Name -> ``(function, sub)``, as for :func:`save_checkpoint`.
+        mesh: The mesh-defining values of this run (e.g. ``{"nx": 24, "ny": 24}``), or ``None``.
+
     Raises:
-        GpfemError: If the file is missing or does not match the mesh.
+        OutputError: If neither generation exists or can be read.
+        ParameterError: (``restart``) If the checkpoint was written for another mesh.
     """
     comm = next(iter(fields.values()))[0].function_space.mesh.comm
-    p = Path(path)
     # Only the metadata and the fields go to every rank (not, e.g., an adapted mesh stored beside them).
-    data = comm.bcast(_read_on_rank0(p, comm, lambda k: k == "__meta__" or k in fields), root=0)
-    if isinstance(data, str):
-        raise GpfemError(data)
+    def wanted(k: str) -> bool:
+        return k == "__meta__" or k in fields
+
+    used, data = rank0_call(comm, lambda: _read_on_rank0(Path(path), wanted), path, "read", share=True)
     meta = json.loads(str(data["__meta__"]))
+    saved = meta.get(MESH_KEY)
+    if mesh is not None and saved is not None:
+        now = json.loads(json.dumps(dict(mesh)))
+        diff = [k for k in sorted(set(now) | set(saved)) if now.get(k) != saved.get(k)]
+        if diff:
+            pairs = ", ".join(f"{k} = {saved.get(k)!r} there, {now.get(k)!r} here" for k in diff)
+            raise ParameterError("restart", f"checkpoint {used} was written for another mesh ({pairs}); "
+                                 "restart with the run's own parameters, or start a new run")
     for name, (u, sub) in fields.items():
         if name not in data:
-            raise GpfemError(f"checkpoint {p} has no field '{name}'")
+            raise ParameterError("restart", f"checkpoint {used} has no field '{name}'")
         V, dofs = _space_and_map(u, sub)
         ids, bs, _ = vertex_input_ids(V)
         vals = data[name]
-        if vals.shape[0] <= ids.max() or vals.shape[1] != bs:
-            raise GpfemError(f"checkpoint {p} does not match this mesh/field '{name}'")
+        n_vertices = V.mesh.geometry.index_map().size_global
+        if vals.ndim != 2 or vals.shape[0] != n_vertices or vals.shape[1] != bs:
+            block = vals.shape[1] if vals.ndim == 2 else "?"
+            raise ParameterError("restart", f"checkpoint {used} holds {vals.shape[0]} vertex values of "
+                                 f"'{name}' (block {block}), this mesh has {n_vertices} vertices "
+                                 f"(block {bs}): it was written for another mesh")
         u.x.array[dofs.reshape(-1, bs).ravel()] = vals[ids].ravel()
         u.x.scatter_forward()
     return meta
@@ -100,26 +160,62 @@ def load_checkpoint(
 def read_checkpoint_arrays(path: str | Path, comm: Any, prefix: str) -> dict[str, np.ndarray] | None:
     """The arrays of a checkpoint whose names start with ``prefix``, read by rank 0 (collective).
 
+    The generation read is the one :func:`load_checkpoint` reads (the newest readable one).
+
     Returns:
         On rank 0 the arrays (``{}`` elsewhere); ``None`` on every rank if the file holds none.
 
     Raises:
-        GpfemError: If the file is missing.
+        OutputError: If neither generation exists or can be read.
     """
-    data = _read_on_rank0(Path(path), comm, lambda k: k.startswith(prefix))
-    status = comm.bcast(data if isinstance(data, str) else bool(data), root=0)
-    if isinstance(status, str):
-        raise GpfemError(status)
-    if not status:
+    found: dict[str, Any] = {}
+
+    def read() -> bool:
+        found.update(_read_on_rank0(Path(path), lambda k: k.startswith(prefix))[1])
+        return bool(found)
+
+    if not rank0_call(comm, read, path, "read", share=True):
         return None
-    return data if isinstance(data, dict) else {}  # rank 0: the arrays; elsewhere nothing was read
+    return found if comm.rank == 0 else {}
 
 
-def _read_on_rank0(p: Path, comm: Any, keep: Callable[[str], bool]) -> dict[str, np.ndarray] | str | None:
-    """On rank 0: the arrays of ``p`` whose names ``keep`` accepts, or why not; ``None`` on other ranks."""
-    if comm.rank != 0:
-        return None
-    if not p.exists():
-        return f"no checkpoint at {p}"
+_warned: set[str] = set()
+
+
+def _load_all(p: Path) -> dict[str, np.ndarray]:
+    """Every array of ``p`` (read whole, so that a damaged member shows now); its metadata must parse."""
     with np.load(p) as z:
-        return {k: z[k] for k in z.files if keep(k)}
+        data = {k: z[k] for k in z.files}
+    json.loads(str(data["__meta__"]))
+    return data
+
+
+def _read_on_rank0(p: Path, keep: Callable[[str], bool]) -> tuple[Path, dict[str, np.ndarray]]:
+    """The newest readable generation of ``p`` and its arrays whose names ``keep`` accepts (rank 0).
+
+    Raises:
+        OutputError: If no generation can be read (the newest one's reason).
+    """
+    why: dict[Path, str] = {}
+    for cand in (p, previous(p)):
+        if not cand.exists():
+            why[cand] = "no such file"
+            continue
+        try:
+            data = _load_all(cand)
+        except Exception as e:  # noqa: BLE001 - truncated, empty, random bytes: every way is "unreadable"
+            text = str(e).replace("\n", " ").split(". ")[0]
+            why[cand] = f"unreadable ({type(e).__name__}: {text[:80]})"
+            continue
+        if cand != p:
+            state = "missing" if why[p] == "no such file" else why[p]
+            step = json.loads(str(data["__meta__"])).get("step", "?")
+            msg = f"{p} is {state}; restarting from the previous checkpoint {cand} (step {step})"
+            if msg not in _warned:  # the mesh and the fields of one restart are read in two calls
+                _warned.add(msg)
+                logger.warning(msg)
+        return cand, {k: v for k, v in data.items() if keep(k)}
+    if why[p] == "no such file" and why[previous(p)] == "no such file":
+        raise OutputError(p, "no such file (the run wrote no checkpoint)", "read")
+    reason = why[p] if why[p] != "no such file" else why[previous(p)]
+    raise OutputError(p, f"{reason}; {previous(p).name}: {why[previous(p)]}", "read")

@@ -1,12 +1,13 @@
 """The ``alpha = level`` iso-lines (2D) or iso-surface (3D) of a written damage field: the band's flanks.
 
-The damage band of a fully developed crack is bounded by two iso-lines ``alpha = level``, one on each
-flank, so the crack length is about half the length of the iso-lines (in 3D: the crack area is half the
-iso-surface area). They are written as ``<name>.vtp`` (ParaView and pyvista open it) and, in 2D, as
-``<name>.csv`` with columns ``line,x,y`` (one ordered polyline per ``line`` id); the fracture
+The damage band of a fully developed crack is bounded by two iso-lines ``alpha = level``, one on each flank,
+so the crack length is about half the length of the iso-lines (in 3D: the crack area is half the iso-surface
+area, and divided by the z-extent of the mesh, ``crack_area_per_thickness``, it is the crack length of a slab:
+the SENT extruded in z gives the 2D value). They are written as ``<name>.vtp`` (ParaView and pyvista open it)
+and, in 2D, as ``<name>.csv`` with columns ``line,x,y`` (one ordered polyline per ``line`` id); the fracture
 post-processing names them ``crack_isolines``. The crack itself, its centre line, is :mod:`gpfem.crack`
-(written by :mod:`gpfem.io.crack_files`). Everything is read back from the ``.pvd`` series a run leaves,
-on one process.
+(written by :mod:`gpfem.io.crack_files`). Everything is read back from the ``.pvd`` series a run leaves, on
+one process.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def extract_crack_path(
         name: Base name of the files.
 
     Returns:
-        ``(info, path)``: ``info`` holds ``crack_length_path`` (2D; ``crack_area_path`` in 3D), the file
+        ``(info, path)``: ``info`` holds ``crack_length_path`` (2D; ``crack_area_path`` and
+        ``crack_area_per_thickness`` in 3D), the file
         names, ``level`` and ``time``; ``path`` is the pyvista object (for overlays).
     """
     grid, t = read_series(pvd, index)
@@ -94,6 +96,8 @@ def extract_crack_path(
                             float(pts[:, 1].min()), float(pts[:, 1].max())] if len(pts) else [],
         })
     else:
-        area = float(iso.extract_surface().area) if iso.n_points else 0.0
-        info.update({"crack_area_path": 0.5 * area, "iso_surface_area": area, "csv_file": None})
+        area = float(iso.extract_surface(algorithm="dataset_surface").area) if iso.n_points else 0.0
+        depth = float(b[5] - b[4])  # a slab's thickness: the crack area per thickness is a 2D length
+        info.update({"crack_area_path": 0.5 * area, "iso_surface_area": area, "csv_file": None,
+                     "crack_area_per_thickness": 0.5 * area / depth})
     return info, iso

@@ -11,11 +11,13 @@ ADIOS2 (not by pyvista); a restart writes ``fields_restart<k>.bp``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import GpfemError, ParameterError
+from gpfem.core.errors import GpfemError, OutputError, ParameterError
+from gpfem.io.collective import agree, rank0_call
 from gpfem.io.pvd import PvdIndex, vtk_piece_files
 
 __all__ = ["FORMATS", "FieldWriter"]
@@ -23,10 +25,60 @@ __all__ = ["FORMATS", "FieldWriter"]
 FORMATS = ("vtk", "vtx", "none")
 
 
-def _min() -> Any:
-    from mpi4py import MPI
+def _probe(folder: Path) -> str | None:
+    """The operating system's reason why ``folder`` takes no new data (``None``: it does)."""
+    probe = folder / f".gpfem-probe-{os.getpid()}"
+    try:
+        with probe.open("wb") as fh:
+            fh.write(b"\0" * 65536)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as e:
+        return e.strerror or str(e)
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return None
 
-    return MPI.MIN
+
+def _whole(f: Path) -> bool:
+    """Whether ``f`` is a VTK XML file written to its end (DOLFINx does not report every failed write)."""
+    try:
+        with f.open("rb") as fh:
+            fh.seek(max(0, f.stat().st_size - 64))
+            return b"</VTKFile>" in fh.read()
+    except OSError:
+        return False
+
+
+def _check_pieces(pvtu: Path) -> None:
+    """Rank 0: the ``.pvtu`` of one output and each rank's ``.vtu`` it names are on disk whole.
+
+    Raises:
+        OutputError: Naming the first file that is missing or cut short, and the reason.
+    """
+    for f in [pvtu, *vtk_piece_files(pvtu)] if _whole(pvtu) else [pvtu]:
+        if not _whole(f):
+            raise OutputError(f, _probe(f.parent) or "missing or cut short (DOLFINx did not finish it)")
+
+
+def _dolfinx_call(comm: Any, fn: Any, target: Path) -> Any:
+    """Run a collective DOLFINx output call on every rank; a failure on any rank is raised on all.
+
+    DOLFINx reports a failed write as a ``RuntimeError`` without the operating system's reason; it is found
+    by writing a small probe file in the same folder (``No space left on device``, ``Permission denied``).
+    """
+    result, err = None, None
+    try:
+        result = fn()
+    except OSError as e:
+        err = OutputError(target, e.strerror or str(e))
+    except RuntimeError as e:
+        err = OutputError(target, _probe(target.parent) or str(e).strip().splitlines()[0])
+    agree(comm, err)
+    return result
 
 
 class FieldWriter:
@@ -53,7 +105,7 @@ class FieldWriter:
             raise ParameterError("output_format", f"must be one of {', '.join(FORMATS)}")
         self.fmt = fmt
         self.functions = list(functions)
-        self._writer: Any = None  # a dolfinx.io.VTXWriter or VTKFile: their write calls differ
+        self._writer = None
         self.path: Path | None = None
         if fmt == "none" or not self.functions:
             return
@@ -71,26 +123,29 @@ class FieldWriter:
                     k += 1
                 stem = f"{name}_restart{k}"
             self.path = out / f"{stem}.bp"
-            self._writer = dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions)
+            self._writer = _dolfinx_call(
+                self.comm, lambda: dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions), self.path)
             return
         self.path = out / f"{name}.pvd"
         self._pieces = out / name
-        stem = name
-        if self.comm.rank == 0:
-            self._pieces.mkdir(parents=True, exist_ok=True)
+        rank0_call(self.comm, lambda: self._pieces.mkdir(parents=True, exist_ok=True), self._pieces, "create")
         self.index = PvdIndex(self.path, self.comm, keep_until=restart_time)
-        if self.comm.rank == 0:  # a new series keeps no piece, a restart those up to its checkpoint
-            self._remove_orphans(out)
-        if restart_time is not None:  # pieces of this session get their own stem: fields_r<k>
-            k = 1  # rank 0's count is broadcast
-            if self.comm.rank == 0:
-                while (self._pieces / f"{name}_r{k}000000.pvtu").exists():
-                    k += 1
-            stem = f"{name}_r{self.comm.bcast(k, root=0)}"
-        self.comm.barrier()
-        self._stem = stem
+
+        def tidy() -> int | None:
+            self._remove_orphans(out)  # a new series keeps no piece, a restart those up to its checkpoint
+            if restart_time is None:
+                return None
+            k = 1  # pieces of this session get their own stem: fields_r<k>
+            while (self._pieces / f"{name}_r{k}000000.pvtu").exists():
+                k += 1
+            return k
+
+        k = rank0_call(self.comm, tidy, self._pieces, share=True)
+        self._stem = name if k is None else f"{name}_r{k}"
         self._count = 0
-        self._writer = dolfinx.io.VTKFile(self.comm, str(self._pieces / f"{stem}.pvd"), "w")
+        target = self._pieces / f"{self._stem}.pvd"
+        self._writer = _dolfinx_call(self.comm, lambda: dolfinx.io.VTKFile(self.comm, str(target), "w"),
+                                     target)
 
     def set_functions(self, functions: Sequence[Any]) -> None:
         """Write these functions from now on (after a mesh adaptation: new functions on a new mesh).
@@ -103,15 +158,16 @@ class FieldWriter:
         if len(new) == len(self.functions) and all(a is b for a, b in zip(new, self.functions, strict=True)):
             return
         self.functions = new
-        if self._writer is None or self.path is None or self.fmt != "vtx":
+        if self._writer is None or self.fmt != "vtx":
             return
         import dolfinx.io
 
-        self._writer.close()
+        _dolfinx_call(self.comm, self._writer.close, self.path)
         self._mesh_count = getattr(self, "_mesh_count", 0) + 1
         base = self.path.stem.split("_mesh")[0]
         self.path = self.path.with_name(f"{base}_mesh{self._mesh_count}.bp")
-        self._writer = dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions)
+        self._writer = _dolfinx_call(
+            self.comm, lambda: dolfinx.io.VTXWriter(self.comm, str(self.path), self.functions), self.path)
 
     def _remove_orphans(self, out: Path) -> None:
         """Delete the pieces the index does not name.
@@ -122,35 +178,45 @@ class FieldWriter:
         kept = {(out / f).resolve() for _, f in self.index.entries}
         referenced = {p.resolve() for f in kept for p in vtk_piece_files(f)}
         for f in self._pieces.glob("*.pvtu"):
-            if f.resolve() not in kept:
+            if f.resolve() not in kept and not f.is_dir():
                 f.unlink(missing_ok=True)
         for f in [*self._pieces.glob("*.vtu"), *self._pieces.glob("*.pvd")]:
-            if f.resolve() not in referenced:
+            if f.resolve() not in referenced and not f.is_dir():
                 f.unlink(missing_ok=True)
 
     def write(self, t: float) -> None:
         """Write every function at time ``t``; the series (index included) is readable on return."""
-        if self._writer is None or self.path is None:
+        if self._writer is None:
             return
         if self.fmt == "vtx":
-            self._writer.write(t)
+            _dolfinx_call(self.comm, lambda: self._writer.write(t), self.path)
             return
-        self._writer.write_function(self.functions, t)
         piece = self._pieces / f"{self._stem}{self._count:06d}.pvtu"
+        _dolfinx_call(self.comm, lambda: self._writer.write_function(self.functions, t), piece)
         self._count += 1
-        # an allreduce: every rank's .vtu is on disk before rank 0's index names it, and all ranks agree
-        written = self.comm.allreduce(int(piece.exists()) if self.comm.rank == 0 else 1, op=_min())
-        if not written:
-            raise GpfemError(f"field output: DOLFINx did not write the expected {piece}")
+        # every rank's .vtu is on disk (agreed above) before rank 0 checks them and the index names them
+        rank0_call(self.comm, lambda: _check_pieces(piece), piece)
         self.index.add(t, piece.relative_to(self.path.parent))
 
     def close(self) -> None:
-        """Close the file (VTK: DOLFINx's own per-session ``.pvd`` in the pieces' folder is removed)."""
+        """Close the file (VTK: DOLFINx's own per-session ``.pvd`` in the pieces' folder is removed).
+
+        Collective. Raises nothing: it also runs after a failed write, whose error is the one to report.
+        """
         if self._writer is None:
             return
-        self._writer.close()
-        self._writer = None
+        writer, self._writer = self._writer, None
+        try:
+            _dolfinx_call(self.comm, writer.close, self.path)
+        except GpfemError:
+            pass
+        del writer  # DOLFINx writes its .pvd again when the object goes: before the removal below
         if self.fmt == "vtk":
-            self.comm.barrier()
-            if self.comm.rank == 0:
+
+            def remove() -> None:
                 (self._pieces / f"{self._stem}.pvd").unlink(missing_ok=True)
+
+            try:
+                rank0_call(self.comm, remove, self._pieces)
+            except GpfemError:
+                pass

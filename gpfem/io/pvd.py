@@ -6,15 +6,19 @@ the file is closed: a run that is killed leaves pieces and no index. :class:`Pvd
 entry, so ParaView and pyvista can open the series while the run goes on or after it died. On restart the
 entries after the checkpoint time are dropped and the series goes on in the same file.
 
-Only rank 0 touches the file; the other ranks keep an empty list.
+Only rank 0 touches the file; the other ranks keep an empty list. With a communicator every rank calls
+the constructor and :meth:`PvdIndex.add` (collective): a failed write raises the same
+:class:`~gpfem.core.errors.OutputError` on every rank (:func:`~gpfem.io.collective.rank0_call`).
 """
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
+
+from gpfem.core.errors import OutputError
+from gpfem.io.collective import atomic_write_text, rank0_call
 
 __all__ = ["PvdIndex", "read_pvd", "vtk_piece_files"]
 
@@ -58,19 +62,20 @@ class PvdIndex:
         self.comm = comm
         self.entries: list[tuple[float, str]] = []
         self.dropped: list[tuple[float, str]] = []
-        if not self._is_writer:
-            return
+        rank0_call(comm, lambda: self._start(keep_until), self.path)
+
+    def _start(self, keep_until: float | None) -> None:
         if keep_until is not None:
             tol = 1e-12 * max(1.0, abs(keep_until))
-            for t, f in read_pvd(self.path):
+            try:
+                old = read_pvd(self.path)
+            except ET.ParseError as e:
+                raise OutputError(self.path, f"not a ParaView collection ({e})", "read") from e
+            for t, f in old:
                 (self.entries if t <= keep_until + tol else self.dropped).append((t, f))
             for _, f in self.dropped:
                 self._remove(self.path.parent / f)
         self._write()
-
-    @property
-    def _is_writer(self) -> bool:
-        return self.comm is None or self.comm.rank == 0
 
     @staticmethod
     def _remove(data_file: Path) -> None:
@@ -80,15 +85,18 @@ class PvdIndex:
 
     def add(self, t: float, data_file: str | Path) -> None:
         """Append the entry ``(t, data_file)`` (a path relative to the index's folder) and rewrite."""
-        if not self._is_writer:
-            return
-        self.entries.append((float(t), Path(data_file).as_posix()))
-        self._write()
+        def add() -> None:
+            self.entries.append((float(t), Path(data_file).as_posix()))
+            try:
+                self._write()
+            except BaseException:
+                self.entries.pop()  # the file still holds the entries before this one
+                raise
+
+        rank0_call(self.comm, add, self.path)
 
     def _write(self) -> None:
         lines = ['<?xml version="1.0"?>', '<VTKFile type="Collection" version="1.0">', "  <Collection>"]
         lines += [f'    <DataSet timestep="{t!r}" part="0" file="{f}" />' for t, f in self.entries]
         lines += ["  </Collection>", "</VTKFile>", ""]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text("\n".join(lines))
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, "\n".join(lines))

@@ -18,6 +18,7 @@ import numpy as np
 
 from gpfem.core.errors import GpfemError
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
+from gpfem.io.collective import rank0_call
 from gpfem.io.fields import FieldWriter
 from gpfem.io.history import HistoryWriter
 
@@ -53,18 +54,9 @@ class RunOutput:
         """Create the folder (rank 0); every rank learns whether that worked (collective).
 
         Raises:
-            GpfemError: One line naming the folder and the reason.
+            OutputError: One line naming the folder and the reason, on every rank.
         """
-        error = None
-        if comm is None or comm.rank == 0:
-            try:
-                self.out_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                error = f"cannot create the output folder {self.out_dir}: {e.strerror or e}"
-        if comm is not None and comm.size > 1:
-            error = comm.bcast(error, root=0)
-        if error:
-            raise GpfemError(error)
+        rank0_call(comm, lambda: self.out_dir.mkdir(parents=True, exist_ok=True), self.out_dir, "create")
 
     def history(self, columns: Sequence[str], comm: Any, append: bool = False,
                 truncate_after: int | None = None) -> HistoryWriter:
@@ -81,9 +73,14 @@ class RunOutput:
         """Write ``checkpoint.npz`` (see :func:`~gpfem.io.checkpoint.save_checkpoint`)."""
         save_checkpoint(self.checkpoint, fields, meta, extra=extra)
 
-    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]]) -> dict[str, Any]:
-        """Read ``checkpoint.npz`` into ``fields``; return its metadata."""
-        return load_checkpoint(self.checkpoint, fields)
+    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]],
+                        mesh: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Read ``checkpoint.npz`` (or its previous generation) into ``fields``; return its metadata.
+
+        ``mesh``: this run's mesh-defining values, compared with the checkpoint's
+        (:func:`~gpfem.io.checkpoint.load_checkpoint`).
+        """
+        return load_checkpoint(self.checkpoint, fields, mesh)
 
     def result(self, history: Any) -> dict[str, Any]:
         """What the loop's result adds: nothing (the history is in the folder)."""
@@ -138,7 +135,8 @@ class MemoryOutput:
                         extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Nothing is written."""
 
-    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]]) -> dict[str, Any]:
+    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]],
+                        mesh: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """There is no checkpoint to continue from.
 
         Raises:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import sys
 from pathlib import Path
 from typing import Any
+
+from gpfem.io.collective import atomic_write_text, rank0_call
 
 __all__ = ["versions", "write_json"]
 
@@ -31,13 +32,16 @@ def _clean(obj: Any) -> Any:
 
 
 def write_json(path: str | Path, data: dict[str, Any], comm: Any = None) -> None:
-    """Write ``data`` as indented JSON on rank 0, atomically (write then rename)."""
-    if comm is not None and comm.rank != 0:
-        return
+    """Write ``data`` as indented JSON on rank 0, atomically (write then rename).
+
+    With ``comm`` every rank calls it (collective) and learns whether rank 0 succeeded.
+
+    Raises:
+        OutputError: On every rank, if the file could not be written (nothing is left half-written).
+    """
     p = Path(path)
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, p)
+    rank0_call(comm, lambda: atomic_write_text(p, json.dumps(_clean(data), indent=2, sort_keys=False) + "\n"),
+               p)
 
 
 def versions() -> dict[str, str]:

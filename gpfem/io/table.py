@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gpfem.io.collective import atomic_write_text, rank0_call
 
 __all__ = ["write_table"]
 
@@ -20,22 +22,24 @@ def write_table(path: str | Path, columns: Sequence[str], data: Any, comm: Any =
         path: The ``.csv`` file.
         columns: Column names (one per column of ``data``).
         data: Rows of numbers (``None`` on ranks other than 0 is fine).
-        comm: MPI communicator or ``None``.
+        comm: MPI communicator or ``None`` (with one, every rank calls it: collective).
 
     Raises:
         ValueError: If the number of columns does not match ``data``.
+        OutputError: On every rank, if the file could not be written.
     """
     p = Path(path)
-    if comm is not None and comm.rank != 0:
-        return p
-    arr = np.atleast_2d(np.asarray(data, dtype=float))
-    if arr.size and arr.shape[1] != len(columns):
-        raise ValueError(f"{p.name}: {len(columns)} columns named, data has {arr.shape[1]}")
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        w = csv.writer(fh)
+
+    def write() -> None:
+        arr = np.atleast_2d(np.asarray(data, dtype=float))
+        if arr.size and arr.shape[1] != len(columns):
+            raise ValueError(f"{p.name}: {len(columns)} columns named, data has {arr.shape[1]}")
+        text = io.StringIO(newline="")
+        w = csv.writer(text)
         w.writerow(columns)
         for row in arr:
             w.writerow([repr(float(v)) for v in row])
-    os.replace(tmp, p)
+        atomic_write_text(p, text.getvalue())
+
+    rank0_call(comm, write, p)
     return p

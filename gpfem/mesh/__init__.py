@@ -17,6 +17,7 @@ _API: dict[str, str] = {
     "MeshBundle": "gpfem.mesh.builders",
     "box": "gpfem.mesh.builders",
     "notched_plate": "gpfem.mesh.builders",
+    "notched_slab": "gpfem.mesh.builders",
     "rectangle": "gpfem.mesh.builders",
     "sphere_surface": "gpfem.mesh.builders",
     "t_shape": "gpfem.mesh.builders",

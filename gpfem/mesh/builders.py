@@ -16,7 +16,7 @@ from gpfem.core.errors import MeshError
 from gpfem.mesh import dolfinx_builders
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
-__all__ = ["MeshBundle", "box", "notched_plate", "rectangle", "sphere_surface", "t_shape"]
+__all__ = ["MeshBundle", "box", "notched_plate", "notched_slab", "rectangle", "sphere_surface", "t_shape"]
 
 
 def _check_positive(**vals: float) -> None:
@@ -187,6 +187,80 @@ def notched_plate(
             gmsh.option.setNumber("Mesh.Algorithm", 6)
             model.mesh.generate(2)
         return to_bundle(model, comm, 2, f"notched_plate(L={L}, a={notch_length}, h={h_fine})")
+
+
+def notched_slab(
+    L: float = 1.0,
+    notch_length: float = 0.5,
+    notch_width: float = 1e-3,
+    h_fine: float = 0.0075,
+    h_coarse: float = 0.025,
+    band: tuple[float, float] | None = None,
+    thickness: float = 0.0075,
+    layers: int = 1,
+    comm: Any = MPI.COMM_WORLD,
+) -> MeshBundle:
+    """:func:`notched_plate` extruded along z to ``[0, thickness]``: a notched slab of tetrahedra.
+
+    The square with its slot notch is meshed in 2D exactly as :func:`notched_plate` does (size ``h_fine`` in
+    the band, ``h_coarse`` elsewhere) and extruded in ``layers`` structured layers (each prism split into
+    three tetrahedra), so every z-section has the 2D mesh's vertices. Physical groups: the faces
+    ``bottom``, ``top``, ``left``, ``right`` (as in 2D), ``back`` (z = 0) and ``front`` (z = thickness); the
+    volume ``domain``. With ``u_z = 0`` on ``back`` and ``front`` it is the plane-strain SENT in 3D.
+
+    Args:
+        L: Side length.
+        notch_length: Notch depth from the left edge.
+        notch_width: Slot width (0 < width << L).
+        h_fine: Element size in the band.
+        h_coarse: Element size elsewhere.
+        band: ``(y_lo, y_hi)`` of the refined band (default ``0.45 L..0.55 L``).
+        thickness: Extent in z.
+        layers: Element layers through the thickness.
+        comm: MPI communicator.
+    """
+    _check_positive(L=L, notch_length=notch_length, notch_width=notch_width, h_fine=h_fine,
+                    h_coarse=h_coarse, thickness=thickness, layers=layers)
+    if notch_length >= L or notch_width >= L / 2:
+        raise MeshError("notched_slab: need notch_length < L and notch_width < L/2")
+    y_lo, y_hi = band if band is not None else (0.45 * L, 0.55 * L)
+    t = float(thickness)
+    with gmsh_model("notched_slab", comm) as model:
+        if model is not None:
+            import gmsh
+
+            occ = model.occ
+            sq = occ.addRectangle(0, 0, 0, L, L)
+            slot = occ.addRectangle(-L, L / 2 - notch_width / 2, 0, L + notch_length, notch_width)
+            out, _ = occ.cut([(2, sq)], [(2, slot)])
+            ext = occ.extrude([d for d in out if d[0] == 2], 0, 0, t, numElements=[int(layers)])
+            occ.synchronize()
+            model.addPhysicalGroup(3, [tag for d, tag in ext if d == 3], name="domain")
+            eps = 1e-6 * L
+            z0, z1 = -eps, t + eps
+            for name, bb in {
+                "bottom": (-eps, -eps, z0, L + eps, eps, z1),
+                "top": (-eps, L - eps, z0, L + eps, L + eps, z1),
+                "right": (L - eps, -eps, z0, L + eps, L + eps, z1),
+                "left": (-eps, -eps, z0, eps, L + eps, z1),
+                "back": (-eps, -eps, -eps, L + eps, L + eps, eps),
+                "front": (-eps, -eps, t - eps, L + eps, L + eps, t + eps),
+            }.items():
+                tags = [tag for d, tag in model.getEntitiesInBoundingBox(*bb, 2) if d == 2]
+                model.addPhysicalGroup(2, tags, name=name)
+            f = model.mesh.field
+            box_f = f.add("Box")
+            for key, val in {"VIn": h_fine, "VOut": h_coarse, "XMin": -eps, "XMax": L + eps, "YMin": y_lo,
+                             "YMax": y_hi, "ZMin": z0, "ZMax": z1, "Thickness": 0.0}.items():
+                f.setNumber(box_f, key, val)
+            f.setAsBackgroundMesh(box_f)
+            gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+            gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+            gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+            gmsh.option.setNumber("Mesh.Algorithm", 6)
+            model.mesh.generate(3)
+        return to_bundle(model, comm, 3, f"notched_slab(L={L}, a={notch_length}, h={h_fine}, t={t:g}, "
+                                         f"layers={layers})")
 
 
 def t_shape(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gpfem.core.log import get_logger
 from gpfem.core.parameters import raise_first
 from gpfem.core.timeloop import CHECKPOINT, run_time_loop
+from gpfem.io.collective import rank0_call
 from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
@@ -86,5 +87,5 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         summary.update(amr.summary())
         summary["cells"] = amr.amesh.bundle.num_cells_global()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm)
+        summary["png"] = rank0_call(ctx.comm, lambda: post(ctx.out_dir), ctx.out_dir, share=True)
     return summary

@@ -151,6 +151,7 @@ SPEC = register(
         run="gpfem.models.cahn_hilliard_run:run",
         post="gpfem.models.cahn_hilliard_post:post",
         preset_help=PRESET_HELP,
+        mesh_parameters=("geometry", "h", "radius", "Lx", "Ly", "nx", "ny"),
         preset_aliases={"pfhub-bm1a": "pfhub-1b"},
         check=check,
         estimate=estimate_size,

@@ -3,13 +3,16 @@ r"""Phase-field brittle fracture: the model on a mesh — fields, boundary condi
 The energy is :func:`~gpfem.models.fracture_energy.phase_field_energy` (AT1/AT2, splits). Loads are imposed
 displacements, so the external work is zero and the reaction force is the residual on the loaded dofs.
 Boundary conditions come from the mesh's physical groups (parameters ``fixed``, ``loaded``, ``direction``,
-``loading``, ``damage_bc``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own Functions.
+``loading``, ``damage_bc``, ``rollers_z``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own
+Functions.
 
 Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
-``gpfem_displacement_`` (Newton, MUMPS). ``alpha``-problem: SNES ``gpfem_damage_`` with bounds
-``alpha_prev <= alpha <= 1`` (``vinewtonrsls``): irreversibility without a history field. Iterations stop
-when the max-norm of the damage change is below ``altmin_tol``; an over-relaxation ``relaxation`` of the
-damage update, projected onto the bounds, cuts the iterations of the step where the crack runs.
+``gpfem_displacement_`` (Newton; ``u_solver``: MUMPS, or CG + GAMG with the rigid-body modes as
+near-nullspace and MUMPS as fallback, by size with ``auto``). ``alpha``-problem: SNES ``gpfem_damage_`` with
+bounds ``alpha_prev <= alpha <= 1`` (``vinewtonrsls``): irreversibility without a history field.
+Iterations stop when the max-norm of the damage change is below ``altmin_tol``; an over-relaxation
+``relaxation`` of the damage update, projected onto the bounds, cuts the iterations of the step where the
+crack runs.
 
 Load stepping is :class:`~gpfem.core.quasistatic.QuasiStatic`: the pseudo-time is the cumulated imposed
 displacement along ``load_path``, so the shared time loop gives adaptive increments, history, fields,
@@ -34,9 +37,11 @@ from petsc4py import PETSc
 from gpfem.core.altmin import AlternateMinimisation
 from gpfem.core.constants import constants
 from gpfem.core.errors import MeshError, ParameterError
+from gpfem.core.nullspace import RigidBodyModes
 from gpfem.core.parameters import ParameterSet
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
+from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM
 from gpfem.core.stepping import StepResult
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
@@ -51,6 +56,8 @@ COLUMNS = [
 ]
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
+#: ``u_solver`` -> global DOFs from which the displacement solve is CG + GAMG (auto: measured, by dimension).
+_KRYLOV_FROM = {"auto": DISPLACEMENT_KRYLOV_FROM, "gamg": dict.fromkeys((2, 3), 0), "direct": {}}
 
 
 class Fracture(QuasiStatic):
@@ -126,8 +133,17 @@ class Fracture(QuasiStatic):
         F_a = ufl.derivative(total, self.alpha, ufl.TestFunction(self.A))
         # Without a split the u-problem is linear: one Newton step is the solution (ksponly).
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
-        self.solver_u = NonlinearSolver(F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u,
-                                        options=opts_u)
+        # u_solver: direct (MUMPS), gamg (CG + GAMG with the rigid-body modes, MUMPS fallback) or auto (gamg
+        # from the measured size, gpfem.core.solver_defaults.DISPLACEMENT_KRYLOV_FROM); the modes are made
+        # where GAMG may run (also for a -gpfem_displacement_pc_type given on the command line)
+        krylov_from = _KRYLOV_FROM[p.get("u_solver", "auto")].get(gdim, 2**62)
+        ndofs_u = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
+        self.rigid_modes = RigidBodyModes(self.V) if gdim in (2, 3) and (
+            ndofs_u >= krylov_from or PETSc.Options().hasName("gpfem_displacement_pc_type")) else None
+        self.solver_u = NonlinearSolver(
+            F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u, options=opts_u,
+            near_nullspace=None if self.rigid_modes is None else self.rigid_modes.nullspace,
+            krylov_from=krylov_from)
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
@@ -166,6 +182,9 @@ class Fracture(QuasiStatic):
         bcs_u: list[Any] = []
         bcs_a: list[Any] = []
         if p["loading"] == "isotropic":
+            if str(p.get("rollers_z") or "").strip():
+                raise ParameterError("rollers_z", "has no effect with loading=isotropic (u is imposed on the "
+                                     "whole boundary)")
             facets = dmesh.exterior_facet_indices(msh.topology)
             self._u_bc = u_bc = fem.Function(self.V)
             dofs = fem.locate_dofs_topological(self.V, fdim, facets)
@@ -178,6 +197,7 @@ class Fracture(QuasiStatic):
         comm = msh.comm
         if comm.allreduce(len(fixed)) == 0 or comm.allreduce(len(loaded)) == 0:
             raise MeshError(f"boundary groups '{p['fixed']}'/'{p['loaded']}' have no facets")
+        bcs_u.extend(self._zero_component_bcs("rollers_z", 2))
         dofs = fem.locate_dofs_topological(self.V, fdim, fixed)
         bcs_u.append(fem.dirichletbc(np.zeros(self.gdim), dofs, self.V))
         for i in range(self.gdim):
@@ -190,6 +210,33 @@ class Fracture(QuasiStatic):
                 d = fem.locate_dofs_topological(self.A, fdim, facets)
                 bcs_a.append(fem.dirichletbc(0.0, d, self.A))
         return bcs_u, bcs_a, fem.locate_dofs_topological(self.V.sub(comp), fdim, loaded)
+
+    def _zero_component_bcs(self, param: str, comp: int) -> list[Any]:
+        """``u[comp] = 0`` on each boundary group named (comma-separated) by parameter ``param``.
+
+        Raises:
+            ParameterError: ``param`` names a group the mesh does not have or one without facets, or the
+                mesh has no component ``comp``.
+        """
+        b = self.bundle
+        names = [n.strip() for n in str(self.p.get(param) or "").split(",") if n.strip()]
+        if not names:
+            return []
+        if comp >= self.gdim:
+            raise ParameterError(param, f"holds component {'xyz'[comp]} at 0, but the mesh is {self.gdim}D")
+        fdim = b.mesh.topology.dim - 1
+        Vi = self.V.sub(comp)
+        bcs = []
+        for name in names:
+            try:
+                facets = b.facets(name)
+            except MeshError as e:
+                raise ParameterError(param, str(e)) from None
+            if b.comm.allreduce(len(facets)) == 0:
+                raise ParameterError(param, f"boundary group '{name}' has no facets")
+            dofs = fem.locate_dofs_topological(Vi, fdim, facets)
+            bcs.append(fem.dirichletbc(fem.Constant(b.mesh, 0.0), dofs, Vi))
+        return bcs
 
     def _set_isotropic(self, value: float) -> None:
         """``loading=isotropic``: u = value * x on the whole boundary."""
@@ -239,3 +286,5 @@ class Fracture(QuasiStatic):
         """Destroy both solvers' PETSc objects (collective: call on every rank, e.g. in ``finally``)."""
         self.solver_u.close()
         self.solver_alpha.close()
+        if self.rigid_modes is not None:
+            self.rigid_modes.destroy()

@@ -12,8 +12,9 @@ shared :func:`~gpfem.core.energy.gradient_penalty` with ``kappa = 2 Gc ell / c_w
 
 Splits of the strain energy ``psi = lambda/2 tr(eps)^2 + mu eps:eps``: ``none`` (``psi+ = psi``),
 ``voldev`` (Amor et al. 2009: ``psi+ = K/2 <tr eps>_+^2 + mu dev eps : dev eps``) and ``spectral`` (Miehe
-et al. 2010: ``psi+ = lambda/2 <tr eps>_+^2 + mu sum <eps_i>_+^2``, 2D only). Plane strain embeds the 2D
-strain in 3D (``eps_zz = 0``); plane stress uses the 2D law with ``lambda* = 2 lambda mu / (lambda + 2 mu)``.
+et al. 2010: ``psi+ = lambda/2 <tr eps>_+^2 + mu sum <eps_i>_+^2``; the principal strains in closed form,
+:func:`eigenvalues_2x2` and :func:`eigenvalues_3x3`). Plane strain embeds the 2D strain in 3D
+(``eps_zz = 0``); plane stress uses the 2D law with ``lambda* = 2 lambda mu / (lambda + 2 mu)``.
 
 Material parameters may be numbers or ``fem.Constant`` s; the model passes constants, so a sweep over
 ``E, nu, Gc, ell, k_res`` compiles no new form.
@@ -22,18 +23,32 @@ Material parameters may be numbers or ``fem.Constant`` s; the model passes const
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ufl
 
 from gpfem.core.energy import Energy, gradient_penalty
-from gpfem.core.errors import ParameterError
 
 if TYPE_CHECKING:
     from dolfinx import fem
     from ufl.core.expr import Expr
 
-__all__ = ["c_w", "critical_stress", "elastic_densities", "phase_field_energy", "strain_energy_split"]
+__all__ = [
+    "EIG_SHIFT", "EIG_ACOS_SHRINK", "c_w", "critical_stress", "eigenvalues_2x2", "eigenvalues_3x3",
+    "elastic_densities", "phase_field_energy", "strain_energy_split",
+]
+
+#: Added to squared strain magnitudes under square roots and divisions (strain^2 units): at equal
+#: eigenvalues the closed forms stay finite and differentiable, and it moves the eigenvalues by at most
+#: about ``sqrt(EIG_SHIFT)`` = 1e-12 (absolute strain) where they are all equal, far less elsewhere.
+EIG_SHIFT = 1e-24
+
+#: The argument of ``acos`` in :func:`eigenvalues_3x3` is scaled by ``1 - EIG_ACOS_SHRINK``: at a double
+#: eigenvalue (argument +-1) ``acos``'s derivative stays finite (about ``1/sqrt(2 EIG_ACOS_SHRINK)``). The
+#: two equal eigenvalues then split by about ``sqrt(2 EIG_ACOS_SHRINK)`` of their distance to the third
+#: (measured: 4e-6 relative), but a symmetric function of the three (the split's energy, and its
+#: derivative, the stress) moves only to second order (measured: 2e-11 relative).
+EIG_ACOS_SHRINK = 1e-10
 
 
 def c_w(model: str) -> float:
@@ -84,16 +99,59 @@ def strain_energy_split(eps: Expr, lmbda: Expr | float, mu: Expr | float, split:
         K = lmbda + 2.0 * mu / n
         dev_sq = ufl.inner(eps, eps) - tr**2 / n
         return 0.5 * K * _pos(tr) ** 2 + mu * dev_sq, 0.5 * K * _neg(tr) ** 2
-    if d != 2:
-        raise ParameterError("split", "the spectral split is implemented in 2D only; use voldev in 3D")
-    # Principal strains of the 2D block (eps_zz = 0 in plane strain adds nothing to sum <eps_i>^2).
-    # The tiny shift keeps the square root differentiable at equal eigenvalues; it enters only as
-    # (e1 - e2) d^2 r, which stays finite.
-    r = ufl.sqrt(0.25 * (eps[0, 0] - eps[1, 1]) ** 2 + eps[0, 1] ** 2 + 1e-24)
-    e1, e2 = 0.5 * tr + r, 0.5 * tr - r
-    plus = 0.5 * lmbda * _pos(tr) ** 2 + mu * (_pos(e1) ** 2 + _pos(e2) ** 2)
-    minus = 0.5 * lmbda * _neg(tr) ** 2 + mu * (_neg(e1) ** 2 + _neg(e2) ** 2)
+    e = eigenvalues_2x2(eps) if d == 2 else eigenvalues_3x3(eps)
+    # (plane strain: eps_zz = 0 adds nothing to sum <eps_i>^2)
+    plus = 0.5 * lmbda * _pos(tr) ** 2 + mu * sum(_pos(ei) ** 2 for ei in e)
+    minus = 0.5 * lmbda * _neg(tr) ** 2 + mu * sum(_neg(ei) ** 2 for ei in e)
     return plus, minus
+
+
+def eigenvalues_2x2(A: Any) -> tuple[Any, Any]:
+    """Eigenvalues ``(e1 >= e2)`` of a symmetric 2x2 UFL tensor, in closed form.
+
+    ``e = tr/2 +- r`` with ``r = sqrt(((A00 - A11)/2)^2 + A01^2 + EIG_SHIFT)``: the shift keeps the square
+    root differentiable at equal eigenvalues; it enters only as ``(e1 - e2) dr``, which stays finite.
+    """
+    r = ufl.sqrt(0.25 * (A[0, 0] - A[1, 1]) ** 2 + A[0, 1] ** 2 + EIG_SHIFT)
+    m = 0.5 * ufl.tr(A)
+    return m + r, m - r
+
+
+def eigenvalues_3x3(A: Any, shrink: float = EIG_ACOS_SHRINK) -> tuple[Any, Any, Any]:
+    r"""Eigenvalues ``(e1 >= e2 >= e3)`` of a symmetric 3x3 UFL tensor, in closed (trigonometric) form.
+
+    With the mean ``m = tr A / 3``, the deviator ``B = A - m I``, ``p = sqrt(B:B / 6)`` and
+    ``r = det(B) / (2 p^3)`` in [-1, 1]: ``e_k = m + 2 p cos(acos(r)/3 - 2 pi k/3)``, k = 0, 1, 2
+    (Smith 1961). Where eigenvalues coincide the plain formula breaks down: ``p = 0`` (all three equal)
+    divides by zero and ``acos`` has an infinite derivative at ``r = +-1`` (two equal). So ``p^2`` gets
+    :data:`EIG_SHIFT` and ``r`` is clipped to [-1, 1] and scaled by ``1 - shrink``: values and first and
+    second derivatives (residual and Jacobian by ``ufl.derivative``) stay finite. A symmetric function of
+    the eigenvalues (the spectral split's energy) and its first derivative (the stress) are then right to
+    about 1e-11 relative also at repeated eigenvalues (tested against NumPy); its second derivative (the
+    Newton Jacobian) is only approximate at exactly repeated eigenvalues (the divided difference of the
+    two equal ones is smoothed over a width ``sqrt(shrink)``), which can cost Newton iterations there,
+    never the converged solution.
+
+    Args:
+        A: A symmetric 3x3 UFL expression (e.g. the strain).
+        shrink: The scaling of ``acos``'s argument (0: the plain formula, values exact also at repeated
+            eigenvalues but an infinite derivative there).
+
+    Returns:
+        The three eigenvalues as UFL scalars, largest first.
+    """
+    m = ufl.tr(A) / 3.0
+    B = A - m * ufl.Identity(3)
+    p2 = ufl.inner(B, B) / 6.0 + EIG_SHIFT
+    p = ufl.sqrt(p2)
+    r = ufl.det(B) / (2.0 * p2 * p)
+    r = ufl.max_value(ufl.min_value(r, 1.0), -1.0) * (1.0 - shrink)
+    phi = ufl.acos(r) / 3.0
+    third = 2.0 * math.pi / 3.0
+    e1 = m + 2.0 * p * ufl.cos(phi)
+    e3 = m + 2.0 * p * ufl.cos(phi + third)
+    e2 = 3.0 * m - e1 - e3  # = m + 2 p cos(phi - 2 pi/3); the trace is exact this way
+    return e1, e2, e3
 
 
 def elastic_densities(

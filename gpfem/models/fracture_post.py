@@ -17,12 +17,10 @@ __all__ = ["axis_labels", "crack_summary", "post"]
 
 def crack_summary(out: Path, comm: Any) -> dict[str, Any]:
     """The values of ``crack_path.json`` (written by :func:`post`), the same on every rank."""
-    data = None
-    if comm.rank == 0:
-        f = Path(out) / "crack_path.json"
-        if f.exists():
-            data = json.loads(f.read_text())
-    return comm.bcast(data or {}, root=0)
+    from gpfem.io.collective import rank0_call
+
+    f = Path(out) / "crack_path.json"
+    return rank0_call(comm, lambda: json.loads(f.read_text()) if f.exists() else {}, f, "read", share=True)
 
 
 def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
@@ -52,7 +50,8 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
     if pvd is not None:
         iso, _ = extract_crack_path(pvd, "alpha", level, out, name="crack_isolines")
         info: dict[str, Any] = {"level": level, "time": iso["time"], "max_damage": iso["max_damage"]}
-        for k in ("iso_line_length", "polylines", "iso_surface_area", "crack_area_path", "note"):
+        for k in ("iso_line_length", "polylines", "iso_surface_area", "crack_area_path",
+                  "crack_area_per_thickness", "note"):
             if k in iso:
                 info[k] = iso[k]
         info["crack_length_isolines"] = iso.get("crack_length_path", 0.0)
@@ -68,6 +67,10 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
                          "series_file": "crack_path.pvd"})
             made += ["crack_path.vtp", "crack_path.csv", "crack_path.pvd"]
             overlay = _polydata(cl.branches) if cl.branches else None
+        elif "crack_area_per_thickness" in info:  # 3D: half the iso-surface area per z-extent
+            info.update({"crack_length_path": info["crack_area_per_thickness"],
+                         "note_centerline": "centre line: 2D triangle meshes only; in 3D crack_length_path "
+                                            "is half the iso-surface area per unit z-extent"})
         else:
             info.update({"crack_length_path": info["crack_length_isolines"],
                          "note_centerline": "centre line: 2D triangle meshes only; crack_length_path is "

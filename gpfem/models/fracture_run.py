@@ -13,7 +13,8 @@ from gpfem.core.parameters import raise_first
 from gpfem.core.stepping import StepControl
 from gpfem.core.stop_rules import BrokenStop
 from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
-from gpfem.mesh import MeshBundle, mesh_size, notched_plate, rectangle
+from gpfem.io.collective import rank0_call
+from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
@@ -22,7 +23,7 @@ from gpfem.models.fracture_spec import check
 if TYPE_CHECKING:
     from gpfem.models.fracture_amr import FractureAMR
 
-__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "run"]
+__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "displacement_solver_info", "peak_rss_mb", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts"]
@@ -37,6 +38,10 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
         if p["geometry"] == "strip":
             return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
         band = p["band"]
+        if p["geometry"] == "notched_slab":
+            return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
+                                band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
+                                layers=p["layers"], comm=ctx.comm)
         return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
                              band=(band[0] * p["L"], band[1] * p["L"]), comm=ctx.comm)
 
@@ -91,6 +96,11 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+        solver_info = displacement_solver_info(driver.model if p["amr"] else model)
+        rss = peak_rss_mb(ctx.comm)
+        log.info(f"fracture: loop {wall:.1f} s wall, {cpu:.1f} s CPU (rank 0); peak RSS per rank "
+                 f"{', '.join(f'{v:.0f}' for v in rss)} MB; displacement solve {solver_info['u_solver']}, "
+                 f"{solver_info['u_solves']} solves, {solver_info['u_linear_iterations']} KSP iterations")
     finally:
         driver.close()
     dofs = ndofs_u + ndofs_a
@@ -106,24 +116,40 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         **dofs_info,
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
         "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
+        "peak_rss_mb": max(rss), "peak_rss_mb_per_rank": rss, **solver_info,
     })
     if model.crack is not None and model.crack.calls:
         summary["crack_tracking_s"] = model.crack.seconds
         summary["crack_tracking_cpu_s"] = model.crack.cpu_seconds
         summary["crack_tracking_calls"] = model.crack.calls
     if res["field_file"] and str(res["field_file"]).endswith(".pvd"):
-        made = post(ctx.out_dir, ctx.comm, write_pngs=p["png"])
+        made = rank0_call(ctx.comm, lambda: post(ctx.out_dir, write_pngs=p["png"]), ctx.out_dir, share=True)
         summary.update(crack_summary(ctx.out_dir, ctx.comm))
         summary["post_files"] = made
     return summary
+
+
+def peak_rss_mb(comm: Any) -> list[float]:
+    """Peak resident memory (``getrusage`` max RSS) of every rank in MB, on every rank (collective)."""
+    import resource
+
+    return [float(v) for v in comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)]
+
+
+def displacement_solver_info(model: Any) -> dict[str, Any]:
+    """The displacement solve in effect at the end (``ksp+pc``, fallback) and its cost so far."""
+    s = model.solver_u
+    ksp = s.snes.getKSP()
+    return {"u_solver": f"{ksp.getType()}+{ksp.getPC().getType()}", "u_solver_fell_back": s.fell_back,
+            "u_solves": s.counts["solves"], "u_newton_iterations": s.counts["newton_iterations"],
+            "u_linear_iterations": s.counts["ksp_iterations"]}
 
 
 def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[str, Any]:
     """Peak load, final energies and the energy-based crack length, from ``history.csv`` (read on rank 0)."""
     from gpfem.io.history import read_history
 
-    data = None
-    if comm.rank == 0:
+    def read() -> dict[str, Any]:
         rows = read_history(Path(out) / "history.csv")
         f = np.array([float(r["reaction_force"]) for r in rows])
         measured = f.size > 0 and bool(np.isfinite(f).any())
@@ -132,7 +158,7 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
         cw = c_w(p["model"])
         diss = float(last.get("dissipated_energy", 0.0) or 0.0)
         gc_eff = p["Gc"] * (1.0 + h / (cw * p["ell"]))
-        data = {
+        return {
             "peak_force": float(f[i]) if measured else float("nan"),
             "load_at_peak": float(rows[i]["load"]) if rows else 0.0,
             "final_dissipated_energy": diss,
@@ -143,4 +169,5 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
             "crack_length_energy_corrected": diss / gc_eff,
             "Gc_eff": gc_eff,
         }
-    return comm.bcast(data, root=0)
+
+    return rank0_call(comm, read, Path(out) / "history.csv", "read", share=True)

@@ -46,12 +46,14 @@ PARAMETERS = [
     Parameter("hypothesis", "plane_strain", "2D hypothesis: plane_strain | plane_stress (3D: ignored)",
               choices=("plane_strain", "plane_stress")),
     # -- geometry (built-in; --mesh replaces it) -------------------------------------------------------
-    Parameter("geometry", "notched", "built-in geometry: notched (SENT square) | strip (bar)",
-              choices=("notched", "strip")),
+    Parameter("geometry", "notched", "built-in geometry: notched (SENT square) | notched_slab (the SENT "
+              "square extruded in z, 3D) | strip (bar)", choices=("notched", "notched_slab", "strip")),
     Parameter("L", 1.0, "side of the notched square / length of the strip", positive=True),
     Parameter("H", 0.1, "height of the strip", positive=True),
     Parameter("nx", 100, "strip: elements along the length", positive=True),
     Parameter("ny", 2, "strip: elements across", positive=True),
+    Parameter("thickness", 0.0075, "notched_slab: extent in z", positive=True),
+    Parameter("layers", 1, "notched_slab: element layers through the thickness", positive=True),
     Parameter("notch_length", 0.5, "notched: notch depth from the left edge", positive=True),
     Parameter("notch_width", 1e-3, "notched: width of the notch slot", positive=True),
     Parameter("h_fine", 0.0075, "notched: element size in the band where the crack runs", positive=True),
@@ -67,6 +69,8 @@ PARAMETERS = [
               "displacement: fixed/loaded groups | isotropic: u = load * x on the whole boundary",
               choices=("displacement", "isotropic")),
     Parameter("damage_bc", False, "alpha = 0 on the fixed and loaded groups (keeps a bar's crack inside)"),
+    Parameter("rollers_z", "", "boundary groups (comma-separated) on which u_z is held at 0, the other "
+              "components free (3D plane strain: 'front,back'; empty: none)"),
     Parameter("load_max", 0.0065, "final imposed displacement (when load_path is empty)"),
     Parameter("load_path", [], "turning points of the imposed displacement, from 0, e.g. [0.01, 0, 0.02]",
               type=list, item=float),
@@ -84,6 +88,9 @@ PARAMETERS = [
               "stop once the reaction force has fallen below this fraction of its peak, after the peak "
               "(e.g. 0.05; 0: off; load_max stays the limit)", bounds=(0.0, 1.0), check=_check_fraction),
     # -- alternate minimisation ---------------------------------------------------------------------
+    Parameter("u_solver", "auto", "linear solve of the displacement: direct (MUMPS LU) | gamg (CG + GAMG "
+              "with the rigid-body modes, MUMPS where it fails) | auto (gamg from the measured size, "
+              "gpfem.core.solver_defaults)", choices=("auto", "direct", "gamg")),
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
               "alternate minimisations (reduced over ranks)", positive=True),
     Parameter("altmin_max_it", 2000, "alternate minimisations per step before ConvergenceError",
@@ -148,6 +155,14 @@ PRESETS["sent-amr"] = dict(PRESETS["sent"], h_fine=0.06, h_coarse=0.06, amr=True
 PRESETS["sent-ci-amr"] = dict(PRESETS["sent-ci"], ell=0.05, h_fine=0.1, load_max=0.009, amr=True,
                               amr_max_levels=2, checkpoint_interval=3)
 
+# SENT in 3D: the sent square extruded in z, u_z = 0 on both z-faces (plane strain). Force per thickness =
+# the 2D sent's (docs/fracture.md, 3D). A thin slab of one element layer by default.
+PRESETS["sent-3d"] = dict(PRESETS["sent"], geometry="notched_slab", thickness=0.0075, layers=1,
+                          rollers_z="front,back")
+# Tests: the sent-ci sizes in one layer of h_fine.
+PRESETS["sent-3d-ci"] = dict(PRESETS["sent-ci"], geometry="notched_slab", thickness=0.015, layers=1,
+                             rollers_z="front,back")
+
 PRESET_HELP = {
     "sent": "single-edge-notched tension (Miehe et al. 2010), AT2, ell = 0.015 mm, h = 0.0075 mm in the band",
     "shear": "the same specimen under shear, spectral split, refined below the notch",
@@ -155,6 +170,9 @@ PRESET_HELP = {
     "sent-ci": "coarse SENT for tests (ell = 0.03, h = 0.015 in the band, fixed steps)",
     "sent-amr": "SENT on an adapted mesh: uniform h = 0.06 refined where the crack is and ahead of it, "
                 "h <= ell/2 on the crack (no band given in advance)",
+    "sent-3d": "the sent specimen extruded in z (one layer of 0.0075 mm), u_z = 0 on front and back: "
+               "plane strain in 3D (tetrahedra)",
+    "sent-3d-ci": "coarse sent-3d for tests (the sent-ci sizes, one layer of 0.015 mm)",
     "sent-ci-amr": "a coarse SENT on an adapted mesh for tests (ell = 0.05, h = 0.1 refined to ell/2)",
 }
 
@@ -212,6 +230,8 @@ SPEC = register(
         run="gpfem.models.fracture_run:run",
         post="gpfem.models.fracture_post:post",
         preset_help=PRESET_HELP,
+        mesh_parameters=("geometry", "L", "H", "nx", "ny", "notch_length", "notch_width", "h_fine",
+                         "h_coarse", "band"),
         check=check,
         estimate=estimate_size,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from gpfem.core.log import get_logger
 from gpfem.core.stop_rules import EnergyRateStop
 from gpfem.core.timeloop import run_time_loop
+from gpfem.io.collective import rank0_call
 from gpfem.io.table import write_table
 from gpfem.mesh import MeshBundle, box, rectangle
 from gpfem.models.common import loop_settings, step_control
@@ -106,5 +107,6 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     finally:
         model.close()
     if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = post(ctx.out_dir, ctx.comm, eta_star=model.eta_star)
+        summary["png"] = rank0_call(ctx.comm, lambda: post(ctx.out_dir, eta_star=model.eta_star), ctx.out_dir,
+                                    share=True)
     return summary

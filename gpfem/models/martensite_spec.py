@@ -216,6 +216,7 @@ SPEC = register(
         run="gpfem.models.martensite_run:run",
         post="gpfem.models.martensite_post:post",
         preset_help=PRESET_HELP,
+        mesh_parameters=("dim", "cell", "Lx", "Ly", "Lz", "nx", "ny", "nz"),
         check=check,
         estimate=estimate_size,
     )
