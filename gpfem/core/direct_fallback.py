@@ -101,7 +101,7 @@ class DirectFallback:
             ours = [f"{pre}{k}" for k in direct if not db.hasName(f"{pre}{k}")]
             for k, v in direct.items():
                 if f"{pre}{k}" in ours:
-                    db[f"{pre}{k}"] = v
+                    db.setValue(f"{pre}{k}", v)
             d.setFromOptions()
             for key in ours:
                 if not key.startswith(f"{self.prefix}redundant_"):

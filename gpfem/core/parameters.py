@@ -27,7 +27,8 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from types import GenericAlias
+from typing import Any, ClassVar, Self, cast
 
 from gpfem.core.errors import ParameterError
 
@@ -77,7 +78,7 @@ class Parameter:
     open_bounds: bool = False
     choices: Sequence[Any] | None = None
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
-    item: type | None = None
+    item: builtins.type | None = None
 
     @property
     def kind(self) -> builtins.type:
@@ -95,7 +96,7 @@ class Parameter:
         return str
 
     @property
-    def item_kind(self) -> type:
+    def item_kind(self) -> builtins.type:
         """The type of a list parameter's elements (see :attr:`item`)."""
         if self.item is not None:
             return self.item
@@ -348,10 +349,13 @@ class ParameterSet(Mapping[str, Any]):
     _declared: ClassVar[tuple[Parameter, ...]] = ()
     _check: ClassVar[Check | None] = None
     _spec: ClassVar[Any] = None
+    #: The dataclass fields (set by :func:`dataclasses.make_dataclass` on each subclass; declared, not
+    #: assigned, so that this base itself is no dataclass).
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def __post_init__(self) -> None:
         values = resolve(self._declared, {p.name: getattr(self, p.name) for p in self._declared},
-                         check=self._check)
+                         check=type(self)._check)
         for name, value in values.items():  # coerced (e.g. an int given for a float)
             object.__setattr__(self, name, value)
 
@@ -407,7 +411,7 @@ class ParameterSet(Mapping[str, Any]):
 
 def _annotation(p: Parameter) -> Any:
     kind = p.kind
-    return list[p.item_kind] if kind is list else kind
+    return GenericAlias(list, (p.item_kind,)) if kind is list else kind
 
 
 def make_parameters(
@@ -433,25 +437,29 @@ def make_parameters(
     Returns:
         A subclass of :class:`ParameterSet`.
     """
-    spec = None
+    spec: Any = None
+    params: Sequence[Parameter]
     if hasattr(declared, "parameters"):
         spec = declared
-        declared, check = spec.parameters, spec.check if check is None else check
-    fields = []
-    for p in declared:
+        params, check = spec.parameters, spec.check if check is None else check
+    else:
+        params = declared
+    fields: list[tuple[str, Any, Any]] = []
+    for p in params:
+        default: Any
         if isinstance(p.default, list | tuple):
-            default = field(default_factory=lambda d=tuple(p.default): list(d))
+            default = field(default_factory=functools.partial(list, tuple(p.default)))
         else:
             default = field(default=p.default)
         fields.append((p.name, _annotation(p), default))
-    cls = dataclasses.make_dataclass(
+    cls = cast(type[ParameterSet], dataclasses.make_dataclass(
         name, fields, bases=(ParameterSet,), frozen=True, eq=False, kw_only=True,
-        namespace={"_declared": tuple(declared), "_check": staticmethod(check) if check else None,
+        namespace={"_declared": tuple(params), "_check": staticmethod(check) if check else None,
                    "_spec": spec},
-        module=module)
+        module=module))
     cls.__doc__ = doc or (f"Parameters of ``{spec.name}`` (see ``gpfem list {spec.name}``); "
                           if spec is not None else "Parameters; ") + "a :class:`ParameterSet`."
-    init = cls.__init__
+    init: Callable[..., None] = vars(cls)["__init__"]  # the one dataclasses generated
 
     @functools.wraps(init)
     def __init__(self: ParameterSet, **values: Any) -> None:
@@ -460,5 +468,5 @@ def make_parameters(
                 raise _unknown(key, cls.__dataclass_fields__)
         init(self, **values)
 
-    cls.__init__ = __init__
+    type.__setattr__(cls, "__init__", __init__)
     return cls

@@ -257,7 +257,8 @@ class NonlinearSolver:
             self.counts["solves"] += 1
             self.counts["newton_iterations"] += self.snes.getIterationNumber()
             self.counts["ksp_iterations"] += self.snes.getLinearSolveIterations()
-        reason = int(self.snes.getConvergedReason())
+        # petsc4py's stubs type the reason as the ConvergedReason namespace class; the value is an int
+        reason = int(self.snes.getConvergedReason())  # type: ignore[call-overload]
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
         return reason

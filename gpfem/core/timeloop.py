@@ -157,7 +157,7 @@ def run_time_loop(
         return row
 
     def checkpoint() -> None:
-        meta = {"time": t, "step": step, "dt": control.dt}
+        meta: dict[str, Any] = {"time": t, "step": step, "dt": control.dt}
         if mesh_values is not None:
             meta[MESH_KEY] = dict(mesh_values)
         if rule is not None:

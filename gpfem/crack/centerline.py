@@ -242,8 +242,8 @@ def extract_centerline(
             pts = _to_ridge(xy[nodes], look, half, ds)
             pts = _extend(pts, look, level, ds, reach)        # the free end, to where alpha < level
             if parent is None:
-                o = np.asarray(origin, dtype=float) if (origin is not None and rank == 0) else None
-                pts = _extend(pts[::-1], look, level, ds, reach, toward=o)[::-1]
+                toward = np.asarray(origin, dtype=float) if (origin is not None and rank == 0) else None
+                pts = _extend(pts[::-1], look, level, ds, reach, toward=toward)[::-1]
             else:
                 pts = np.vstack([xy[parent], pts])
             sm, length = _smooth_length(pts)

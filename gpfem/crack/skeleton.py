@@ -63,8 +63,8 @@ def skeleton_tree(sk: np.ndarray, sx: float, sy: float) -> tuple[np.ndarray, Any
         rows.append(a[both])
         cols.append(b[both])
         wts.append(np.full(int(both.sum()), w))
-    r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
-    g = coo_matrix((w, (r, c)), shape=(n, n)).tocsr()
+    r, c, wt = np.concatenate(rows), np.concatenate(cols), np.concatenate(wts)
+    g = coo_matrix((wt, (r, c)), shape=(n, n)).tocsr()
     t = minimum_spanning_tree(g)
     t = (t + t.T).tocsr()
     return np.column_stack([iy, ix]), t

@@ -84,7 +84,9 @@ def save_checkpoint(
         tmp = p.with_name(p.stem + ".tmp.npz")
         try:
             with tmp.open("wb") as fh:
-                np.savez(fh, __meta__=np.array(json.dumps(dict(meta))), **arrays, **dict(extra or {}))
+                payload: dict[str, Any] = {"__meta__": np.array(json.dumps(dict(meta))), **arrays,
+                                           **dict(extra or {})}
+                np.savez(fh, **payload)
                 fh.flush()
                 os.fsync(fh.fileno())
         except BaseException as e:

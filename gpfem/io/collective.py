@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, overload
 
 from gpfem.core.errors import GpfemError, OutputError
 
@@ -36,7 +36,7 @@ def os_error(path: object, err: BaseException, action: str = "write") -> OutputE
     return OutputError(path, reason, action)
 
 
-def _report(err: BaseException) -> tuple[type | None, str, dict[str, Any]]:
+def _report(err: BaseException) -> tuple[type[GpfemError] | None, str, dict[str, Any]]:
     """What the other ranks need to raise the same error: class (if typed), message, plain attributes."""
     if not isinstance(err, GpfemError):
         return None, f"{type(err).__name__}: {err}", {}
@@ -45,7 +45,7 @@ def _report(err: BaseException) -> tuple[type | None, str, dict[str, Any]]:
     return type(err), str(err), attrs
 
 
-def _rebuild(cls: type, message: str, attrs: dict[str, Any]) -> GpfemError:
+def _rebuild(cls: type[GpfemError], message: str, attrs: dict[str, Any]) -> GpfemError:
     """An instance of the typed error ``cls`` with ``message`` and ``attrs`` (its ``__init__`` may differ)."""
     try:
         err = cls.__new__(cls)
@@ -62,6 +62,12 @@ def _mark(err: BaseException) -> BaseException:
     return err
 
 
+@overload
+def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write", *,
+                  share: Literal[True]) -> T: ...
+@overload
+def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write",
+                  share: bool = False) -> T | None: ...
 def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write",
                   share: bool = False) -> T | None:
     """Run ``fn`` on rank 0 and give every rank its verdict (collective).
@@ -131,7 +137,7 @@ def agree(comm: Any, err: BaseException | None) -> None:
     raise _mark(_rebuild(cls, message, attrs) if cls is not None else GpfemError(f"rank {rank}: {message}"))
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     """Replace ``path`` by what ``write(fh)`` writes: a temporary file, flushed to disk, then renamed.
 
     What was at ``path`` stays whole until the rename; on failure the temporary file is removed.

@@ -140,8 +140,8 @@ class FieldWriter:
                 k += 1
             return k
 
-        k = rank0_call(self.comm, tidy, self._pieces, share=True)
-        self._stem = name if k is None else f"{name}_r{k}"
+        session = rank0_call(self.comm, tidy, self._pieces, share=True)
+        self._stem = name if session is None else f"{name}_r{session}"
         self._count = 0
         target = self._pieces / f"{self._stem}.pvd"
         self._writer = _dolfinx_call(self.comm, lambda: dolfinx.io.VTKFile(self.comm, str(target), "w"),
@@ -160,6 +160,7 @@ class FieldWriter:
         self.functions = new
         if self._writer is None or self.fmt != "vtx":
             return
+        assert self.path is not None  # set with the writer
         import dolfinx.io
 
         _dolfinx_call(self.comm, self._writer.close, self.path)
@@ -188,6 +189,7 @@ class FieldWriter:
         """Write every function at time ``t``; the series (index included) is readable on return."""
         if self._writer is None:
             return
+        assert self.path is not None  # set with the writer
         if self.fmt == "vtx":
             _dolfinx_call(self.comm, lambda: self._writer.write(t), self.path)
             return
@@ -205,6 +207,7 @@ class FieldWriter:
         """
         if self._writer is None:
             return
+        assert self.path is not None  # set with the writer
         writer, self._writer = self._writer, None
         try:
             _dolfinx_call(self.comm, writer.close, self.path)

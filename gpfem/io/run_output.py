@@ -144,8 +144,14 @@ class MemoryOutput:
         """
         raise GpfemError("restart needs a run folder: pass output=RunOutput(out_dir, restart=True)")
 
-    def result(self, history: MemoryHistory) -> dict[str, Any]:
-        """``{"history": column -> array}``."""
+    def result(self, history: HistoryWriter | MemoryHistory) -> dict[str, Any]:
+        """``{"history": column -> array}``.
+
+        Raises:
+            TypeError: If ``history`` is not the :class:`MemoryHistory` that :meth:`history` made.
+        """
+        if not isinstance(history, MemoryHistory):
+            raise TypeError(f"MemoryOutput.result takes a MemoryHistory, got {type(history).__name__}")
         return {"history": history.arrays()}
 
 

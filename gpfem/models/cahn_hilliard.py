@@ -15,6 +15,7 @@ periodic space.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
@@ -27,6 +28,7 @@ from dolfinx import fem
 from gpfem.core.constants import constants
 from gpfem.core.energy import Energy, double_well, gradient_penalty
 from gpfem.core.gradient_flow import GradientFlow
+from gpfem.core.parameters import ParameterSet
 from gpfem.core.periodic import PeriodicMap
 from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.solver import NonlinearSolver
@@ -59,7 +61,7 @@ def _pfhub1d(x: np.ndarray) -> np.ndarray:
             + np.cos(2.5 * theta - 1.5 * phi) * np.cos(7 * theta - 2 * phi))
 
 
-def initial_condition(p: dict[str, Any], V: Any) -> Any:
+def initial_condition(p: Mapping[str, Any], V: Any) -> Any:
     """The initial composition as a function of coordinates (or of vertex input indices for noise).
 
     ``pfhub1``: PFHub benchmark 1's ``c0 + eps [cos(0.105x)cos(0.11y) + (cos(0.13x)cos(0.087y))^2
@@ -103,7 +105,7 @@ class CahnHilliard(GradientFlow):
         solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
     """
 
-    def __init__(self, p: CahnHilliardParameters | dict[str, Any], bundle: MeshBundle | Any,
+    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
                  initial: Any = None, solver_options: Any = None):
         self.p = p = CahnHilliardParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

@@ -23,7 +23,7 @@ resolved to ``dload_min``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import basix.ufl
@@ -38,6 +38,7 @@ from gpfem.core.altmin import AlternateMinimisation
 from gpfem.core.constants import constants
 from gpfem.core.errors import MeshError, ParameterError
 from gpfem.core.nullspace import RigidBodyModes
+from gpfem.core.parameters import ParameterSet
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
 from gpfem.core.solver import NonlinearSolver
 from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM
@@ -80,7 +81,7 @@ class Fracture(QuasiStatic):
 
     def __init__(
         self,
-        p: FractureParameters | dict[str, Any],
+        p: ParameterSet | Mapping[str, Any],
         bundle: MeshBundle | Any,
         *,
         u: Any = None,

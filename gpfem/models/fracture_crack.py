@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ CRACK_COLUMNS = ["crack_length", "crack_tip_x", "crack_tip_y"]
 log = get_logger("fracture")
 
 
-def crack_origin(p: dict[str, Any], mesh_source: str = "") -> tuple[float, float] | None:
+def crack_origin(p: Mapping[str, Any], mesh_source: str = "") -> tuple[float, float] | None:
     """Where the crack starts: ``crack_origin`` if given, else the notch tip of the built-in notched plate."""
     if p.get("crack_origin"):
         x, y = p["crack_origin"][:2]

@@ -96,7 +96,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         wall, cpu = time.perf_counter() - t1, time.process_time() - c1
-        solver_info = displacement_solver_info(driver.model if p["amr"] else model)
+        solver_info = displacement_solver_info(model if isinstance(driver, Fracture) else driver.model)
         rss = peak_rss_mb(ctx.comm)
         log.info(f"fracture: loop {wall:.1f} s wall, {cpu:.1f} s CPU (rank 0); peak RSS per rank "
                  f"{', '.join(f'{v:.0f}' for v in rss)} MB; displacement solve {solver_info['u_solver']}, "

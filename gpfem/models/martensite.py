@@ -25,6 +25,7 @@ has any). The energy depends on u only through its strain, so the pin changes no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import basix.ufl
@@ -34,6 +35,7 @@ from dolfinx import fem
 
 from gpfem.core.energy import Energy, gradient_penalty
 from gpfem.core.gradient_flow import GradientFlow
+from gpfem.core.parameters import ParameterSet
 from gpfem.core.periodic import PeriodicMap
 from gpfem.core.periodic_axes import periodic_axes
 from gpfem.core.solver import NonlinearSolver
@@ -60,7 +62,7 @@ def columns(n: int) -> list[str]:
             *[f"variant_fraction_{p + 1}" for p in range(n)]]
 
 
-def landau_density(eta: list[Any], p: dict[str, Any], mesh: Any) -> Any:
+def landau_density(eta: list[Any], p: Mapping[str, Any], mesh: Any) -> Any:
     """The Landau polynomial of the order parameters ``eta`` (a list of UFL scalars)."""
     def c(v: float) -> Any:
         return fem.Constant(mesh, float(v))
@@ -79,7 +81,7 @@ def landau_density(eta: list[Any], p: dict[str, Any], mesh: Any) -> Any:
     return f
 
 
-def bain_strains(p: dict[str, Any], gdim: int) -> list[np.ndarray]:
+def bain_strains(p: Mapping[str, Any], gdim: int) -> list[np.ndarray]:
     """Variant p's Bain strain: ``bain_axial`` along axis p, ``bain_transverse`` along the others."""
     out = []
     for k in range(gdim):
@@ -89,7 +91,7 @@ def bain_strains(p: dict[str, Any], gdim: int) -> list[np.ndarray]:
     return out
 
 
-def _cubic_energy(e: Any, p: dict[str, Any], mesh: Any, gdim: int) -> Any:
+def _cubic_energy(e: Any, p: Mapping[str, Any], mesh: Any, gdim: int) -> Any:
     """(1/2) e : C : e for cubic C (Voigt C11, C12, C44), plane strain in 2D."""
     C11, C12, C44 = (fem.Constant(mesh, float(p[k])) for k in ("C11", "C12", "C44"))
     diag2 = sum(e[i, i] ** 2 for i in range(gdim))
@@ -111,7 +113,7 @@ class Martensite(GradientFlow):
             mesh (noise indexed by vertex input index).
     """
 
-    def __init__(self, p: MartensiteParameters | dict[str, Any], bundle: MeshBundle | Any,
+    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
                  grid: tuple | None = None):
         self.p = p = MartensiteParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

@@ -17,6 +17,7 @@ r"""Closed forms and field measures for the martensite model (NumPy only, no DOL
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -38,12 +39,12 @@ __all__ = [
 ]
 
 
-def a2_of_t(p: dict[str, Any]) -> float:
+def a2_of_t(p: Mapping[str, Any]) -> float:
     """The temperature-dependent quadratic coefficient ``A2 + alpha_T (temperature - T0)``."""
     return float(p["A2"] + p["alpha_T"] * (p["temperature"] - p["T0"]))
 
 
-def landau_single(e: Any, p: dict[str, Any]) -> Any:
+def landau_single(e: Any, p: Mapping[str, Any]) -> Any:
     """The Landau density of a single-variant state (one eta = e, the others 0)."""
     e = np.asarray(e, dtype=float)
     a2 = a2_of_t(p)
@@ -54,7 +55,7 @@ def landau_single(e: Any, p: dict[str, Any]) -> Any:
     return p["W"] * e**2 * (1 - e) ** 2
 
 
-def landau_minimum(p: dict[str, Any]) -> tuple[float, float]:
+def landau_minimum(p: Mapping[str, Any]) -> tuple[float, float]:
     """``(f_min, eta_star)``: the lowest single-variant Landau density and where it is.
 
     Among equal minima the one of largest ``|eta|`` (the transformed variant, not the parent) wins; for a

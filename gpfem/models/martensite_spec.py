@@ -179,7 +179,7 @@ def estimate_size(p: Mapping[str, Any]) -> SizeEstimate:
     return SizeEstimate("nx", cells, per_vertex * vertices, *_MEMORY[dim])
 
 
-def check_consistency(p: dict[str, Any], gdim: int) -> None:
+def check_consistency(p: Mapping[str, Any], gdim: int) -> None:
     """Checks across parameters, once the space dimension is known (before any solve).
 
     The ones that need no mesh (:func:`check`, which ``resolve`` runs already) again here, for callers that
