@@ -43,8 +43,10 @@ __all__ = ["COARSE", "REFERENCES", "analyse", "main", "table"]
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-#: The coarse version (tests/fracture/test_shear.py runs it): ell = 0.04 mm, h = 0.02 mm in the band.
-COARSE = {"ell": 0.04, "h_fine": 0.02, "h_coarse": 0.1, "band": "[0.15,0.55]", "load_max": 0.013,
+#: The coarse free-edge version (tests/fracture/test_shear.py runs it): ell = 0.04 mm, h = 0.02 mm in the
+#: band, left and right edges free (not the published boundary conditions).
+COARSE = {"ell": 0.04, "h_fine": 0.02, "h_coarse": 0.1, "band": "[0.15,0.55]", "band_x": "[0,1]",
+          "rollers": "", "stop_when_broken": 0, "load_max": 0.013,
           "dload": 5e-4, "dload_max": 5e-4, "dload_min": 5e-4, "dload_grow": 1.0,
           "max_damage_increment": 1.0, "checkpoint_interval": 0, "field_interval": 0}
 

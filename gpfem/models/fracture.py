@@ -3,7 +3,8 @@ r"""Phase-field brittle fracture: the model on a mesh — fields, boundary condi
 The energy is :func:`~gpfem.models.fracture_energy.phase_field_energy` (AT1/AT2, splits). Loads are imposed
 displacements, so the external work is zero and the reaction force is the residual on the loaded dofs.
 Boundary conditions come from the mesh's physical groups (parameters ``fixed``, ``loaded``, ``direction``,
-``loading``, ``damage_bc``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own Functions.
+``rollers``, ``roller_direction``, ``loading``, ``damage_bc``) or from the caller as plain DOLFINx
+``DirichletBC`` s on their own Functions.
 
 Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
 ``gpfem_displacement_`` (Newton, MUMPS). ``alpha``-problem: SNES ``gpfem_damage_`` with bounds
@@ -60,7 +61,7 @@ class Fracture(QuasiStatic):
         u: Your own displacement function (vector P1), or ``None`` to make one.
         alpha: Your own damage function (scalar P1), or ``None``.
         bcs_u: Your own ``DirichletBC`` s of the displacement (on ``u``'s space); ``None``: from the groups
-            named by ``fixed``/``loaded``/``direction``/``loading`` in ``p``.
+            named by ``fixed``/``loaded``/``direction``/``rollers``/``loading`` in ``p``.
         bcs_alpha: ``DirichletBC`` s of the damage (default: none, or from ``damage_bc`` with group BCs).
         load: The ``fem.Constant`` your ``bcs_u`` impose (set to the load path's value at every step).
         reaction_dofs: Local indices into ``u.x.array`` whose residual sums to the reaction force (e.g.
@@ -173,6 +174,8 @@ class Fracture(QuasiStatic):
         comm = msh.comm
         if comm.allreduce(len(fixed)) == 0 or comm.allreduce(len(loaded)) == 0:
             raise MeshError(f"boundary groups '{p['fixed']}'/'{p['loaded']}' have no facets")
+        # rollers first: where a roller group meets the fixed or loaded group, their values win
+        bcs_u.extend(self._roller_bcs())
         dofs = fem.locate_dofs_topological(self.V, fdim, fixed)
         bcs_u.append(fem.dirichletbc(np.zeros(self.gdim), dofs, self.V))
         for i in range(self.gdim):
@@ -185,6 +188,35 @@ class Fracture(QuasiStatic):
                 d = fem.locate_dofs_topological(self.A, fdim, facets)
                 bcs_a.append(fem.dirichletbc(0.0, d, self.A))
         return bcs_u, bcs_a, fem.locate_dofs_topological(self.V.sub(comp), fdim, loaded)
+
+    def _roller_bcs(self) -> list[Any]:
+        """``u[roller_direction] = 0`` on each group named in ``rollers`` (the other components free).
+
+        Raises:
+            ParameterError: ``rollers`` names a group the mesh does not have (or one without facets), or
+                ``roller_direction`` is not a component of the mesh.
+        """
+        p, b = self.p, self.bundle
+        names = [n.strip() for n in str(p["rollers"]).split(",") if n.strip()]
+        if not names:
+            return []
+        comp = _COMPONENT[p["roller_direction"]]
+        if comp >= self.gdim:
+            raise ParameterError("roller_direction", f"'{p['roller_direction']}' on a {self.gdim}D mesh")
+        msh = b.mesh
+        fdim = msh.topology.dim - 1
+        Vi = self.V.sub(comp)
+        bcs = []
+        for name in names:
+            try:
+                facets = b.facets(name)
+            except MeshError as e:
+                raise ParameterError("rollers", str(e)) from None
+            if msh.comm.allreduce(len(facets)) == 0:
+                raise ParameterError("rollers", f"boundary group '{name}' has no facets")
+            d = fem.locate_dofs_topological(Vi, fdim, facets)
+            bcs.append(fem.dirichletbc(fem.Constant(msh, 0.0), d, Vi))
+        return bcs
 
     def _set_isotropic(self, value: float) -> None:
         """``loading=isotropic``: u = value * x on the whole boundary."""

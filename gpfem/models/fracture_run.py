@@ -33,9 +33,10 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
     def builtin() -> MeshBundle:
         if p["geometry"] == "strip":
             return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
-        band = p["band"]
+        band, band_x = p["band"], p["band_x"]
         return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
-                             band=(band[0] * p["L"], band[1] * p["L"]), comm=ctx.comm)
+                             band=(band[0] * p["L"], band[1] * p["L"]),
+                             band_x=(band_x[0] * p["L"], band_x[1] * p["L"]), comm=ctx.comm)
 
     return ctx.mesh(builtin)
 
@@ -51,9 +52,10 @@ def check_parameters(p: dict[str, Any]) -> None:
     path = p["load_path"] or [p["load_max"]]
     if LoadPath(path).s_end <= 0:
         raise ParameterError("load_max", "the load programme is empty (load_max = 0?)")
-    band = p["band"]
-    if len(band) != 2 or not band[0] < band[1]:
-        raise ParameterError("band", f"must be [lo, hi] with lo < hi, got {band}")
+    for name in ("band", "band_x"):
+        band = p[name]
+        if len(band) != 2 or any(not isinstance(v, int | float) for v in band) or not band[0] < band[1]:
+            raise ParameterError(name, f"must be [lo, hi] with lo < hi, got {band}")
 
 
 def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
