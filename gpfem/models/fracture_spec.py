@@ -133,7 +133,7 @@ PRESETS = {
     "shear": dict(_MIEHE, model="AT2", split="spectral", band=[0.0, 0.55], band_x=[0.45, 1.0],
                   h_fine=0.0075, fixed="bottom", loaded="top", direction="x", rollers="left,right",
                   roller_direction="y", load_max=0.025, stop_when_broken=0.05, dload=5e-4,
-                  dload_max=5e-4, dload_min=2e-5, checkpoint_interval=5),
+                  dload_max=5e-4, dload_min=2e-5, easy_iterations=50, checkpoint_interval=5),
     "bar": dict(E=1.0, nu=0.0, Gc=1.0, ell=0.05, geometry="strip", L=1.0, H=0.02, nx=100, ny=2,
                 model="AT1", split="none", hypothesis="plane_stress", fixed="left", loaded="right",
                 direction="x", k_res=1e-8, damage_bc=True, load_max=10.0, stop_when_broken=0.05,
@@ -144,6 +144,9 @@ PRESETS = {
                     band=[0.4, 0.6], load_max=0.0075, dload=5e-4, dload_max=5e-4, dload_min=1e-4,
                     dload_grow=1.0, max_damage_increment=1.0, checkpoint_interval=0),
 }
+# easy_iterations = 50: while the crack grows stably each step takes 20-50 alternate minimisations, so the
+# default 8 kept the increment at dload_min; shear-ci to u = 0.0102 mm: 945 instead of 1,375 alternate
+# minimisations (30 instead of 40 steps), force and crack tip the same within 0.1% and 0.003 mm.
 # Tests: the shear set-up at ell = 0.03, h = 0.015 in the refined zone.
 PRESETS["shear-ci"] = dict(PRESETS["shear"], ell=0.03, h_fine=0.015, h_coarse=0.05, dload_min=5e-5,
                            checkpoint_interval=0)
