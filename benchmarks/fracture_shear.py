@@ -5,8 +5,9 @@ u_y = 0, bottom clamped, left and right edges u_y = 0 as published, or free in o
 split, plane strain; E = 210 kN/mm^2, nu = 0.3, Gc = 2.7e-3 kN/mm) and prints one table: the lateral
 boundary condition, peak force, displacement at the peak, force at u = 0.015 mm, the crack's kink angle
 (direction from the notch tip to the centre line's point 0.1 mm along it), its direction further on (how
-it curves), where it ends (its lowest point, and x where it meets the bottom edge if it does), each beside
-a reference value and where that value comes from.
+it curves), where it ends (its lowest point, the load at which its tip reaches the bottom edge, the
+stretch of the bottom edge that is broken in the last field output), each beside a reference value and
+where that value comes from.
 
 References:
 
@@ -43,7 +44,7 @@ import numpy as np
 
 from gpfem.io.crack_centerline import path_angle, point_at
 
-__all__ = ["COARSE", "REFERENCES", "analyse", "bottom_end", "main", "table"]
+__all__ = ["COARSE", "REFERENCES", "analyse", "bottom_damage", "bottom_end", "main", "table"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -61,8 +62,8 @@ REFERENCES = {
     "peak_force": (0.53, "Miehe et al. 2010, ell = 0.015 (figure); deal.II reproduction 0.528"),
     "u_at_peak": (0.0095, "Miehe et al. 2010 (figure, about)"),
     "kink_angle": (-70.5, "LEFM, pure mode II, max. tangential stress (Erdogan & Sih 1963)"),
-    "lowest_point": ("y = 0", "Miehe et al. 2010 figure: runs to the bottom edge"),
-    "bottom_x": ("near x = 1", "same (near the lower-right corner; qualitative)"),
+    "reaches_bottom": ("yes", "Miehe et al. 2010 figure: runs to the bottom edge"),
+    "bottom_damage": ("near x = 1", "same (near the lower-right corner; qualitative)"),
 }
 
 #: the crack "meets the bottom edge" when its lowest point is within this many ell of y = 0 (the centre
@@ -70,23 +71,27 @@ REFERENCES = {
 BOTTOM_ELLS = 2.0
 
 
-def bottom_end(path: np.ndarray, ell: float) -> tuple[tuple[float, float], float]:
-    """The lowest point of a crack path and x where it meets the bottom edge y = 0 (NaN if it stops above).
-
-    The path is extended from its lowest point along the direction of its last ``2 ell`` of arc down to
-    y = 0 when that point is within ``BOTTOM_ELLS * ell`` of the edge.
-    """
+def bottom_end(path: np.ndarray, ell: float) -> tuple[tuple[float, float], bool]:
+    """The lowest point of a crack path and whether it is within ``BOTTOM_ELLS * ell`` of y = 0."""
     P = np.asarray(path, dtype=float)
-    k = int(np.argmin(P[:, 1]))
-    low = P[k]
-    if low[1] > BOTTOM_ELLS * ell:
-        return (float(low[0]), float(low[1])), math.nan
-    seg = np.linalg.norm(np.diff(P[: k + 1], axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    back = point_at(P[: k + 1], max(cum[-1] - 2.0 * ell, 0.0)) if k > 0 else low
-    d = low - back
-    x = low[0] + (d[0] / d[1]) * (0.0 - low[1]) if d[1] < -1e-12 else low[0]
-    return (float(low[0]), float(low[1])), float(x)
+    low = P[int(np.argmin(P[:, 1]))]
+    return (float(low[0]), float(low[1])), bool(low[1] <= BOTTOM_ELLS * ell)
+
+
+def bottom_damage(run: Path, level: float) -> tuple[tuple[float, float], float] | None:
+    """``((x_lo, x_hi), u)``: the stretch of the bottom edge where alpha >= level in the last field output
+    (at load u), or ``None`` when no field was written or the bottom edge is undamaged."""
+    from gpfem.io.plots import field_series, read_series
+
+    pvd = field_series(run)
+    if pvd is None:
+        return None
+    grid, t = read_series(pvd)
+    pts, alpha = np.asarray(grid.points), np.asarray(grid.point_data["alpha"])
+    on = (np.abs(pts[:, 1]) < 1e-9) & (alpha >= level)
+    if not on.any():
+        return None
+    return (float(pts[on, 0].min()), float(pts[on, 0].max())), t
 
 
 def _rows(path: Path) -> list[dict[str, float]]:
@@ -126,15 +131,25 @@ def analyse(run: Path) -> dict:
                     "angle_0.2_to_end": path_angle(main, 0.2),
                     "overall_angle": path_angle(main),
                     "tip": tuple(float(v) for v in main[-1]),
-                    "lowest_point": bottom_end(main, p["ell"])[0], "bottom_x": bottom_end(main, p["ell"])[1],
+                    "lowest_point": bottom_end(main, p["ell"])[0],
+                    "reaches_bottom": "yes" if bottom_end(main, p["ell"])[1] else "no",
                     "point_at_0.1": tuple(float(v) for v in point_at(main, 0.1)),
                     "crack_length": float(np.linalg.norm(np.diff(main, axis=0), axis=1).sum())})
+    edge = bottom_damage(run, p.get("crack_level", 0.5))
+    if edge is not None:
+        out["bottom_damage"], out["bottom_damage_u"] = edge
     if "crack_tip_x" in rows[0]:
         tips = [(r["load"], r["crack_tip_x"], r["crack_tip_y"]) for r in rows
                 if not math.isnan(r["crack_tip_x"])]
         if tips:
             out["tip_last_step"] = (tips[-1][1], tips[-1][2])
             out["lowest_tip_y"] = min(t[2] for t in tips)
+            down = [t for t in tips if t[2] <= BOTTOM_ELLS * p["ell"]]
+            if down:
+                out["u_at_bottom"], out["tip_at_bottom"] = down[0][0], (down[0][1], down[0][2])
+                out["force_at_bottom"] = float(f[[r["load"] for r in rows].index(down[0][0])])
+        k = int(np.nanargmin(f[i:])) + i
+        out["min_force_after_peak"], out["u_at_min_force"] = float(f[k]), float(u[k])
     if "crack_tip_x" in rows[0] and u[-1] >= 0.015:
         j = int(np.argmin(np.abs(u - 0.015)))
         out["tip_at_0.015"] = (rows[j]["crack_tip_x"], rows[j]["crack_tip_y"])
@@ -146,7 +161,7 @@ def table(results: list[dict]) -> str:
     """The runs' quantities side by side with the references."""
     def fmt(v, spec=".4g"):
         if isinstance(v, tuple):
-            return "(" + ", ".join(format(x, ".3f") for x in v) + ")"
+            return "(" + ", ".join(format(x, ".3f") if isinstance(x, float) else str(x) for x in v) + ")"
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "-"
         return format(v, spec) if isinstance(v, float | int) else str(v)
@@ -160,7 +175,11 @@ def table(results: list[dict]) -> str:
                   ("angle_0.1_to_0.2", "angle, arc 0.1-0.2"), ("angle_0.2_to_end", "angle, arc 0.2-end"),
                   ("overall_angle", "path start -> tip"),
                   ("point_at_0.1", "path at arc 0.1 mm"), ("tip", "path end (fields)"),
-                  ("lowest_point", "lowest point of path"), ("bottom_x", "meets y = 0 at x"),
+                  ("lowest_point", "lowest point of path"), ("reaches_bottom", "path within 2 ell of y=0"),
+                  ("bottom_damage", "y=0: alpha>=0.5 on x in"), ("bottom_damage_u", "  (fields at u =)"),
+                  ("u_at_bottom", "u: tip reaches y<2 ell"), ("tip_at_bottom", "  tip there"),
+                  ("force_at_bottom", "  force there (kN)"),
+                  ("min_force_after_peak", "min force after peak"), ("u_at_min_force", "  at u (mm)"),
                   ("tip_last_step", "tip, last step (hist.)"), ("lowest_tip_y", "lowest tip y (hist.)"),
                   ("tip_at_0.015", "tip at u=0.015"), ("crack_length", "crack length (mm)"),
                   ("final_load", "final u (mm)"), ("steps", "load steps"),
