@@ -162,6 +162,9 @@ class Fracture(QuasiStatic):
         bcs_u: list[Any] = []
         bcs_a: list[Any] = []
         if p["loading"] == "isotropic":
+            if str(p.get("rollers", "")).strip():
+                raise ParameterError("rollers", "has no effect with loading=isotropic (u is imposed on the "
+                                     "whole boundary)")
             facets = dmesh.exterior_facet_indices(msh.topology)
             self._u_bc = fem.Function(self.V)
             dofs = fem.locate_dofs_topological(self.V, fdim, facets)

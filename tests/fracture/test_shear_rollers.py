@@ -75,15 +75,18 @@ def test_rollers_hold_u_y_on_the_lateral_edges_in_parallel():
     _check_rollers()
 
 
-def test_roller_direction_must_exist_in_2d():
+@pytest.mark.parametrize(("sets", "name"), [({"roller_direction": "z"}, "roller_direction"),
+                                           ({"loading": "isotropic"}, "rollers")])
+def test_roller_input_that_cannot_apply_is_refused(sets, name):
+    """A component the mesh lacks; rollers beside an imposed displacement on the whole boundary."""
     from mpi4py import MPI
 
     from gpfem.mesh import notched_plate
     from gpfem.models.fracture import Fracture
 
-    p = resolve(PARAMETERS, PRESETS["shear-ci"], {"roller_direction": "z"})
+    p = resolve(PARAMETERS, PRESETS["shear-ci"], sets)
     bundle = notched_plate(h_fine=0.1, h_coarse=0.2, comm=MPI.COMM_WORLD)
-    with pytest.raises(ParameterError, match="'roller_direction'"):
+    with pytest.raises(ParameterError, match=f"'{name}'"):
         Fracture(p, bundle)
 
 
