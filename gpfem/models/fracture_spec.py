@@ -162,7 +162,7 @@ PRESETS["sent-ci-amr"] = dict(PRESETS["sent-ci"], ell=0.05, h_fine=0.1, load_max
 PRESET_HELP = {
     "sent": "single-edge-notched tension (Miehe et al. 2010), AT2, ell = 0.015 mm, h = 0.0075 mm in the band",
     "shear": "the same specimen under shear as published (left/right edges u_y = 0), spectral split, "
-             "refined from the notch tip to the bottom edge, run until broken",
+             "refined from the notch tip to the bottom edge, to u = 0.02 mm",
     "shear-ci": "coarse shear for tests (ell = 0.03, h = 0.015 in the refined zone, same boundary "
                 "conditions)",
     "bar": "a strip under uniform traction (AT1, E = Gc = 1): analytic peak stress and Gc checks",
