@@ -125,12 +125,14 @@ def notched_plate(
     h_fine: float = 0.0075,
     h_coarse: float = 0.025,
     band: tuple[float, float] | None = None,
+    band_x: tuple[float, float] | None = None,
     comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """A square ``[0,L]^2`` with a slot notch from the left edge to ``notch_length`` at ``y = L/2``.
 
-    The mesh has size ``h_fine`` in the horizontal band ``band`` (default ``0.45 L..0.55 L``, where the crack
-    runs) and ``h_coarse`` elsewhere. Physical groups: ``bottom``, ``top``, ``left``, ``right``, ``domain``.
+    The mesh has size ``h_fine`` in the box ``band_x x band`` (default the whole width and
+    ``0.45 L..0.55 L``, where the crack runs) and ``h_coarse`` elsewhere. Physical groups: ``bottom``,
+    ``top``, ``left``, ``right`` (the two parts of the left edge beside the notch), ``domain``.
 
     Args:
         L: Side length.
@@ -139,6 +141,7 @@ def notched_plate(
         h_fine: Element size in the band.
         h_coarse: Element size elsewhere.
         band: ``(y_lo, y_hi)`` of the refined band.
+        band_x: ``(x_lo, x_hi)`` of the refined band (default ``(0, L)``).
         comm: MPI communicator.
     """
     _check_positive(L=L, notch_length=notch_length, notch_width=notch_width, h_fine=h_fine,
@@ -146,6 +149,7 @@ def notched_plate(
     if notch_length >= L or notch_width >= L / 2:
         raise MeshError("notched_plate: need notch_length < L and notch_width < L/2")
     y_lo, y_hi = band if band is not None else (0.45 * L, 0.55 * L)
+    x_lo, x_hi = band_x if band_x is not None else (0.0, L)
     with gmsh_model("notched_plate", comm) as model:
         if model is not None:
             import gmsh
@@ -175,8 +179,8 @@ def notched_plate(
             box_f = f.add("Box")
             f.setNumber(box_f, "VIn", h_fine)
             f.setNumber(box_f, "VOut", h_coarse)
-            f.setNumber(box_f, "XMin", -eps)
-            f.setNumber(box_f, "XMax", L + eps)
+            f.setNumber(box_f, "XMin", x_lo - eps)
+            f.setNumber(box_f, "XMax", x_hi + eps)
             f.setNumber(box_f, "YMin", y_lo)
             f.setNumber(box_f, "YMax", y_hi)
             f.setNumber(box_f, "Thickness", 0.0)

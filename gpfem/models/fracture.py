@@ -3,8 +3,8 @@ r"""Phase-field brittle fracture: the model on a mesh — fields, boundary condi
 The energy is :func:`~gpfem.models.fracture_energy.phase_field_energy` (AT1/AT2, splits). Loads are imposed
 displacements, so the external work is zero and the reaction force is the residual on the loaded dofs.
 Boundary conditions come from the mesh's physical groups (parameters ``fixed``, ``loaded``, ``direction``,
-``loading``, ``damage_bc``, ``rollers_z``) or from the caller as plain DOLFINx ``DirichletBC`` s on their own
-Functions.
+``rollers``, ``roller_direction``, ``rollers_z``, ``loading``, ``damage_bc``) or from the caller as
+plain DOLFINx ``DirichletBC`` s on their own Functions.
 
 Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
 ``gpfem_displacement_`` (Newton; ``u_solver``: MUMPS, or CG + GAMG with the rigid-body modes as
@@ -71,7 +71,7 @@ class Fracture(QuasiStatic):
         u: Your own displacement function (vector P1), or ``None`` to make one.
         alpha: Your own damage function (scalar P1), or ``None``.
         bcs_u: Your own ``DirichletBC`` s of the displacement (on ``u``'s space); ``None``: from the groups
-            named by ``fixed``/``loaded``/``direction``/``loading`` in ``p``.
+            named by ``fixed``/``loaded``/``direction``/``rollers``/``loading`` in ``p``.
         bcs_alpha: ``DirichletBC`` s of the damage (default: none, or from ``damage_bc`` with group BCs).
         load: The ``fem.Constant`` your ``bcs_u`` impose (set to the load path's value at every step).
         reaction_dofs: Local indices into ``u.x.array`` whose residual sums to the reaction force (e.g.
@@ -182,8 +182,9 @@ class Fracture(QuasiStatic):
         bcs_u: list[Any] = []
         bcs_a: list[Any] = []
         if p["loading"] == "isotropic":
-            if str(p.get("rollers_z") or "").strip():
-                raise ParameterError("rollers_z", "has no effect with loading=isotropic (u is imposed on the "
+            held = [n for n in ("rollers", "rollers_z") if str(p.get(n) or "").strip()]
+            if held:
+                raise ParameterError(held[0], "has no effect with loading=isotropic (u is imposed on the "
                                      "whole boundary)")
             facets = dmesh.exterior_facet_indices(msh.topology)
             self._u_bc = u_bc = fem.Function(self.V)
@@ -197,6 +198,11 @@ class Fracture(QuasiStatic):
         comm = msh.comm
         if comm.allreduce(len(fixed)) == 0 or comm.allreduce(len(loaded)) == 0:
             raise MeshError(f"boundary groups '{p['fixed']}'/'{p['loaded']}' have no facets")
+        # rollers first: where a roller group meets the fixed or loaded group, their values win
+        roller = _COMPONENT[p["roller_direction"]]
+        if str(p.get("rollers") or "").strip() and roller >= self.gdim:
+            raise ParameterError("roller_direction", f"'{p['roller_direction']}' on a {self.gdim}D mesh")
+        bcs_u.extend(self._zero_component_bcs("rollers", roller))
         bcs_u.extend(self._zero_component_bcs("rollers_z", 2))
         dofs = fem.locate_dofs_topological(self.V, fdim, fixed)
         bcs_u.append(fem.dirichletbc(np.zeros(self.gdim), dofs, self.V))

@@ -37,13 +37,14 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
     def builtin() -> MeshBundle:
         if p["geometry"] == "strip":
             return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
-        band = p["band"]
+        band, band_x = p["band"], p["band_x"]
         if p["geometry"] == "notched_slab":
             return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
                                 band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
                                 layers=p["layers"], comm=ctx.comm)
         return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
-                             band=(band[0] * p["L"], band[1] * p["L"]), comm=ctx.comm)
+                             band=(band[0] * p["L"], band[1] * p["L"]),
+                             band_x=(band_x[0] * p["L"], band_x[1] * p["L"]), comm=ctx.comm)
 
     return ctx.mesh(builtin)
 

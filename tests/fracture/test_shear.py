@@ -1,4 +1,7 @@
-"""Coarse shear test: the ``shear`` preset at ell = 0.04 mm, h = 0.02 mm, steps of 5e-4 mm to u = 0.013 mm.
+"""Coarse shear test with free lateral edges: the ``shear`` preset at ell = 0.04 mm, h = 0.02 mm, steps of
+5e-4 mm to u = 0.013 mm, with the left and right edges free (``rollers=""``) and refined over the full width
+in 0.15 <= y <= 0.55: the set-up the preset had before it followed the paper (tests/fracture/
+test_shear_rollers.py tests the published one).
 
 About 40 s on one rank (2,544 u + 1,272 alpha DOFs, 26 steps, ~480 alternate minimisations). Measured
 (docs/fracture.md, "Shear"): peak 0.4269 kN at u = 0.0100 mm; the centre line leaves the notch at -74.3 deg
@@ -17,7 +20,8 @@ from helpers import read_csv, read_json, run_cli
 
 from gpfem.crack import path_angle, point_at
 
-COARSE = {"ell": 0.04, "h_fine": 0.02, "h_coarse": 0.1, "band": "[0.15,0.55]", "load_max": 0.013,
+COARSE = {"ell": 0.04, "h_fine": 0.02, "h_coarse": 0.1, "band": "[0.15,0.55]", "band_x": "[0,1]",
+          "rollers": "", "stop_when_broken": 0, "load_max": 0.013,
           "dload": 5e-4, "dload_max": 5e-4, "dload_min": 5e-4, "dload_grow": 1.0,
           "max_damage_increment": 1.0, "checkpoint_interval": 0, "field_interval": 0, "png": "false"}
 
