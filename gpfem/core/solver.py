@@ -152,6 +152,8 @@ class NonlinearSolver:
         options: Options overriding :data:`DEFAULT_OPTIONS` (without the prefix). Options given on the
             command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+            With blocked unknowns (``u`` a list, e.g. ``[u, alpha]`` of a coupled problem) ``lower`` and
+            ``upper`` are lists of one function per unknown (``+-PETSc.INFINITY`` where unbounded).
         mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
             one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
             multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
@@ -160,6 +162,9 @@ class NonlinearSolver:
         constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
             SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
             space. ``u`` holds the full (periodic) solution after every solve.
+        objective: ``objective() -> float``, the energy whose gradient is ``F``, evaluated at the current
+            ``u`` (reduced over ranks). SNES copies each trial iterate into ``u`` and calls it, so its line
+            search (``bt``) decreases the energy instead of the residual norm. Not with a ``constraint``.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -176,6 +181,7 @@ class NonlinearSolver:
         bounds: tuple[Any, Any] | None = None,
         mat_type: str | None = None,
         constraint: Any | None = None,
+        objective: Any | None = None,
     ):
         if not prefix or not prefix.strip("_"):
             raise GpfemError("every solver needs a non-empty options prefix, e.g. 'gpfem_ch_'")
@@ -186,6 +192,9 @@ class NonlinearSolver:
         self.prefix = prefix
         #: Krylov solves in a row that needed the MUMPS retry (see :meth:`solve`).
         self.krylov_failures = 0
+        #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
+        #: (one linear solve per Newton iteration).
+        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0}
         self._direct_ksp: Any = None
         self._krylov_ksp: Any = None
         self._retry_note = ""
@@ -246,10 +255,20 @@ class NonlinearSolver:
         if self._monitored:
             self.snes.setMonitor(functools.partial(_stop_monitor, comm=self.comm))
         self.u = u
+        if objective is not None:
+            if constraint is not None:
+                raise GpfemError(f"{prefix}: an objective with a constraint is not supported")
+            self.snes.setObjective(functools.partial(_objective, u=u, energy=objective))
         self._bounds = bounds
         self._constrained = constraint is not None
+        self._blocked = isinstance(u, list | tuple)
         if bounds is not None:
-            if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
+            if self._blocked:  # blocked unknowns [u0, u1, ...]: bounds stacked like the solution vector
+                if self._constrained or len(bounds[0]) != len(u) or len(bounds[1]) != len(u):
+                    raise GpfemError(f"{prefix}: bounds of blocked unknowns need one lower and one upper "
+                                     "function per unknown")
+                self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
+            elif self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
                 self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
             elif vec_type is None:
                 self._lb = bounds[0].x.petsc_vec
@@ -282,7 +301,12 @@ class NonlinearSolver:
             Interrupted: If a stop was requested (SIGTERM) during the solve; ``u`` then holds an
                 unconverged iterate that the caller must roll back. Raised on every rank.
         """
-        if self._bounds is not None:
+        if self._bounds is not None and self._blocked:
+            for fs, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                for f in fs:
+                    f.x.scatter_forward()
+                dolfinx.fem.petsc.assign(list(fs), v)
+        elif self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
                 if not self._constrained and v is not f.x.petsc_vec:
@@ -310,6 +334,10 @@ class NonlinearSolver:
             self.problem.solve()
         except PETSc.Error as e:
             raise ConvergenceError(self.prefix, detail=f"PETSc error {e}") from e
+        finally:
+            self.counts["solves"] += 1
+            self.counts["newton_iterations"] += self.snes.getIterationNumber()
+            self.counts["ksp_iterations"] += self.snes.getLinearSolveIterations()
         reason = self.snes.getConvergedReason()
         if reason == DIVERGED_USER:
             raise Interrupted(f"solve {self.prefix!r} stopped at iteration {self.snes.getIterationNumber()}")
@@ -409,7 +437,7 @@ class NonlinearSolver:
                 del _live_prefixes[p]
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
-                if v is not f.x.petsc_vec:
+                if self._blocked or v is not f.x.petsc_vec:
                     v.destroy()
             self._bounds = None
         if self.problem is not None:
@@ -436,6 +464,15 @@ def _stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:
     """End the solve with ``SNES_DIVERGED_USER`` when any rank was asked to stop now (collective)."""
     if stop_now(comm):
         snes.setConvergedReason(DIVERGED_USER)
+
+
+def _objective(_snes: Any, x: Any, u: Any, energy: Any) -> float:
+    """SNES objective: copy the trial iterate ``x`` into ``u`` (ghosts too), then ``energy()`` (collective)."""
+    x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+    dolfinx.fem.petsc.assign(x, u)
+    for f in u if isinstance(u, list | tuple) else [u]:
+        f.x.scatter_forward()
+    return energy()
 
 
 def destroy_petsc(problem: Any) -> None:
