@@ -10,12 +10,13 @@ Every deciding number is reduced over ranks in one ``Allreduce`` per iteration.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from mpi4py import MPI
+
+import numpy as np
 
 from gpfem.core.errors import ConvergenceError
 

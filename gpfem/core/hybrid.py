@@ -170,7 +170,12 @@ class HybridMinimisation:
                                       f"max change of '{am.alpha.name}' {res.change:.3g} > tolerance {am.tol:g}")
 
     def _newton(self, res: HybridResult) -> bool:
-        """One bounded Newton try from the current state; ``False`` (state restored) if it is rejected."""
+        """One bounded Newton try from the current state; ``True`` if it converged without raising the energy.
+
+        A try that did not converge leaves its last iterate when that is finite and of lower energy (it is
+        feasible: the bounds hold at every iterate), a better start for the alternate minimisations that
+        follow; else the state before the try is restored.
+        """
         self._saved = [f.x.array.copy() for f in self.fields]
         e0 = self.energy()
         res.newton_solves += 1
@@ -181,14 +186,14 @@ class HybridMinimisation:
         except ConvergenceError as e:
             res.newton_iterations += self.newton.snes.getIterationNumber()
             why = str(e)
-        if not why:
-            e1 = self.energy()
-            if e1 > e0 + self.energy_rtol * abs(e0):
-                why = f"the energy rose from {e0:.10g} to {e1:.10g}"
-        if why:
+        e1 = self.energy()  # (reduced: the same on every rank; NaN if the iterate is not finite)
+        lower = bool(np.isfinite(e1)) and e1 <= e0 + self.energy_rtol * abs(e0)
+        if not why and lower:
+            return True
+        if not lower:
+            why = why or f"the energy rose from {e0:.10g} to {e1:.10g}"
             for f, a in zip(self.fields, self._saved, strict=True):
                 f.x.array[:] = a
-            log.debug(f"{self.name}: Newton try {res.newton_solves} rejected after "
-                      f"{res.alt_min_iterations} alternate minimisations ({why})")
-            return False
-        return True
+        log.debug(f"{self.name}: Newton try {res.newton_solves} after {res.alt_min_iterations} alternate "
+                  f"minimisations: {why}; {'kept its iterate' if lower else 'state restored'}")
+        return False

@@ -160,7 +160,8 @@ class Fracture(QuasiStatic):
 
     def _build_hybrid(self, F_u: Any, F_a: Any) -> None:
         """``solver=hybrid``: bounded Newton on ``[u, alpha]`` (SNES ``gpfem_coupled_``) after alternate
-        minimisation (:class:`~gpfem.core.hybrid.HybridMinimisation`)."""
+        minimisation (:class:`~gpfem.core.hybrid.HybridMinimisation`).
+        """
         p = self.p
         u_lo, u_hi = fem.Function(self.V), fem.Function(self.V)
         u_lo.x.array[:] = PETSc.NINFINITY
@@ -251,7 +252,8 @@ class Fracture(QuasiStatic):
     # -- the load step -----------------------------------------------------------------------------------
     def solve(self, s: float, ds: float) -> tuple[int, str | None]:
         """Solve at the load already set (``solver``: alternate minimisation or the hybrid); reject where
-        the damage jumps. Returns the nonlinear iterations of both kinds (they drive the increment)."""
+        the damage jumps. Returns the nonlinear iterations of both kinds (they drive the increment).
+        """
         limit = self.p["max_damage_increment"]
         refine = ds > self.p["dload_min"] * (1.0 + 1e-9) and limit < 1.0
         if self.hybrid is None:

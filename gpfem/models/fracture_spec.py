@@ -84,16 +84,18 @@ PARAMETERS = [
               "stop once the reaction force has fallen below this fraction of its peak, after the peak "
               "(e.g. 0.05; 0: off; load_max stays the limit)", bounds=(0.0, 1.0), check=_check_fraction),
     # -- solver of the coupled problem at each load ---------------------------------------------------
-    Parameter("solver", "hybrid", "altmin: alternate minimisation only | hybrid: alternate minimisation, "
-              "then bounded Newton on the coupled (u, alpha) problem (MUMPS), back to alternate minimisation "
-              "when Newton fails or raises the energy; a converged step passes the altmin_tol test either way",
-              choices=("altmin", "hybrid")),
-    Parameter("newton_after", 5, "hybrid: alternate minimisations in a step before the first Newton try "
-              "(the budget doubles before each further try)", positive=True),
+    Parameter("solver", "hybrid",
+              "altmin: alternate minimisation only | hybrid: alternate minimisation, then bounded Newton on "
+              "the coupled (u, alpha) problem (MUMPS, energy line search) once the damage change contracts, "
+              "back to alternate minimisation when Newton fails; a step converges on the altmin_tol test "
+              "either way", choices=("altmin", "hybrid")),
+    Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it is "
+              "tried once the damage change fell in 3 of them in a row; 6, 12, ... after a failed try)",
+              positive=True),
     Parameter("newton_shift", 1.0, "hybrid: shift mu of the damage block of the Newton Jacobian, in units "
-              "of Gc/ell times the mass matrix, scaled by the residual norm relative to the try's first "
-              "(0: plain Newton)", nonnegative=True),
-    Parameter("newton_max_it", 30, "hybrid: Newton iterations of one try before it is given up",
+              "of Gc/ell times the mass matrix, times the residual norm relative to the try's first (a "
+              "descent direction where the energy is not convex; 0: plain Newton)", nonnegative=True),
+    Parameter("newton_max_it", 15, "hybrid: Newton iterations of one try before it is given up",
               positive=True),
     # -- alternate minimisation ---------------------------------------------------------------------
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
