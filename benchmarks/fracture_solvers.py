@@ -91,8 +91,9 @@ def _fmt(r: dict) -> str:
     if "steps" not in r:
         return f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d}   {r['status']}"
     tip = r["tip"]
-    return (f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} {r['altmin']:7d} "
-            f"{r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} {r['wall']:8.1f} {r['cpu']:8.1f} "
+    return (f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
+            f"{r['altmin']:7d} {r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} "
+            f"{r['wall']:8.1f} {r['cpu']:8.1f} "
             f"{r['rss']:7.0f} {r['peak']:8.4f} {r['u_peak']:9.6f}  ({tip[0]:.3f}, {tip[1]:.3f})"
             + ("" if r["status"] == "ok" else f"  {r['status']}"))
 
@@ -103,10 +104,12 @@ HEADER = ("case          solver  ranks    DOFs steps  altmin newton nonlin.  lin
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="sent,shear-coarse", help="comma-separated: sent, shear-coarse (or none)")
+    ap.add_argument("--cases", default="sent,shear-coarse",
+                    help="comma-separated: sent, shear-coarse (or none)")
     ap.add_argument("--ranks", default="1,2", help="comma-separated rank counts")
     ap.add_argument("--full-shear", action="store_true",
-                    help="also the full shear preset to u = 0.02 (new default only; old scheme: stored counts)")
+                    help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
+                         "stored counts)")
     ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
     a = ap.parse_args(argv)
     cases = [c for c in a.cases.split(",") if c and c != "none"]
@@ -137,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if r["case"] == "shear-full" and "steps" in r:
             o = SHEAR_FULL_ALTMIN
-            print(f"shear-full, {r['ranks']} rank(s): altmin (stored, 1 core) {o['steps']} steps, {o['nonlinear']} "
-                  f"alternate minimisations, ~{o['wall'] / 60:.0f} min; hybrid {r['steps']} steps, "
-                  f"{r['altmin'] + r['newton']} iterations, {r['wall'] / 60:.1f} min: wall ratio "
-                  f"{o['wall'] / r['wall']:.1f} (different invocations and load)")
+            print(f"shear-full, {r['ranks']} rank(s): altmin (stored, 1 core) {o['steps']} steps, "
+                  f"{o['nonlinear']} alternate minimisations, ~{o['wall'] / 60:.0f} min; hybrid "
+                  f"{r['steps']} steps, {r['altmin'] + r['newton']} iterations, {r['wall'] / 60:.1f} min: "
+                  f"wall ratio {o['wall'] / r['wall']:.1f} (different invocations and load)")
     return 0
 
 

@@ -105,8 +105,9 @@ class AlternateMinimisation:
         s = self.iterate(self.max_iterations, max_increment)
         if s.converged or not s.within_increment:
             return s.iterations, s.within_increment
-        raise ConvergenceError(self.name, iterations=self.max_iterations,
-                               detail=f"max change of '{self.alpha.name}' {s.change:.3g} > tolerance {self.tol:g}")
+        raise ConvergenceError(
+            self.name, iterations=self.max_iterations,
+            detail=f"max change of '{self.alpha.name}' {s.change:.3g} > tolerance {self.tol:g}")
 
     def iterate(self, count: int, max_increment: float | None = None, start: int = 0,
                 until: Callable[[int, float], bool] | None = None) -> Sweeps:

@@ -165,9 +165,10 @@ class HybridMinimisation:
             if s.converged or not s.within_increment:
                 res.within_increment = s.within_increment
                 return res
-        raise ConvergenceError(self.name, iterations=res.alt_min_iterations,
-                               detail=f"{res.newton_solves} Newton tries ({res.newton_iterations} iterations); "
-                                      f"max change of '{am.alpha.name}' {res.change:.3g} > tolerance {am.tol:g}")
+        raise ConvergenceError(
+            self.name, iterations=res.alt_min_iterations,
+            detail=f"{res.newton_solves} Newton tries ({res.newton_iterations} iterations); "
+                   f"max change of '{am.alpha.name}' {res.change:.3g} > tolerance {am.tol:g}")
 
     def _newton(self, res: HybridResult) -> bool:
         """One bounded Newton try from the current state; ``True`` if it converged without raising the energy.

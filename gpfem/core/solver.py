@@ -467,7 +467,7 @@ def _stop_monitor(snes: Any, _its: int, _norm: float, comm: Any) -> None:
 
 
 def _objective(_snes: Any, x: Any, u: Any, energy: Any) -> float:
-    """SNES objective: copy the trial iterate ``x`` into ``u`` (ghosts too), then ``energy()`` (collective)."""
+    """SNES objective: copy the trial iterate ``x`` into ``u`` (ghosts too); ``energy()`` (collective)."""
     x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
     dolfinx.fem.petsc.assign(x, u)
     for f in u if isinstance(u, list | tuple) else [u]:

@@ -159,8 +159,9 @@ class Fracture(QuasiStatic):
         self.prepare(0.0)
 
     def _build_hybrid(self, F_u: Any, F_a: Any) -> None:
-        """``solver=hybrid``: bounded Newton on ``[u, alpha]`` (SNES ``gpfem_coupled_``) after alternate
-        minimisation (:class:`~gpfem.core.hybrid.HybridMinimisation`).
+        """``solver=hybrid``: alternate minimisation, then bounded Newton on ``[u, alpha]``.
+
+        SNES ``gpfem_coupled_`` (MUMPS) in :class:`~gpfem.core.hybrid.HybridMinimisation`.
         """
         p = self.p
         u_lo, u_hi = fem.Function(self.V), fem.Function(self.V)
@@ -180,7 +181,7 @@ class Fracture(QuasiStatic):
             F, [self.u, self.alpha], prefix="gpfem_coupled_", bcs=self.bcs_u + self.bcs_alpha, J=J,
             bounds=([u_lo, self.alpha_prev], [u_hi, self.alpha_ub]),
             options={"snes_max_it": p["newton_max_it"], "snes_linesearch_type": "bt",
-                     "snes_rtol": 1e-8, "snes_atol": 1e-10},
+                     "snes_rtol": 1e-6, "snes_atol": 1e-9, "snes_stol": 1e-10},
             objective=self.energy.assemble)
         self.hybrid = HybridMinimisation(
             self.altmin, self.solver_coupled, [self.u, self.alpha], self.energy.assemble,
@@ -251,8 +252,10 @@ class Fracture(QuasiStatic):
 
     # -- the load step -----------------------------------------------------------------------------------
     def solve(self, s: float, ds: float) -> tuple[int, str | None]:
-        """Solve at the load already set (``solver``: alternate minimisation or the hybrid); reject where
-        the damage jumps. Returns the nonlinear iterations of both kinds (they drive the increment).
+        """Solve at the load already set (``solver``); reject where the damage jumps.
+
+        Returns the nonlinear iterations of both kinds (they drive the increment) and why the step is
+        rejected, or ``None``.
         """
         limit = self.p["max_damage_increment"]
         refine = ds > self.p["dload_min"] * (1.0 + 1e-9) and limit < 1.0
@@ -283,7 +286,7 @@ class Fracture(QuasiStatic):
         super().accept(s_new, ds, result)
 
     def solver_counts(self) -> dict[str, dict[str, int]]:
-        """Solves, Newton and Krylov iterations of each SNES so far, by options prefix (same on every rank)."""
+        """Solves, Newton and Krylov iterations of each SNES so far, by prefix (the same on every rank)."""
         solvers = [self.solver_u, self.solver_alpha, self.solver_coupled]
         return {s.prefix: dict(s.counts) for s in solvers if s is not None}
 

@@ -89,8 +89,8 @@ PARAMETERS = [
               "the coupled (u, alpha) problem (MUMPS, energy line search) once the damage change contracts, "
               "back to alternate minimisation when Newton fails; a step converges on the altmin_tol test "
               "either way", choices=("altmin", "hybrid")),
-    Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it is "
-              "tried once the damage change fell in 3 of them in a row; 6, 12, ... after a failed try)",
+    Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it "
+              "is tried once the damage change fell in 3 of them in a row; 6, 12, ... after a failed try)",
               positive=True),
     Parameter("newton_shift", 1.0, "hybrid: shift mu of the damage block of the Newton Jacobian, in units "
               "of Gc/ell times the mass matrix, times the residual norm relative to the try's first (a "
