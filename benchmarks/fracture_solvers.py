@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full-shear", action="store_true",
                     help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
                          "stored counts)")
+    ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: altmin, hybrid")
     ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
     a = ap.parse_args(argv)
     cases = [c for c in a.cases.split(",") if c and c != "none"]
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER, flush=True)
     for case in cases:
         for n in ranks:
-            for solver in SOLVERS:
+            for solver in a.solvers.split(","):
                 rows.append(run_one(case, solver, n, a.timeout))
                 print(_fmt(rows[-1]), flush=True)
     if a.full_shear:
