@@ -6,14 +6,19 @@ on the coupled problem ``(u, alpha)``, bounded by ``lower <= alpha <= upper`` (S
 converges in a few iterations near a solution but has no descent guarantee far from one (the energy is not
 convex: the coupled Hessian is indefinite). The hybrid takes the best of both (Farrell & Maurini 2017):
 
-1. ``altmin_first`` alternate minimisations (they end on a feasible iterate; an easy step converges here);
-2. bounded Newton on the coupled problem from that iterate, accepted only if it converged and did not
-   raise the energy; then one plain alternate-minimisation sweep must confirm the state: the step converged
-   when ``max |G(alpha) - alpha| < tol``, the stopping test of alternate minimisation itself, so a state
-   accepted by the hybrid is a critical point to the same tolerance as one accepted by alternate
-   minimisation (and, by Newton's own test, its projected coupled residual is below SNES's tolerance);
-3. otherwise back to the iterate before Newton (if it failed or raised the energy), more alternate
-   minimisations (the budget grows by ``growth`` each time) and Newton again.
+1. alternate minimisations (each ends on a feasible iterate; an easy step converges here) until, after at
+   least ``altmin_first``, their change ``max |G(alpha) - alpha|`` fell in ``patience`` of them in a row
+   (while a crack runs it stays flat or grows, and Newton would fail);
+2. bounded Newton on the coupled problem from that iterate (the caller's SNES: e.g. ``vinewtonrsls`` with
+   the energy as objective, so its line search lowers the energy; an optional ``shift`` constant of its
+   Jacobian is set to ``shift0 * ||F_k|| / ||F_0||`` before each iteration), accepted only if it converged
+   and did not raise the energy; then one plain alternate-minimisation sweep must confirm the state: the
+   step converged when ``max |G(alpha) - alpha| < tol``, the stopping test of alternate minimisation
+   itself, so a state accepted by the hybrid is a critical point to the same tolerance as one accepted by
+   alternate minimisation;
+3. otherwise (Newton failed, or the sweep still moved ``alpha``) the alternate minimisations go on from
+   Newton's last iterate if its energy is lower, else from the state before it, and Newton is tried again
+   after ``patience * growth`` falling changes (then ``* growth`` again, ...).
 
 Every decision uses reduced scalars (SNES reasons, energies and max-norms over all ranks), so 1 and N ranks
 take the same path.
@@ -73,6 +78,10 @@ class HybridMinimisation:
             alternate minimisations in a row.
         growth: Factor of ``patience`` after each rejected Newton try.
         energy_rtol: A Newton result is rejected when the energy rose by more than this times ``|energy|``.
+        shift: A ``fem.Constant`` in ``newton``'s Jacobian (e.g. the factor of a positive term added to
+            a block, making it positive definite where the energy is not convex), or ``None``.
+        shift0: Its value at the first iteration of each try; then ``shift0 * ||F_k|| / ||F_0||`` (at most
+            ``shift0``), so the last iterations are Newton's on the unshifted problem.
         name: Name in error messages.
     """
 
