@@ -10,7 +10,8 @@ free of DOLFINx, PETSc and torch. ``docs/extending.md`` builds a model from thes
 
 Energies and solvers:
     :class:`Energy`, :func:`gradient_penalty`, :func:`double_well`, :func:`constants`,
-    :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`.
+    :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`,
+    :class:`HybridMinimisation`.
 Drivers (ready-made time models) and the loop:
     :class:`GradientFlow`, :class:`QuasiStatic`, :class:`LoadPath`, :func:`run_time_loop`,
     :class:`LoopSettings`, :class:`TimeModel`, :class:`AdaptiveStepper`, :class:`StepControl`,
@@ -51,6 +52,7 @@ _API: dict[str, str] = {
     "SolveInfo": "gpfem.core.solver",
     "destroy_petsc": "gpfem.core.solver",
     "AlternateMinimisation": "gpfem.core.altmin",
+    "HybridMinimisation": "gpfem.core.hybrid",
     # drivers and the loop
     "GradientFlow": "gpfem.core.gradient_flow",
     "QuasiStatic": "gpfem.core.quasistatic",
