@@ -80,9 +80,8 @@ def _residuals(m):
     for w, bcs in ((m.u, m.bcs_u), (m.alpha, m.bcs_alpha)):
         R = assemble_vector(fem.form(ufl.derivative(total, w, ufl.TestFunction(w.function_space))))
         R.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        fem.set_bc(R.array_w, bcs, alpha=0.0)
         arr = R.array.copy()
-        for bc in bcs:  # Dirichlet DOFs are not free
+        for bc in bcs:  # Dirichlet DOFs are not free: no residual there
             arr[bc.dof_indices()[0][bc.dof_indices()[0] < arr.size]] = 0.0
         R.destroy()
         r.append(arr)
