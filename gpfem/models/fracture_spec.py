@@ -134,8 +134,10 @@ _MIEHE = dict(E=210.0, nu=0.3, Gc=2.7e-3, ell=0.015, geometry="notched", notch_l
               notch_width=1e-3, h_fine=0.0075, h_coarse=0.025, field_interval=0, checkpoint_interval=20)
 
 PRESETS = {
+    # solver=altmin: the crack runs through in one step past saddle points, where the hybrid's Newton does
+    # not help (benchmarks/fracture_solvers.py: the same iterations within 16%, 6% more CPU time)
     "sent": dict(_MIEHE, model="AT2", split="none", band=[0.45, 0.55], fixed="bottom", loaded="top",
-                 direction="y", load_max=0.0065, dload=2e-4, dload_max=5e-4, dload_min=1e-5),
+                 direction="y", load_max=0.0065, dload=2e-4, dload_max=5e-4, dload_min=1e-5, solver="altmin"),
     "shear": dict(_MIEHE, model="AT2", split="spectral", band=[0.1, 0.55], h_fine=0.0075,
                   fixed="bottom", loaded="top", direction="x", load_max=0.015, dload=5e-4,
                   dload_max=5e-4, dload_min=2e-5),
