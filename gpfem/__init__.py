@@ -13,7 +13,8 @@ Models (``docs/extending.md``, "From Python"), each with its parameter dataclass
     :class:`Martensite`, :class:`MartensiteParameters`, :class:`ParameterSet`.
 Energies and solvers:
     :class:`Energy`, :func:`gradient_penalty`, :func:`double_well`, :func:`constants`,
-    :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`.
+    :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`,
+    :class:`HybridMinimisation`.
 Drivers (ready-made time models) and the loop:
     :class:`GradientFlow`, :class:`QuasiStatic`, :class:`LoadPath`, :func:`run_time_loop`,
     :class:`LoopSettings`, :class:`TimeModel`, :class:`AdaptiveStepper`, :class:`StepControl`,
@@ -63,6 +64,7 @@ _API: dict[str, str] = {
     "SolveInfo": "gpfem.core.solver",
     "destroy_petsc": "gpfem.core.solver",
     "AlternateMinimisation": "gpfem.core.altmin",
+    "HybridMinimisation": "gpfem.core.hybrid",
     # drivers and the loop
     "GradientFlow": "gpfem.core.gradient_flow",
     "QuasiStatic": "gpfem.core.quasistatic",

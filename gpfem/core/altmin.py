@@ -10,13 +10,34 @@ Every deciding number is reduced over ranks in one ``Allreduce`` per iteration.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from mpi4py import MPI
 
 import numpy as np
 
 from gpfem.core.errors import ConvergenceError
 
-__all__ = ["AlternateMinimisation"]
+__all__ = ["AlternateMinimisation", "Sweeps"]
+
+
+@dataclass
+class Sweeps:
+    """What :meth:`AlternateMinimisation.iterate` did.
+
+    Attributes:
+        iterations: Alternate minimisations done.
+        within_increment: ``False`` when it stopped because ``alpha`` rose by more than ``max_increment``.
+        converged: Whether the last one met ``max |G(alpha_k) - alpha_k| < tol``.
+        change: ``max |G(alpha_k) - alpha_k|`` of the last one (reduced over ranks).
+    """
+
+    iterations: int
+    within_increment: bool
+    converged: bool
+    change: float
 
 
 class AlternateMinimisation:
@@ -81,13 +102,37 @@ class AlternateMinimisation:
         Raises:
             ConvergenceError: After ``max_iterations`` iterations without convergence.
         """
-        from mpi4py import MPI
+        s = self.iterate(self.max_iterations, max_increment)
+        if s.converged or not s.within_increment:
+            return s.iterations, s.within_increment
+        raise ConvergenceError(
+            self.name, iterations=self.max_iterations,
+            detail=f"max change of '{self.alpha.name}' {s.change:.3g} > tolerance {self.tol:g}")
 
+    def iterate(self, count: int, max_increment: float | None = None, start: int = 0,
+                until: Callable[[int, float], bool] | None = None) -> Sweeps:
+        """At most ``count`` alternate minimisations, numbered ``start + 1, ...`` (never raises on the count).
+
+        The over-relaxation applies to iterations numbered above ``relaxation_after``, except the last of
+        the call: ``alpha`` is then the plain minimiser ``G(alpha_k)`` of the last iteration (a start for
+        another solver). ``iterate(1)`` is one plain sweep: its ``change`` is ``max |G(alpha) - alpha|``,
+        the stopping test of :meth:`run` at the current state.
+
+        Args:
+            count: Iterations at most.
+            max_increment: As in :meth:`run`.
+            start: Iterations already done in this load step (for ``relaxation_after`` and the monitor).
+            until: ``until(k, change)`` after each unconverged iteration (same arguments on every rank):
+                ``True`` ends the call there (that iteration is the last: not relaxed).
+
+        Returns:
+            What the iterations did (:class:`Sweeps`).
+        """
         omega = self.relaxation
         a, a_it = self.alpha.x.petsc_vec, self._alpha_iter.x.petsc_vec
         lo, hi = self.lower.x.petsc_vec, self.upper.x.petsc_vec
         err = math.inf
-        for k in range(1, self.max_iterations + 1):
+        for k in range(start + 1, start + count + 1):
             self.solver_u.solve()
             a.copy(a_it)
             self.solver_alpha.solve()
@@ -100,12 +145,14 @@ class AlternateMinimisation:
             self.comm.Allreduce(local, glob, op=MPI.MAX)
             err, rise = float(glob[0]), float(glob[1])
             if max_increment is not None and rise > max_increment:
-                return k, False
+                return Sweeps(k - start, False, False, err)
             if err < self.tol:
-                return k, True
+                return Sweeps(k - start, True, True, err)
             if self.monitor is not None and k % self.monitor_every == 0:
                 self.monitor(k)
-            if omega == 1.0 or k <= self.relaxation_after:
+            if until is not None and until(k, err):
+                return Sweeps(k - start, True, False, err)
+            if omega == 1.0 or k <= self.relaxation_after or k == start + count:
                 continue
             # alpha <- P[alpha_k + omega (G(alpha_k) - alpha_k)], P: projection onto the bounds
             a.scale(omega)
@@ -113,5 +160,10 @@ class AlternateMinimisation:
             a.pointwiseMax(a, lo)
             a.pointwiseMin(a, hi)
             self.alpha.x.scatter_forward()
-        raise ConvergenceError(self.name, iterations=self.max_iterations,
-                               detail=f"max change of '{self.alpha.name}' {err:.3g} > tolerance {self.tol:g}")
+        return Sweeps(count, True, False, err)
+
+    def rise(self) -> float:
+        """``max (alpha - lower)`` over all ranks: the largest damage increase of the step so far."""
+        local = np.max(self.alpha.x.petsc_vec.getArray(readonly=True)
+                       - self.lower.x.petsc_vec.getArray(readonly=True), initial=0.0)
+        return float(self.comm.allreduce(float(local), op=MPI.MAX))

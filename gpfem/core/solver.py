@@ -78,6 +78,8 @@ class NonlinearSolver:
         options: Options overriding :data:`~gpfem.core.solver_options.DEFAULT_OPTIONS` (without the
             prefix). Options given on the command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
+            With blocked unknowns (``u`` a list, e.g. ``[u, alpha]`` of a coupled problem) ``lower`` and
+            ``upper`` are lists of one function per unknown (``+-PETSc.INFINITY`` where unbounded).
         mat_type: PETSc type of the Jacobian when no backend and no ``-PREFIX_A_mat_type`` option sets
             one (default AIJ). ``"baij"`` on a blocked space (``bs`` unknowns per node) inserts and
             multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
@@ -94,6 +96,9 @@ class NonlinearSolver:
             (:data:`~gpfem.core.solver_defaults.SIZE_DEFAULTS`), with the direct fallback of :meth:`solve`;
             ``None``: the measured threshold there; 0: always. A ``ksp_type``/``pc_type`` in ``options``
             or on the command line still wins.
+        objective: ``objective() -> float``, the energy whose gradient is ``F``, evaluated at the current
+            ``u`` (reduced over ranks). SNES copies each trial iterate into ``u`` and calls it, so its line
+            search (``bt``) decreases the energy instead of the residual norm. Not with a ``constraint``.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -113,6 +118,7 @@ class NonlinearSolver:
         constraint: Any | None = None,
         near_nullspace: Any | None = None,
         krylov_from: int | None = None,
+        objective: Any | None = None,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
@@ -160,10 +166,20 @@ class NonlinearSolver:
         if self._monitored:
             self.snes.setMonitor(functools.partial(snes_stop_monitor, comm=self.comm))
         self.u = u
+        if objective is not None:
+            if constraint is not None:
+                raise GpfemError(f"{prefix}: an objective with a constraint is not supported")
+            self.snes.setObjective(functools.partial(_objective, u=u, energy=objective))
         self._bounds = bounds
         self._constrained = constraint is not None
+        self._blocked = isinstance(u, list | tuple)
         if bounds is not None:
-            if self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
+            if self._blocked:  # blocked unknowns [u0, u1, ...]: bounds stacked like the solution vector
+                if self._constrained or len(bounds[0]) != len(u) or len(bounds[1]) != len(u):
+                    raise GpfemError(f"{prefix}: bounds of blocked unknowns need one lower and one upper "
+                                     "function per unknown")
+                self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
+            elif self._constrained:  # bounds on the reduced unknowns: their values at masters/free dofs
                 self._lb, self._ub = self.problem.x.duplicate(), self.problem.x.duplicate()
             elif vec_type is None:
                 self._lb = bounds[0].x.petsc_vec
@@ -232,7 +248,12 @@ class NonlinearSolver:
             Interrupted: If a stop was requested (SIGTERM) during the solve; ``u`` then holds an
                 unconverged iterate that the caller must roll back. Raised on every rank.
         """
-        if self._bounds is not None:
+        if self._bounds is not None and self._blocked:
+            for fs, v in zip(self._bounds, (self._lb, self._ub), strict=True):
+                for f in fs:
+                    f.x.scatter_forward()
+                dolfinx.fem.petsc.assign(list(fs), v)
+        elif self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 f.x.scatter_forward()
                 if not self._constrained and v is not f.x.petsc_vec:
@@ -292,7 +313,7 @@ class NonlinearSolver:
             release_prefix(p, self)
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
-                if v is not f.x.petsc_vec:
+                if self._blocked or v is not f.x.petsc_vec:
                     v.destroy()
             self._bounds = None
         if self.problem is not None:
@@ -303,6 +324,15 @@ class NonlinearSolver:
             clear_options(self.prefix, self.options)  # ours stay in PETSc's database after DOLFINx's set-up
         self._fallback.close()
         self.problem = None  # type: ignore[assignment]
+
+
+def _objective(_snes: Any, x: Any, u: Any, energy: Any) -> float:
+    """SNES objective: copy the trial iterate ``x`` into ``u`` (ghosts too); ``energy()`` (collective)."""
+    x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+    dolfinx.fem.petsc.assign(x, u)
+    for f in u if isinstance(u, list | tuple) else [u]:
+        f.x.scatter_forward()
+    return energy()
 
 
 def destroy_petsc(problem: Any) -> None:

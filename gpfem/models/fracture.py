@@ -37,6 +37,7 @@ from petsc4py import PETSc
 from gpfem.core.altmin import AlternateMinimisation
 from gpfem.core.constants import constants
 from gpfem.core.errors import MeshError, ParameterError
+from gpfem.core.hybrid import HybridMinimisation
 from gpfem.core.nullspace import RigidBodyModes
 from gpfem.core.parameters import ParameterSet
 from gpfem.core.quasistatic import LoadPath, QuasiStatic
@@ -52,7 +53,7 @@ __all__ = ["COLUMNS", "Fracture"]
 
 COLUMNS = [
     "step", "load", "reaction_force", "elastic_energy", "dissipated_energy", "total_energy",
-    "alt_min_iterations", "max_damage", *CRACK_COLUMNS,
+    "alt_min_iterations", "newton_iterations", "max_damage", *CRACK_COLUMNS,
 ]
 
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
@@ -156,6 +157,11 @@ class Fracture(QuasiStatic):
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,
             tol=p["altmin_tol"], max_iterations=p["altmin_max_it"], relaxation=p["relaxation"],
             relaxation_after=p["relaxation_after"])
+        self.solver_coupled: NonlinearSolver | None = None
+        self.hybrid: HybridMinimisation | None = None
+        if p.get("solver", "altmin") == "hybrid":
+            self._build_hybrid(F_u, F_a)
+        self._newton_iterations = 0
         self._F_u = fem.form(F_u)
         if self._reaction_dofs is not None:
             self._reaction_dir = fem.Function(self.V)
@@ -172,6 +178,35 @@ class Fracture(QuasiStatic):
             checkpoint={"u": (self.u, None), "alpha": (self.alpha, None),
                         "alpha_prev": (self.alpha_prev, None)})
         self.prepare(0.0)
+
+    def _build_hybrid(self, F_u: Any, F_a: Any) -> None:
+        """``solver=hybrid``: alternate minimisation, then bounded Newton on ``[u, alpha]``.
+
+        SNES ``gpfem_coupled_`` (MUMPS) in :class:`~gpfem.core.hybrid.HybridMinimisation`.
+        """
+        p = self.p
+        u_lo, u_hi = fem.Function(self.V), fem.Function(self.V)
+        u_lo.x.array[:] = PETSc.NINFINITY
+        u_hi.x.array[:] = PETSc.INFINITY
+        self._u_bounds = (u_lo, u_hi)
+        # Jacobian of the coupled problem, its damage block shifted by mu Gc/ell M (M: damage mass matrix):
+        # positive definite for mu large enough where the energy is not convex (HybridMinimisation sets mu)
+        self.newton_shift = fem.Constant(self.bundle.mesh, 0.0)
+        F = [F_u, F_a]
+        J = [[ufl.derivative(Fi, w, ufl.TrialFunction(w.function_space)) for w in (self.u, self.alpha)]
+             for Fi in F]
+        k = self.constants
+        J[1][1] = J[1][1] + self.newton_shift * k["Gc"] / k["ell"] * ufl.inner(
+            ufl.TrialFunction(self.A), ufl.TestFunction(self.A)) * ufl.dx(domain=self.bundle.mesh)
+        self.solver_coupled = NonlinearSolver(
+            F, [self.u, self.alpha], prefix="gpfem_coupled_", bcs=self.bcs_u + self.bcs_alpha, J=J,
+            bounds=([u_lo, self.alpha_prev], [u_hi, self.alpha_ub]),
+            options={"snes_max_it": p["newton_max_it"], "snes_linesearch_type": "bt",
+                     "snes_rtol": 1e-6, "snes_atol": 1e-9, "snes_stol": 1e-10},
+            objective=self.energy.assemble)
+        self.hybrid = HybridMinimisation(
+            self.altmin, self.solver_coupled, [self.u, self.alpha], self.energy.assemble,
+            altmin_first=p["newton_after"], shift=self.newton_shift, shift0=p["newton_shift"])
 
     # -- boundary conditions from the mesh's groups ----------------------------------------------------
     def _group_bcs(self) -> tuple[list[Any], list[Any], Any]:
@@ -277,20 +312,49 @@ class Fracture(QuasiStatic):
 
     # -- the load step -----------------------------------------------------------------------------------
     def solve(self, s: float, ds: float) -> tuple[int, str | None]:
-        """Alternate minimisation at the load already set; reject where the damage jumps."""
+        """Solve at the load already set (``solver``); reject where the damage jumps.
+
+        Returns the nonlinear iterations of both kinds (they drive the increment) and why the step is
+        rejected, or ``None``.
+        """
         limit = self.p["max_damage_increment"]
         refine = ds > self.p["dload_min"] * (1.0 + 1e-9) and limit < 1.0
-        its, ok = self.altmin.run(limit if refine else None)
+        if self.hybrid is None:
+            its, ok = self.altmin.run(limit if refine else None)
+            self._alt_min_iterations, self._newton_iterations = its, 0
+        else:
+            r = self.hybrid.run(limit if refine else None)
+            its, ok = r.iterations, r.within_increment
+            self._alt_min_iterations, self._newton_iterations = r.alt_min_iterations, r.newton_iterations
         return its, None if ok else f"damage rose by more than {limit:g}"
+
+    def try_step(self, s: float, ds: float) -> StepResult:
+        """The load step; its history row counts alternate minimisations and Newton iterations apart."""
+        res = super().try_step(s, ds)
+        if res.ok:
+            res.data.update(alt_min_iterations=self._alt_min_iterations,
+                            newton_iterations=self._newton_iterations)
+        return res
+
+    def history_row(self) -> dict[str, Any]:
+        """The measures of the current state, and 0 iterations (for a state not from a step)."""
+        return {**super().history_row(), "newton_iterations": 0}
 
     def accept(self, s_new: float, ds: float, result: StepResult) -> None:
         """Commit: the damage (clipped to 1) becomes the new lower bound."""
         self.alpha.x.array[:] = np.minimum(self.alpha.x.array, 1.0)
         super().accept(s_new, ds, result)
 
+    def solver_counts(self) -> dict[str, dict[str, int]]:
+        """Solves, Newton and Krylov iterations of each SNES so far, by prefix (the same on every rank)."""
+        solvers = [self.solver_u, self.solver_alpha, self.solver_coupled]
+        return {s.prefix: dict(s.counts) for s in solvers if s is not None}
+
     def close(self) -> None:
-        """Destroy both solvers' PETSc objects (collective: call on every rank, e.g. in ``finally``)."""
+        """Destroy the solvers' PETSc objects (collective: call on every rank, e.g. in ``finally``)."""
         self.solver_u.close()
         self.solver_alpha.close()
+        if self.solver_coupled is not None:
+            self.solver_coupled.close()
         if self.rigid_modes is not None:
             self.rigid_modes.destroy()

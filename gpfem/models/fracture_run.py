@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,13 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
         dofs_info = amr.summary()
         h = mesh_size(bundle)
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
+    counts = model.solver_counts()  # (of the last mesh's model with AMR)
+    summary["solver"] = p["solver"]
+    summary["solver_counts"] = counts
+    summary["linear_solves"] = sum(c["newton_iterations"] for c in counts.values())
+    # peak resident memory of each rank so far (kB on Linux), gathered on every rank
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    summary["peak_rss_mb_per_rank"] = [round(float(v), 1) for v in ctx.comm.allgather(rss)]
     summary.update({
         "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
         "mesh": bundle.source, "h": h, "steps": res["steps"], "rejected_steps": res["rejected_steps"],
@@ -166,6 +174,7 @@ def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[s
             "final_elastic_energy": float(last.get("elastic_energy", 0.0) or 0.0),
             "max_damage": float(last.get("max_damage", 0.0) or 0.0),
             "alt_min_iterations_total": int(sum(int(float(r["alt_min_iterations"] or 0)) for r in rows)),
+            "newton_iterations_total": int(sum(int(float(r.get("newton_iterations") or 0)) for r in rows)),
             "crack_length_energy": diss / p["Gc"],
             "crack_length_energy_corrected": diss / gc_eff,
             "Gc_eff": gc_eff,

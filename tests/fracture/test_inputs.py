@@ -47,10 +47,13 @@ def test_small_ell_warns(tmp_path):
 
 def test_non_convergence_stops_the_run(tmp_path):
     """Alternate minimisation capped at 1 iteration: steps are cut to dload_min, then the run stops with
-    a typed error (exit code non-zero, 'did not converge' in the message), never silently going on."""
+    a typed error (exit code non-zero, 'did not converge' in the message), never silently going on.
+    (``solver=altmin``: the message names its prefix; the hybrid's failure is tested in
+    test_coupled_solver.py.)"""
     out = tmp_path / "nc"
     proc = run_cli(["run", "fracture", "--preset", "sent-ci", "--out", str(out), "--set", "altmin_max_it=1",
-                    "--set", "dload_min=2.5e-4", "--set", "output_format=none"], check=False)
+                    "--set", "dload_min=2.5e-4", "--set", "output_format=none", "--set", "solver=altmin"],
+                   check=False)
     assert proc.returncode != 0
     assert "gpfem_altmin_" in proc.stderr and "did not converge" in proc.stderr
     from helpers import read_json

@@ -1,0 +1,152 @@
+"""Solvers of the coupled fracture problem side by side: alternate minimisation vs the hybrid (``solver=``).
+
+Every case runs the real command line (``[mpiexec -n R] gpfem run fracture --preset P --set solver=S``) in
+a fresh process, on 1 and 2 ranks, with the same mesh, loads and stopping test (``altmin_tol``), and
+prints one table: load steps, nonlinear iterations (alternate minimisations + Newton iterations of the
+coupled problem, accepted steps), linear solves (one per Newton iteration of any SNES, rejected steps
+included), wall time of the whole command and CPU time of the time loop, peak resident memory per rank,
+peak force, displacement at the peak and where the crack ends (tip of the centre line at the last step).
+Wall-time ratios altmin/hybrid are taken within one invocation; on a shared machine the CPU-time ratio of
+the time loop is the steadier number.
+
+Cases: ``sent`` (the preset) and ``shear-coarse`` (the ``shear`` preset with ell = 0.03, h_fine = 0.015,
+h_coarse = 0.05, dload_min = 5e-5, to its load_max). ``--full-shear`` adds the ``shear`` preset itself to
+u = 0.02 with the new default only; the old scheme is then given by its stored counts (docs/fracture.md:
+132 steps, 6,780 alternate minimisations, about 89 min on one core).
+
+Usage::
+
+    .venv/bin/python benchmarks/fracture_solvers.py                  # sent and shear-coarse, 1 and 2 ranks
+    .venv/bin/python benchmarks/fracture_solvers.py --cases sent --ranks 1
+    .venv/bin/python benchmarks/fracture_solvers.py --full-shear --ranks 1 --cases none
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["CASES", "main", "run_one"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+#: Case name -> (preset, overrides).
+CASES: dict[str, tuple[str, dict[str, object]]] = {
+    "sent": ("sent", {}),
+    "shear-coarse": ("shear", {"ell": 0.03, "h_fine": 0.015, "h_coarse": 0.05, "dload_min": 5e-5}),
+    "shear-full": ("shear", {"load_max": 0.02}),
+}
+#: The old scheme on the full shear preset, measured once (docs/fracture.md, "Shear, the preset to the end").
+SHEAR_FULL_ALTMIN = {"steps": 132, "nonlinear": 6780, "wall": 89 * 60.0}
+SOLVERS = ("altmin", "hybrid")
+
+
+def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
+    """Run one case with one solver on ``ranks`` ranks; what it measured (``status`` says if it failed)."""
+    preset, sets = CASES[case]
+    out = Path(tempfile.mkdtemp(prefix=f"gpfem-solvers-{case}-{solver}-{ranks}-"))
+    cmd = [str(BIN / "gpfem"), "run", "fracture", "--preset", preset, "--out", str(out), "--quiet",
+           "--set", f"solver={solver}", "--set", "output_format=none", "--set", "png=false",
+           "--set", "checkpoint_interval=0"]
+    for k, v in sets.items():
+        cmd += ["--set", f"{k}={v}"]
+    if ranks > 1:
+        cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+        status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()[-200:]}"
+    except subprocess.TimeoutExpired:
+        status = f"timeout {timeout:g} s"
+    wall = time.perf_counter() - t0
+    row: dict = {"case": case, "solver": solver, "ranks": ranks, "wall": wall, "status": status}
+    summary = out / "summary.json"
+    if not summary.exists():
+        return row
+    r = json.loads(summary.read_text()).get("results", {})
+    tip = (float("nan"), float("nan"))
+    hist = out / "history.csv"
+    if hist.exists():
+        lines = hist.read_text().splitlines()
+        head = lines[0].split(",")
+        last = dict(zip(head, lines[-1].split(","), strict=False))
+        tip = (float(last.get("crack_tip_x") or "nan"), float(last.get("crack_tip_y") or "nan"))
+    row.update(steps=r.get("steps", 0), altmin=r.get("alt_min_iterations_total", 0),
+               newton=r.get("newton_iterations_total", 0), linear=r.get("linear_solves", 0),
+               cpu=r.get("loop_cpu_time_s", float("nan")), rss=max(r.get("peak_rss_mb_per_rank", [0.0])),
+               peak=r.get("peak_force", float("nan")), u_peak=r.get("load_at_peak", float("nan")),
+               tip=tip, dofs=r.get("dofs_u", 0) + r.get("dofs_alpha", 0))
+    return row
+
+
+def _fmt(r: dict) -> str:
+    if "steps" not in r:
+        return f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d}   {r['status']}"
+    tip = r["tip"]
+    return (f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
+            f"{r['altmin']:7d} {r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} "
+            f"{r['wall']:8.1f} {r['cpu']:8.1f} "
+            f"{r['rss']:7.0f} {r['peak']:8.4f} {r['u_peak']:9.6f}  ({tip[0]:.3f}, {tip[1]:.3f})"
+            + ("" if r["status"] == "ok" else f"  {r['status']}"))
+
+
+HEADER = ("case          solver  ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
+          "  RSS MB  peak kN    u@peak  crack end (x, y)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", default="sent,shear-coarse",
+                    help="comma-separated: sent, shear-coarse (or none)")
+    ap.add_argument("--ranks", default="1,2", help="comma-separated rank counts")
+    ap.add_argument("--full-shear", action="store_true",
+                    help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
+                         "stored counts)")
+    ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: altmin, hybrid")
+    ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
+    a = ap.parse_args(argv)
+    cases = [c for c in a.cases.split(",") if c and c != "none"]
+    ranks = [int(n) for n in a.ranks.split(",")]
+    rows: list[dict] = []
+    print(HEADER, flush=True)
+    for case in cases:
+        for n in ranks:
+            for solver in a.solvers.split(","):
+                rows.append(run_one(case, solver, n, a.timeout))
+                print(_fmt(rows[-1]), flush=True)
+    if a.full_shear:
+        for n in ranks:
+            rows.append(run_one("shear-full", "hybrid", n, a.timeout))
+            print(_fmt(rows[-1]), flush=True)
+    print()
+    for case in cases:
+        for n in ranks:
+            old, new = (next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, s, n)), {})
+                        for s in SOLVERS)
+            if "steps" not in old or "steps" not in new:
+                continue
+            dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
+            print(f"{case}, {n} rank(s): wall altmin/hybrid = {old['wall'] / new['wall']:.2f}, loop cpu "
+                  f"{old['cpu'] / new['cpu']:.2f}, nonlinear iterations {old['altmin'] + old['newton']} -> "
+                  f"{new['altmin'] + new['newton']}, peak {new['peak']:.4f} vs {old['peak']:.4f} kN "
+                  f"({dpeak:+.3f}%)")
+    for r in rows:
+        if r["case"] == "shear-full" and "steps" in r:
+            o = SHEAR_FULL_ALTMIN
+            print(f"shear-full, {r['ranks']} rank(s): altmin (stored, 1 core) {o['steps']} steps, "
+                  f"{o['nonlinear']} alternate minimisations, ~{o['wall'] / 60:.0f} min; hybrid "
+                  f"{r['steps']} steps, {r['altmin'] + r['newton']} iterations, {r['wall'] / 60:.1f} min: "
+                  f"wall ratio {o['wall'] / r['wall']:.1f} (different invocations and load)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
