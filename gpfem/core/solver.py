@@ -169,7 +169,8 @@ class NonlinearSolver:
         if objective is not None:
             if constraint is not None:
                 raise GpfemError(f"{prefix}: an objective with a constraint is not supported")
-            self.snes.setObjective(functools.partial(_objective, u=u, energy=objective))
+            # petsc4py's stubs type the objective as returning None; PETSc uses the float it returns
+            self.snes.setObjective(functools.partial(_objective, u=u, energy=objective))  # type: ignore[arg-type]
         self._bounds = bounds
         self._constrained = constraint is not None
         self._blocked = isinstance(u, list | tuple)

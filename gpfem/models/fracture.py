@@ -184,7 +184,8 @@ class Fracture(QuasiStatic):
 
         SNES ``gpfem_coupled_`` (MUMPS) in :class:`~gpfem.core.hybrid.HybridMinimisation`.
         """
-        p = self.p
+        p, energy = self.p, self.energy
+        assert energy is not None  # set in __init__ before the solvers
         u_lo, u_hi = fem.Function(self.V), fem.Function(self.V)
         u_lo.x.array[:] = PETSc.NINFINITY
         u_hi.x.array[:] = PETSc.INFINITY
@@ -203,9 +204,9 @@ class Fracture(QuasiStatic):
             bounds=([u_lo, self.alpha_prev], [u_hi, self.alpha_ub]),
             options={"snes_max_it": p["newton_max_it"], "snes_linesearch_type": "bt",
                      "snes_rtol": 1e-6, "snes_atol": 1e-9, "snes_stol": 1e-10},
-            objective=self.energy.assemble)
+            objective=energy.assemble)
         self.hybrid = HybridMinimisation(
-            self.altmin, self.solver_coupled, [self.u, self.alpha], self.energy.assemble,
+            self.altmin, self.solver_coupled, [self.u, self.alpha], energy.assemble,
             altmin_first=p["newton_after"], shift=self.newton_shift, shift0=p["newton_shift"])
 
     # -- boundary conditions from the mesh's groups ----------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,9 +115,6 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
     summary["solver"] = p["solver"]
     summary["solver_counts"] = counts
     summary["linear_solves"] = sum(c["newton_iterations"] for c in counts.values())
-    # peak resident memory of each rank so far (kB on Linux), gathered on every rank
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    summary["peak_rss_mb_per_rank"] = [round(float(v), 1) for v in ctx.comm.allgather(rss)]
     summary.update({
         "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
         "mesh": bundle.source, "h": h, "steps": res["steps"], "rejected_steps": res["rejected_steps"],
