@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: directly in ``gpfem/`` (``cli.py``) is a layer of its own under its module name.
 LAYERS: list[tuple[str, ...]] = [
     ("base",),            # errors, logging, graceful stop: no DOLFINx, no other gpfem package
-    ("crack", "mesh"),    # crack analysis on a grid (NumPy only) | meshes (gmsh, DOLFINx)
+    ("mesh",),            # meshes: gmsh and DOLFINx builders, files, sizes, vertex numbering
+    ("crack",),           # the crack centre line on a sampling grid (NumPy, SciPy; cell sizes from mesh)
     ("fe", "io"),         # energies, constants, solver layer, periodicity | files a run writes (rank 0)
     ("drivers",),         # stepper, time loop, gradient flow, quasi-static, alternate minimisation, stops
     ("amr",),             # adaptive mesh refinement (an adaptive model is a time model)
