@@ -428,8 +428,8 @@ def make_parameters(
 
     Args:
         name: Class name, e.g. ``"CahnHilliardParameters"``.
-        declared: The parameters, or a :class:`~gpfem.registry.Spec` (its parameters, ``check`` and presets,
-            for :meth:`ParameterSet.from_preset`).
+        declared: The parameters, or a :class:`~gpfem.registry.Spec` (its parameters, ``check`` and
+            presets, for :meth:`ParameterSet.from_preset`).
         check: Checks across parameters (taken from the spec when ``declared`` is one).
         module: ``__name__`` of the module that defines the class (for pickling and documentation).
         doc: Class docstring; ``None``: one line naming the spec.

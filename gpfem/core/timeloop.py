@@ -112,9 +112,10 @@ def run_time_loop(
         control: Step control (its ``dt`` is the first step).
         settings: Loop settings.
         output: Where to write: a :class:`~gpfem.io.run_output.RunOutput` (a run folder); ``None``: nowhere,
-            the history comes back as arrays (``result["history"]``); a :class:`~gpfem.registry.RunContext`
-            stands for the run folder of its ``out_dir`` (and ``restart``), and its ``mesh_values`` are stored
-            with every checkpoint (a restart on another mesh is refused).
+            the history comes back as arrays (``result["history"]``); a
+            :class:`~gpfem.registry.RunContext` stands for the run folder of its ``out_dir`` (and
+            ``restart``), and its ``mesh_values`` are stored with every checkpoint (a restart on another
+            mesh is refused).
         columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
             ``model.history_row()`` (which should hold every key a step's ``StepResult.data`` adds).
         restart: Continue from the folder's ``checkpoint.npz``; ``None``: as ``output`` says.
