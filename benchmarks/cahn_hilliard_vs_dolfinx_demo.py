@@ -35,8 +35,8 @@ from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 from petsc4py import PETSc
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 from gpfem.models.cahn_hilliard_spec import PARAMETERS

@@ -40,7 +40,7 @@ reaction force from the first solver's, over its peak."""
 
 
 def _params(case: str, solver: str, layers: int, h: float | None, loads: list[float]) -> dict:
-    from gpfem.core.parameters import resolve
+    from gpfem.app.parameters import resolve
     from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
     preset = "sent-3d" if case == "3d" else "sent"
@@ -62,9 +62,9 @@ def worker(a: argparse.Namespace) -> None:
 
     from petsc4py import PETSc
 
+    from gpfem.app.registry import RunContext
     from gpfem.models.fracture import Fracture
     from gpfem.models.fracture_run import build_mesh
-    from gpfem.registry import RunContext
 
     comm = MPI.COMM_WORLD
     opts = a.petsc.split()

@@ -47,7 +47,7 @@ def _loads(quick: bool) -> list[float]:
 
 
 def _params(quick: bool, preset: str = "sent") -> dict:
-    from gpfem.core.parameters import resolve
+    from gpfem.app.parameters import resolve
     from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
     # the alternate minimisation these tables were measured with (benchmarks/fracture_solvers.py compares
@@ -69,8 +69,8 @@ def reference_scheme(p: dict, loads: list[float], comm) -> dict:
     from dolfinx.fem.petsc import LinearProblem, assemble_vector
     from petsc4py import PETSc
 
+    from gpfem.app.registry import RunContext
     from gpfem.models.fracture_run import build_mesh
-    from gpfem.registry import RunContext
 
     bundle = build_mesh(p, RunContext(out_dir=Path("."), comm=comm))
     msh = bundle.mesh
@@ -136,9 +136,9 @@ def reference_scheme(p: dict, loads: list[float], comm) -> dict:
 
 def run_gpfem(p: dict, comm) -> dict:
     """gpfem's fracture model, defaults of the preset, to the same final load, no field output."""
+    from gpfem.app.registry import RunContext
     from gpfem.io.history import read_history
     from gpfem.models.fracture_run import run
-    from gpfem.registry import RunContext
 
     out = None
     if comm.rank == 0:

@@ -20,7 +20,7 @@ from mpi4py import MPI
 
 import numpy as np
 
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
 from gpfem.io.checkpoint import load_checkpoint
 from gpfem.mesh import box
 from gpfem.models.martensite import Martensite

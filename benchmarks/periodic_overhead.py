@@ -18,8 +18,8 @@ import time
 
 from mpi4py import MPI
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import CahnHilliard
 from gpfem.models.cahn_hilliard_spec import PARAMETERS

@@ -114,7 +114,7 @@ def format_table(rows: list[Row]) -> str:
 
 # -- the worker: one run under mpiexec ----------------------------------------------------------------
 def _build(problem: str, n: int, comm):  # noqa: ANN001, ANN202
-    from gpfem.core.parameters import resolve
+    from gpfem.app.parameters import resolve
     from gpfem.mesh import box, rectangle
 
     if problem == "ch2d":
@@ -145,7 +145,7 @@ def worker(problem: str, n: int, steps: int, out: str) -> dict:
 
     from petsc4py import PETSc
 
-    from gpfem.core.stepping import AdaptiveStepper, StepControl
+    from gpfem.drivers.stepping import AdaptiveStepper, StepControl
     from gpfem.io.checkpoint import save_checkpoint
     from gpfem.io.fields import FieldWriter
 

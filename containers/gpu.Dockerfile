@@ -96,7 +96,7 @@ RUN pip install -q --no-deps -e . && \
     pip install -q "gmsh==${GMSH_VERSION}" "pyvista==${PYVISTA_VERSION}" matplotlib scipy \
       "torch==${TORCH_VERSION}" scikit-learn pytest ruff && \
     cp -r containers/shim/dolfinx_solver "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/" && \
-    python -c "from mpi4py import MPI; import dolfinx, gpfem.core.solver; print('dolfinx', dolfinx.__version__)" && \
+    python -c "from mpi4py import MPI; import dolfinx, gpfem.fe.solver; print('dolfinx', dolfinx.__version__)" && \
     rm -rf /root/.cache/pip
 
 CMD ["gpfem", "info"]

@@ -7,7 +7,7 @@ the reason, exit code 1, on every rank (docs/faults.md). With ``png = true`` a r
 pictures (its ``post``; a model without one gets a warning line), and ``gpfem post`` on a model without
 post-processing says so and exits 0. Arguments with a single
 leading dash (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``) go to PETSc. Progress goes through
-the ``gpfem`` logger (:mod:`gpfem.core.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
+the ``gpfem`` logger (:mod:`gpfem.base.log`), printed by rank 0: ``--quiet`` keeps warnings only, ``-v``
 adds debug lines (every step).
 """
 
@@ -24,8 +24,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import GpfemError, MeshError, OutputError, ParameterError
-from gpfem.core.parameters import load_config, parse_assignments, resolve
+from gpfem.app.parameters import load_config, parse_assignments, resolve
+from gpfem.base.errors import GpfemError, MeshError, OutputError, ParameterError
 from gpfem.io.collective import AGREED, rank0_call
 
 __all__ = ["main"]
@@ -93,7 +93,7 @@ def _init_petsc(petsc_args: list[str]) -> None:
 
     import petsc4py
 
-    # PETSc's own SIGTERM/SIGINT handlers would abort the run; gpfem's (core.interrupt) checkpoint it.
+    # PETSc's own SIGTERM/SIGINT handlers would abort the run; gpfem's (base.interrupt) checkpoint it.
     petsc4py.init([sys.argv[0], "-no_signal_handler", *petsc_args])
 
 
@@ -117,7 +117,7 @@ def _print_spec(spec: Any, detail: bool, origin: str = "") -> None:
 
 def cmd_list(model: str | None) -> int:
     """Print models (built-in, then installed plug-ins), presets and parameters."""
-    from gpfem import registry
+    from gpfem.app import registry
 
     if model:
         _print_spec(registry.get(model), True)
@@ -141,7 +141,7 @@ def cmd_info() -> int:
     comm = _world()
     import dolfinx
 
-    from gpfem.core.backend import available_backends, external_packages
+    from gpfem.fe.backend import available_backends, external_packages
     from gpfem.io.summary import versions
 
     if comm.rank == 0:
@@ -150,7 +150,7 @@ def cmd_info() -> int:
         from petsc4py import PETSc
 
         import gpfem
-        from gpfem.core.petsc_build import configure_summary, cuda_device_status, loaded_library
+        from gpfem.fe.petsc_build import configure_summary, cuda_device_status, loaded_library
 
         backends = available_backends()
         info = {
@@ -174,7 +174,7 @@ def cmd_info() -> int:
 
 def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[str, Any], Path, bool]:
     """Everything checked before any work: spec, preset, parameters, mesh, out dir, backend."""
-    from gpfem import registry
+    from gpfem.app import registry
 
     restart = args.restart is not None
     sets = parse_assignments(args.sets)
@@ -217,11 +217,11 @@ def _resolve_run(args: argparse.Namespace, comm: Any) -> tuple[Any, str, dict[st
 
         args.mesh = str(validate_mesh_file(args.mesh, comm).resolve())
     elif not restart:  # the built-in mesh: refuse what cannot fit this node's memory (docs: --force)
-        from gpfem.core.size_check import check_size
+        from gpfem.app.size_check import check_size
 
         check_size(spec.size_estimate(params), comm, force=args.force)
     if args.backend is not None:
-        from gpfem.core.backend import set_active_backend
+        from gpfem.fe.backend import set_active_backend
 
         set_active_backend(args.backend)  # checked here; applied to every solver built later
     return spec, preset, params, out, restart
@@ -277,7 +277,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     Rank 0 creates the run folder and holds its lock (:class:`~gpfem.io.lock.RunLock`) for the run's life;
     every rank-0 file action reports to all ranks, so a file error ends every rank with one line.
     """
-    from gpfem.core.log import configure_logging
+    from gpfem.base.log import configure_logging
     from gpfem.io.lock import RunLock
 
     comm = _world()
@@ -294,10 +294,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_locked(args: argparse.Namespace, comm: Any, spec: Any, preset: str, params: dict[str, Any],
                 out: Path, restart: bool) -> int:
     """The run, its ``params.json`` and ``summary.json``, in a folder that this process has locked."""
-    from gpfem.core.log import logger
+    from gpfem.app.registry import RunContext
+    from gpfem.base.log import logger
     from gpfem.io.collective import watchdog
     from gpfem.io.summary import write_json
-    from gpfem.registry import RunContext
 
     log = logger.info
     if not restart:
@@ -312,7 +312,7 @@ def _run_locked(args: argparse.Namespace, comm: Any, spec: Any, preset: str, par
     t0 = time.perf_counter()
     status, code = "completed", 0
     results: dict[str, Any] = {}
-    from gpfem.core.interrupt import graceful_stop
+    from gpfem.base.interrupt import graceful_stop
 
     try:
         with graceful_stop():
@@ -349,7 +349,7 @@ def _finish(comm: Any, spec: Any, preset: str, params: dict[str, Any], args: arg
             restart: bool, t0: float, status: str, results: dict[str, Any], code: int,
             stopped: str | None = None) -> int:
     """Write ``summary.json`` (collective); after a failure a failed write is not a second error."""
-    from gpfem.core.log import logger
+    from gpfem.base.log import logger
     from gpfem.io.summary import versions, write_json
 
     log = logger.info
@@ -390,7 +390,7 @@ def _pictures(spec: Any, out: Path, comm: Any) -> dict[str, Any]:
     Returns:
         ``{"png": [files]}`` for the summary's results, or ``{}`` (no ``post``, or it failed: a warning).
     """
-    from gpfem.core.log import logger
+    from gpfem.base.log import logger
 
     try:
         post = spec.poster()
@@ -411,7 +411,7 @@ def _max() -> Any:
 
 def cmd_post(run_dir: str) -> int:
     """Remake plots of a run folder (the model's ``post`` function)."""
-    from gpfem import registry
+    from gpfem.app import registry
 
     d = Path(run_dir)
     pfile = d / "params.json"

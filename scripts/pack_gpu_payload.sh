@@ -84,7 +84,7 @@ import dolfinx_solver  # noqa: F401
 from mpi4py import MPI
 
 from benchmarks.gpu_check import SENT_SETS
-from gpfem.core.parameters import parse_assignments, resolve
+from gpfem.app.parameters import parse_assignments, resolve
 from gpfem.mesh import notched_plate, write_xdmf
 from gpfem.models.fracture_spec import SPEC
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from gpfem.amr.indicators import dilate, num_owned_cells
 from gpfem.amr.refine import Refinement, global_count, refine_cells
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.size import cell_sizes
 

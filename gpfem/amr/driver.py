@@ -1,7 +1,7 @@
 """A time model on a changing mesh: rebuild the model on the adapted mesh and move its state.
 
 :class:`AdaptiveModel` wraps the model of the current mesh and is itself a
-:class:`~gpfem.core.timeloop.TimeModel`, so the shared time loop runs it unchanged: history rows (with a
+:class:`~gpfem.drivers.timeloop.TimeModel`, so the shared time loop runs it unchanged: history rows (with a
 ``dofs`` column, the number of adapts and the energy change they caused), field series (the loop writes
 whatever functions :meth:`AdaptiveModel.output_functions` returns now), checkpoints (the adapted mesh is
 stored with the fields, :meth:`AdaptiveModel.checkpoint_arrays`) and restart.
@@ -24,7 +24,7 @@ import numpy as np
 
 from gpfem.amr.adaptive_mesh import AdaptiveMesh
 from gpfem.amr.store import mesh_arrays
-from gpfem.core.log import get_logger
+from gpfem.base.log import get_logger
 from gpfem.mesh import MeshBundle
 
 __all__ = ["STATE_KEY", "AdaptiveModel", "restore"]

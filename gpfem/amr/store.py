@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr.indicators import num_owned_cells
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import gather_by_input_index
 

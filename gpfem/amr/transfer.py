@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr.indicators import num_owned_cells
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
 
 __all__ = ["Transfer", "conserve_integral", "locate_local", "transfer", "transfer_all", "transfer_bounded"]
 

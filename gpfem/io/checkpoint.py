@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import GpfemError, OutputError, ParameterError
-from gpfem.core.log import logger
+from gpfem.base.errors import GpfemError, OutputError, ParameterError
+from gpfem.base.log import logger
 from gpfem.io.collective import os_error, rank0_call
 from gpfem.mesh.vertices import gather_by_input_index, vertex_input_ids
 

@@ -4,7 +4,7 @@ Rank 0 writes ``history.csv``, the JSON files, the ``.pvd`` index and the checkp
 restart, while the other ranks wait. If rank 0 failed alone (disk full, no permission, a damaged file) and
 the others went on to their next collective call, the job would hang until its allocation ran out. So every
 such action goes through :func:`rank0_call`: rank 0 runs it, broadcasts success or the error, and every rank
-raises the same typed error (:class:`~gpfem.core.errors.OutputError` for an operating-system error: the
+raises the same typed error (:class:`~gpfem.base.errors.OutputError` for an operating-system error: the
 command line prints ``cannot write PATH: REASON`` once and exits with code 1).
 
 Work every rank does (DOLFINx's ``VTKFile`` writes one piece per rank) ends with :func:`agree`: a failure on
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, overload
 
-from gpfem.core.errors import GpfemError, OutputError
+from gpfem.base.errors import GpfemError, OutputError
 
 __all__ = ["agree", "atomic_write", "atomic_write_text", "os_error", "rank0_call", "watchdog"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import GpfemError, OutputError, ParameterError
+from gpfem.base.errors import GpfemError, OutputError, ParameterError
 from gpfem.io.collective import agree, rank0_call
 from gpfem.io.pvd import PvdIndex, vtk_piece_files
 

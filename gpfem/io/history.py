@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.log import logger
+from gpfem.base.log import logger
 from gpfem.io.collective import atomic_write_text, os_error, rank0_call
 
 __all__ = ["HistoryWriter", "read_history"]
@@ -38,7 +38,7 @@ class HistoryWriter:
     """Append-only CSV writer, safe under MPI (only rank 0 touches the file).
 
     With a communicator every rank calls the constructor and :meth:`write` (collective): a failed write
-    raises the same :class:`~gpfem.core.errors.OutputError` on every rank.
+    raises the same :class:`~gpfem.base.errors.OutputError` on every rank.
 
     Args:
         path: CSV file path.

@@ -3,7 +3,7 @@
 Rank 0 holds ``<folder>/.gpfem.lock`` for the run's life: the file names the host, the process id and the
 start time, and is held with ``fcntl.flock``, which the operating system releases when the process dies
 however it dies. A second run into the folder finds the lock held and is refused in one line
-(:class:`~gpfem.core.errors.RunFolderBusy`, exit code 1). A lock file left by a process that died (killed,
+(:class:`~gpfem.base.errors.RunFolderBusy`, exit code 1). A lock file left by a process that died (killed,
 node crashed) is not held: it is said in a warning and taken over.
 
 Where the file system has no ``flock`` (some network file systems), the file's content decides: a lock of a
@@ -22,8 +22,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import RunFolderBusy
-from gpfem.core.log import logger
+from gpfem.base.errors import RunFolderBusy
+from gpfem.base.log import logger
 from gpfem.io.collective import rank0_call
 
 __all__ = ["LOCK_NAME", "RunLock", "pid_alive"]

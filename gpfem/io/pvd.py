@@ -8,7 +8,7 @@ entries after the checkpoint time are dropped and the series goes on in the same
 
 Only rank 0 touches the file; the other ranks keep an empty list. With a communicator every rank calls
 the constructor and :meth:`PvdIndex.add` (collective): a failed write raises the same
-:class:`~gpfem.core.errors.OutputError` on every rank (:func:`~gpfem.io.collective.rank0_call`).
+:class:`~gpfem.base.errors.OutputError` on every rank (:func:`~gpfem.io.collective.rank0_call`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import OutputError
+from gpfem.base.errors import OutputError
 from gpfem.io.collective import atomic_write_text, rank0_call
 
 __all__ = ["PvdIndex", "read_pvd", "vtk_piece_files"]

@@ -1,6 +1,6 @@
 """Where a time loop's outputs go: a run folder (:class:`RunOutput`) or memory (:class:`MemoryOutput`).
 
-:func:`~gpfem.core.timeloop.run_time_loop` asks its output object for a history writer, a field writer and
+:func:`~gpfem.drivers.timeloop.run_time_loop` asks its output object for a history writer, a field writer and
 checkpoints. :class:`RunOutput` writes the files of a run folder (``history.csv``, the field series,
 ``checkpoint.npz``) and creates the folder; :class:`MemoryOutput` (``output=None``) writes nothing and
 returns the history as numpy arrays in the loop's result (``result["history"]``).
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
 from gpfem.io.collective import rank0_call
 from gpfem.io.fields import FieldWriter
@@ -156,7 +156,7 @@ class MemoryOutput:
 
 
 def as_output(output: Any) -> RunOutput | MemoryOutput:
-    """The output object :func:`~gpfem.core.timeloop.run_time_loop` writes to.
+    """The output object :func:`~gpfem.drivers.timeloop.run_time_loop` writes to.
 
     ``None``: memory; a ``RunContext``-like object (``out_dir``, ``restart``: a folder or ``None``): a
     :class:`RunOutput` of its folder; an output object: itself.

@@ -12,7 +12,7 @@ from mpi4py import MPI
 
 import numpy as np
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 
 __all__ = ["MeshBundle", "gmsh_model", "to_bundle"]
 
@@ -101,7 +101,7 @@ def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
         yield None
         return
     # gmsh's C++ initialisation installs its own signal handlers; put Python's back afterwards so that
-    # Ctrl-C / SIGTERM still reach gpfem's graceful stop (gpfem.core.interrupt).
+    # Ctrl-C / SIGTERM still reach gpfem's graceful stop (gpfem.base.interrupt).
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = not gmsh.isInitialized()
     if started:

@@ -12,7 +12,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh import dolfinx_builders
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from mpi4py import MPI
 
 import numpy as np
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle, gmsh_model, to_bundle
 
 __all__ = ["check_mesh_file", "load_mesh", "validate_mesh_file"]

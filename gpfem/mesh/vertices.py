@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
 
 __all__ = ["gather_by_input_index", "vertex_input_ids", "vertex_random"]
 

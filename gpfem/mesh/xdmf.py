@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh._gmsh import MeshBundle
 
 __all__ = ["read_xdmf", "write_xdmf"]

@@ -6,9 +6,9 @@ The training settings and their defaults come from :mod:`gpfem.ml.train_config` 
 
 from __future__ import annotations
 
-from gpfem.core.parameters import Parameter
+from gpfem.app.parameters import Parameter
+from gpfem.app.registry import Spec, register
 from gpfem.ml.train_config import WHERE, common_parameters, train_parameters
-from gpfem.registry import Spec, register
 
 __all__ = ["SPECS"]
 

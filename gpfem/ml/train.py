@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 from gpfem.ml.penalties import gradient_penalty
 from gpfem.ml.toy import mode_metrics, sample
 from gpfem.ml.train_config import TRAIN_DEFAULTS

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpfem.core.parameters import Parameter
+from gpfem.app.parameters import Parameter
 
 __all__ = ["DATASETS", "TRAIN_DEFAULTS", "common_parameters", "train_parameters", "train_settings"]
 

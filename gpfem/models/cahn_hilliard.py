@@ -8,7 +8,7 @@ Free energy
 and conserved gradient flow :math:`\partial_t c = \nabla\cdot(M \nabla\mu)`, :math:`\mu = \delta F/\delta c`.
 Mixed P1 x P1 formulation in :math:`(c, \mu)`: the chemical-potential equation is the first variation of
 ``F`` (``ufl.derivative``), never expanded by hand; theta time stepping (Crank-Nicolson by default) on the
-adaptive stepper. ``periodic`` axes (:mod:`gpfem.core.periodic`) identify opposite sides of the domain;
+adaptive stepper. ``periodic`` axes (:mod:`gpfem.fe.periodic`) identify opposite sides of the domain;
 the initial state is made periodic (slaves take their master's value) and mu is projected on the
 periodic space.
 """
@@ -25,13 +25,13 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from gpfem.core.constants import constants
-from gpfem.core.energy import Energy, double_well, gradient_penalty
-from gpfem.core.gradient_flow import GradientFlow
-from gpfem.core.parameters import ParameterSet
-from gpfem.core.periodic import PeriodicMap
-from gpfem.core.periodic_axes import periodic_axes
-from gpfem.core.solver import NonlinearSolver
+from gpfem.app.parameters import ParameterSet
+from gpfem.app.periodic_axes import periodic_axes
+from gpfem.drivers.gradient_flow import GradientFlow
+from gpfem.fe.constants import constants
+from gpfem.fe.energy import Energy, double_well, gradient_penalty
+from gpfem.fe.periodic import PeriodicMap
+from gpfem.fe.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
 from gpfem.models.cahn_hilliard_spec import CahnHilliardParameters
@@ -91,7 +91,7 @@ def initial_condition(p: Mapping[str, Any], V: Any) -> Any:
 
 
 class CahnHilliard(GradientFlow):
-    """The Cahn-Hilliard model on a mesh: a :class:`~gpfem.core.gradient_flow.GradientFlow`.
+    """The Cahn-Hilliard model on a mesh: a :class:`~gpfem.drivers.gradient_flow.GradientFlow`.
 
     Every parameter that enters a form (``rho_s``, ``c_alpha``, ``c_beta``, ``kappa``, ``mobility``,
     ``theta``) is a ``fem.Constant`` (:attr:`constants`): a new value compiles no new form.

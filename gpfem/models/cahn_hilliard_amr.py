@@ -37,7 +37,7 @@ from gpfem.amr import AdaptiveMesh, AdaptiveModel, Transfer, conserve_integral, 
 from gpfem.amr.indicators import cell_dof_values, vertex_indicator
 from gpfem.amr.refine import global_count
 from gpfem.amr.transfer import locate_local
-from gpfem.core.solver_defaults import direct_options
+from gpfem.fe.solver_defaults import direct_options
 from gpfem.mesh import MeshBundle
 from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from gpfem.core.log import get_logger
-from gpfem.core.parameters import raise_first
-from gpfem.core.timeloop import CHECKPOINT, run_time_loop
+from gpfem.app.parameters import raise_first
+from gpfem.base.log import get_logger
+from gpfem.drivers.timeloop import CHECKPOINT, run_time_loop
 from gpfem.io.collective import rank0_call
 from gpfem.mesh import rectangle, sphere_surface, t_shape
 from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard

@@ -6,11 +6,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gpfem.core.parameters import Parameter
-from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
-from gpfem.core.size_check import SizeEstimate
+from gpfem.app.parameters import Parameter
+from gpfem.app.periodic_axes import periodic_axes, periodic_parameter
+from gpfem.app.registry import Spec, register
+from gpfem.app.size_check import SizeEstimate
 from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
-from gpfem.registry import Spec, register
 
 __all__ = ["PARAMETERS", "PRESETS", "SPEC", "check", "estimate_size"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from gpfem.core.parameters import Parameter
+from gpfem.app.parameters import Parameter
 
 if TYPE_CHECKING:  # the spec modules import this file: keep it free of MPI and DOLFINx
-    from gpfem.core.stepping import StepControl
-    from gpfem.core.timeloop import LoopSettings
+    from gpfem.drivers.stepping import StepControl
+    from gpfem.drivers.timeloop import LoopSettings
 
 __all__ = ["AMR_PARAMETERS", "OUTPUT_PARAMETERS", "TIME_PARAMETERS", "amr_limits", "loop_settings",
            "step_bound_problems", "step_control", "time_problems"]
@@ -79,7 +79,7 @@ def amr_limits(p: dict[str, Any], dofs_per_vertex: int, h_min: float = 0.0) -> A
 
 def step_control(p: dict[str, Any]) -> StepControl:
     """A :class:`StepControl` from resolved parameters."""
-    from gpfem.core.stepping import StepControl
+    from gpfem.drivers.stepping import StepControl
 
     return StepControl(dt=p["dt"], dt_min=p["dt_min"], dt_max=p["dt_max"], grow=p["dt_grow"],
                        easy_iterations=p["easy_iterations"])
@@ -87,7 +87,7 @@ def step_control(p: dict[str, Any]) -> StepControl:
 
 def loop_settings(p: dict[str, Any]) -> LoopSettings:
     """A :class:`LoopSettings` from resolved parameters."""
-    from gpfem.core.timeloop import LoopSettings
+    from gpfem.drivers.timeloop import LoopSettings
 
     return LoopSettings(t_end=p["t_end"], max_steps=p["max_steps"], stop_times=p["stop_times"],
                         field_interval=p["field_interval"],

@@ -6,7 +6,7 @@ Boundary conditions come from the mesh's physical groups (parameters ``fixed``, 
 ``rollers``, ``roller_direction``, ``rollers_z``, ``loading``, ``damage_bc``) or from the caller as
 plain DOLFINx ``DirichletBC`` s on their own Functions.
 
-Solution: alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`). ``u``-problem: SNES
+Solution: alternate minimisation (:class:`~gpfem.drivers.altmin.AlternateMinimisation`). ``u``-problem: SNES
 ``gpfem_displacement_`` (Newton; ``u_solver``: MUMPS, or CG + GAMG with the rigid-body modes as
 near-nullspace and MUMPS as fallback, by size with ``auto``). ``alpha``-problem: SNES ``gpfem_damage_`` with
 bounds ``alpha_prev <= alpha <= 1`` (``vinewtonrsls``): irreversibility without a history field.
@@ -14,7 +14,7 @@ Iterations stop when the max-norm of the damage change is below ``altmin_tol``; 
 ``relaxation`` of the damage update, projected onto the bounds, cuts the iterations of the step where the
 crack runs.
 
-Load stepping is :class:`~gpfem.core.quasistatic.QuasiStatic`: the pseudo-time is the cumulated imposed
+Load stepping is :class:`~gpfem.drivers.quasistatic.QuasiStatic`: the pseudo-time is the cumulated imposed
 displacement along ``load_path``, so the shared time loop gives adaptive increments, history, fields,
 checkpoints and restart. A step whose damage rises by more than ``max_damage_increment`` is rejected while
 the increment is above ``dload_min``: increments are refined where the crack runs, and the peak load is
@@ -34,16 +34,16 @@ from dolfinx import mesh as dmesh
 from dolfinx.fem.petsc import assemble_vector
 from petsc4py import PETSc
 
-from gpfem.core.altmin import AlternateMinimisation
-from gpfem.core.constants import constants
-from gpfem.core.errors import MeshError, ParameterError
-from gpfem.core.hybrid import HybridMinimisation
-from gpfem.core.nullspace import RigidBodyModes
-from gpfem.core.parameters import ParameterSet
-from gpfem.core.quasistatic import LoadPath, QuasiStatic
-from gpfem.core.solver import NonlinearSolver
-from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM
-from gpfem.core.stepping import StepResult
+from gpfem.app.parameters import ParameterSet
+from gpfem.base.errors import MeshError, ParameterError
+from gpfem.drivers.altmin import AlternateMinimisation
+from gpfem.drivers.hybrid import HybridMinimisation
+from gpfem.drivers.quasistatic import LoadPath, QuasiStatic
+from gpfem.drivers.stepping import StepResult
+from gpfem.fe.constants import constants
+from gpfem.fe.nullspace import RigidBodyModes
+from gpfem.fe.solver import NonlinearSolver
+from gpfem.fe.solver_defaults import DISPLACEMENT_KRYLOV_FROM
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
 from gpfem.models.fracture_energy import c_w, phase_field_energy
@@ -135,7 +135,7 @@ class Fracture(QuasiStatic):
         # Without a split the u-problem is linear: one Newton step is the solution (ksponly).
         opts_u = {"snes_type": "ksponly"} if p["split"] == "none" else {}
         # u_solver: direct (MUMPS), gamg (CG + GAMG with the rigid-body modes, MUMPS fallback) or auto (gamg
-        # from the measured size, gpfem.core.solver_defaults.DISPLACEMENT_KRYLOV_FROM); the modes are made
+        # from the measured size, gpfem.fe.solver_defaults.DISPLACEMENT_KRYLOV_FROM); the modes are made
         # where GAMG may run (also for a -gpfem_displacement_pc_type given on the command line)
         krylov_from = _KRYLOV_FROM[p.get("u_solver", "auto")].get(gdim, 2**62)
         ndofs_u = self.V.dofmap.index_map.size_global * self.V.dofmap.index_map_bs
@@ -182,7 +182,7 @@ class Fracture(QuasiStatic):
     def _build_hybrid(self, F_u: Any, F_a: Any) -> None:
         """``solver=hybrid``: alternate minimisation, then bounded Newton on ``[u, alpha]``.
 
-        SNES ``gpfem_coupled_`` (MUMPS) in :class:`~gpfem.core.hybrid.HybridMinimisation`.
+        SNES ``gpfem_coupled_`` (MUMPS) in :class:`~gpfem.drivers.hybrid.HybridMinimisation`.
         """
         p, energy = self.p, self.energy
         assert energy is not None  # set in __init__ before the solvers

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from gpfem.amr import AdaptiveMesh, AdaptiveModel, CellExpression, Transfer, fracture_cells
-from gpfem.core.log import get_logger
-from gpfem.core.stepping import StepResult
+from gpfem.base.log import get_logger
+from gpfem.drivers.stepping import StepResult
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.size import cell_sizes
 from gpfem.models.fracture import Fracture

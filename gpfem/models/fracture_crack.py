@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.log import get_logger
+from gpfem.base.log import get_logger
 from gpfem.crack import Centerline, SamplingGrid, cell_sizes, default_spacing, extract_centerline
 
 __all__ = ["CRACK_COLUMNS", "CrackTracker", "crack_origin"]

@@ -8,7 +8,7 @@ Total energy of a displacement ``u`` and a damage field ``alpha`` in [0, 1]
     \qquad g(\alpha) = (1 - \alpha)^2 + k_{res},
 
 with AT1 (``w = alpha``, ``c_w = 8/3``) or AT2 (``w = alpha^2``, ``c_w = 2``). The gradient term is the
-shared :func:`~gpfem.core.energy.gradient_penalty` with ``kappa = 2 Gc ell / c_w``.
+shared :func:`~gpfem.fe.energy.gradient_penalty` with ``kappa = 2 Gc ell / c_w``.
 
 Splits of the strain energy ``psi = lambda/2 tr(eps)^2 + mu eps:eps``: ``none`` (``psi+ = psi``),
 ``voldev`` (Amor et al. 2009: ``psi+ = K/2 <tr eps>_+^2 + mu dev eps : dev eps``) and ``spectral`` (Miehe
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import ufl
 
-from gpfem.core.energy import Energy, gradient_penalty
+from gpfem.fe.energy import Energy, gradient_penalty
 
 if TYPE_CHECKING:
     from dolfinx import fem

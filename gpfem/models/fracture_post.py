@@ -93,7 +93,7 @@ def post(out_dir: Any, comm: Any = None, write_pngs: bool = True) -> list[str]:
             made.append("force_displacement.png")
             length = [float(r.get("crack_length") or "nan") for r in rows]
             if not any(v == v for v in length) and series:  # a run without the column: the field times
-                from gpfem.core.quasistatic import LoadPath
+                from gpfem.drivers.quasistatic import LoadPath
 
                 path = LoadPath(params.get("load_path") or [params.get("load_max", 0.0)])
                 u = [path(t) for t, _ in series]

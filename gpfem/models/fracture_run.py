@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpfem.core.log import get_logger
-from gpfem.core.parameters import raise_first
-from gpfem.core.stepping import StepControl
-from gpfem.core.stop_rules import BrokenStop
-from gpfem.core.timeloop import CHECKPOINT, LoopSettings, run_time_loop
+from gpfem.app.parameters import raise_first
+from gpfem.base.log import get_logger
+from gpfem.drivers.stepping import StepControl
+from gpfem.drivers.stop_rules import BrokenStop
+from gpfem.drivers.timeloop import CHECKPOINT, LoopSettings, run_time_loop
 from gpfem.io.collective import rank0_call
 from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture

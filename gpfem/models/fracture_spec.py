@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-from gpfem.core.parameters import Parameter
-from gpfem.core.size_check import SizeEstimate
+from gpfem.app.parameters import Parameter
+from gpfem.app.registry import Spec, register
+from gpfem.app.size_check import SizeEstimate
 from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, step_bound_problems
-from gpfem.registry import Spec, register
 
 __all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SPEC", "check", "estimate_size"]
 
@@ -110,7 +110,7 @@ PARAMETERS = [
     # -- alternate minimisation ---------------------------------------------------------------------
     Parameter("u_solver", "auto", "linear solve of the displacement: direct (MUMPS LU) | gamg (CG + GAMG "
               "with the rigid-body modes, MUMPS where it fails) | auto (gamg from the measured size, "
-              "gpfem.core.solver_defaults)", choices=("auto", "direct", "gamg")),
+              "gpfem.fe.solver_defaults)", choices=("auto", "direct", "gamg")),
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
               "alternate minimisations (reduced over ranks)", positive=True),
     Parameter("altmin_max_it", 2000, "alternate minimisations per step before ConvergenceError",

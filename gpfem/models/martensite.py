@@ -8,7 +8,7 @@ Free energy of the order parameters :math:`\eta_1..\eta_n` and the displacement 
 
 with the Landau polynomial :math:`f_L` (``234``, ``246`` or ``double-well``, see
 :mod:`gpfem.models.martensite_spec`), the twin-wall energy written with the shared
-:func:`~gpfem.core.energy.gradient_penalty`, cubic stiffness :math:`C` and per-variant Bain strains.
+:func:`~gpfem.fe.energy.gradient_penalty`, cubic stiffness :math:`C` and per-variant Bain strains.
 
 Evolution: time-dependent Ginzburg-Landau :math:`\partial_t\eta_p = -L\,\delta F/\delta\eta_p` with
 mechanical equilibrium :math:`\delta F/\delta u = 0` at every step, **monolithic** and backward Euler: one
@@ -16,7 +16,7 @@ step minimises :math:`F[\eta, u] + \frac{1}{2L\Delta t}\|\eta - \eta_n\|^2` over
 together, so an accepted step (a minimiser) cannot raise :math:`F`. The residual is ``ufl.derivative`` of
 that functional; nothing is expanded by hand.
 
-``periodic`` axes (:mod:`gpfem.core.periodic`) make eta and u periodic across opposite sides. A periodic
+``periodic`` axes (:mod:`gpfem.fe.periodic`) make eta and u periodic across opposite sides. A periodic
 u has zero mean strain along those axes (the periodic cell keeps its shape on average); ``clamped=all``
 then clamps only the sides of non-periodic axes, and when every axis is periodic the rigid translation is
 removed by pinning u = 0 at the vertex nearest the centre of the domain (and its periodic images, if it
@@ -33,12 +33,12 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from gpfem.core.energy import Energy, gradient_penalty
-from gpfem.core.gradient_flow import GradientFlow
-from gpfem.core.parameters import ParameterSet
-from gpfem.core.periodic import PeriodicMap
-from gpfem.core.periodic_axes import periodic_axes
-from gpfem.core.solver import NonlinearSolver
+from gpfem.app.parameters import ParameterSet
+from gpfem.app.periodic_axes import periodic_axes
+from gpfem.drivers.gradient_flow import GradientFlow
+from gpfem.fe.energy import Energy, gradient_penalty
+from gpfem.fe.periodic import PeriodicMap
+from gpfem.fe.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
 from gpfem.models.martensite_analysis import a2_of_t, landau_minimum, variant_rule
@@ -99,7 +99,7 @@ def _cubic_energy(e: Any, p: Mapping[str, Any], mesh: Any, gdim: int) -> Any:
 
 
 class Martensite(GradientFlow):
-    """The Ginzburg-Landau martensite model on a mesh: a :class:`~gpfem.core.gradient_flow.GradientFlow`.
+    """The Ginzburg-Landau martensite model on a mesh: a :class:`~gpfem.drivers.gradient_flow.GradientFlow`.
 
     Every coefficient in a form (Landau, ``kappa``, ``mobility``, stiffness, Bain strains, variant
     thresholds) is a ``fem.Constant``: a new value compiles no new form.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gpfem.core.log import get_logger
-from gpfem.core.stop_rules import EnergyRateStop
-from gpfem.core.timeloop import run_time_loop
+from gpfem.base.log import get_logger
+from gpfem.drivers.stop_rules import EnergyRateStop
+from gpfem.drivers.timeloop import run_time_loop
 from gpfem.io.collective import rank0_call
 from gpfem.io.table import write_table
 from gpfem.mesh import MeshBundle, box, rectangle

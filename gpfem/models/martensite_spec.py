@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gpfem.core.parameters import Parameter, raise_first
-from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
-from gpfem.core.size_check import SizeEstimate
+from gpfem.app.parameters import Parameter, raise_first
+from gpfem.app.periodic_axes import periodic_axes, periodic_parameter
+from gpfem.app.registry import Spec, register
+from gpfem.app.size_check import SizeEstimate
 from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
-from gpfem.registry import Spec, register
 
 __all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check", "check_consistency",
            "clamped_sides", "estimate_size"]
@@ -188,7 +188,7 @@ def check_consistency(p: Mapping[str, Any], gdim: int) -> None:
     Raises:
         ParameterError: Naming the offending parameter.
     """
-    from gpfem.core.errors import ParameterError
+    from gpfem.base.errors import ParameterError
 
     raise_first(_model_problems(p))
     n = p["variants"] or gdim

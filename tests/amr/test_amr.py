@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gpfem.amr import AmrLimits, fracture_cells
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 
 
 @pytest.mark.parametrize("name", chk.SHARED_CHECKS)

@@ -11,8 +11,8 @@ from ch_linear_stability import amplitude, omega
 from dolfinx import fem
 from helpers import read_csv, read_json, run_cli
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import CahnHilliard
 from gpfem.models.cahn_hilliard_spec import PARAMETERS, PRESETS
@@ -138,7 +138,7 @@ def test_blocked_space_is_aij_where_periodic_and_baij_is_refused():
     product); -gpfem_ch_A_mat_type baij with periodic axes is one clear error before any assembly."""
     from petsc4py import PETSc
 
-    from gpfem.core.errors import GpfemError
+    from gpfem.base.errors import GpfemError
 
     mesh = rectangle(4.0, 4.0, 4, 4, comm=MPI.COMM_WORLD)
     for axes, kind in (("", "baij"), ("x,y", "aij")):

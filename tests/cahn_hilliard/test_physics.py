@@ -10,8 +10,8 @@ import ufl
 from ch_linear_stability import amplitude, omega
 from dolfinx import fem
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import CahnHilliard
 from gpfem.models.cahn_hilliard_spec import PARAMETERS, PRESETS

@@ -15,8 +15,8 @@ import ufl
 from dolfinx import fem
 from numpy.polynomial import legendre
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.mesh import sphere_surface
 from gpfem.models.cahn_hilliard import CahnHilliard
 from gpfem.models.cahn_hilliard_spec import PARAMETERS, PRESETS

@@ -7,7 +7,7 @@ and before the output folder (params.json) is made, on one rank and under ``mpie
 import pytest
 from helpers import ROOT, run_cli
 
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 
 ROWS = [
     (["cahn-hilliard", "--set", "nx=100000000"],
@@ -68,7 +68,7 @@ def _args(*argv):
 
 def test_force_passes_the_size_check(tmp_path, monkeypatch, comm):
     """--force turns the refusal into a warning (checked in the CLI's resolution step: no mesh is built)."""
-    import gpfem.core.size_check as sc
+    import gpfem.app.size_check as sc
     from gpfem.cli import _resolve_run
 
     monkeypatch.setattr(sc, "mem_available", lambda: 4 * 10**9)  # a 4 GB machine

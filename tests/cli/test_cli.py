@@ -88,8 +88,8 @@ def test_petsc_options_from_the_command_line(tmp_path):
 
 def test_old_preset_name_runs_1b_with_a_warning(caplog):
     """``pfhub-bm1a`` (the no-flux square, PFHub's 1b) still works, says so, and records 'pfhub-1b'."""
-    from gpfem import registry
-    from gpfem.core.errors import ParameterError
+    from gpfem.app import registry
+    from gpfem.base.errors import ParameterError
 
     spec = registry.get("cahn-hilliard")
     with caplog.at_level("WARNING", logger="gpfem"):

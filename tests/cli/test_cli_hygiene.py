@@ -69,7 +69,7 @@ def test_public_api_resolves():
 
     missing = [n for n in gpfem.__all__ if getattr(gpfem, n, None) is None]
     assert not missing
-    assert gpfem.GradientFlow.__module__ == "gpfem.core.gradient_flow"
+    assert gpfem.GradientFlow.__module__ == "gpfem.drivers.gradient_flow"
     with pytest.raises(AttributeError):
         gpfem.no_such_name  # noqa: B018
 

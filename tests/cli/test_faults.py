@@ -358,7 +358,7 @@ def test_an_error_on_one_rank_only_ends_the_job(tmp_path):
     """Rank 1 raises while rank 0 waits in a barrier: the job ends (MPI_Abort) instead of hanging."""
     model = tmp_path / "one_rank_bug.py"
     model.write_text(
-        "from gpfem.registry import Spec\n"
+        "from gpfem.app.registry import Spec\n"
         "def run(p, ctx):\n"
         "    if ctx.comm.rank == 1:\n"
         "        raise RuntimeError('a bug on rank 1 only')\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gpfem.core.errors import GpfemError, OutputError, ParameterError, RunFolderBusy
+from gpfem.base.errors import GpfemError, OutputError, ParameterError, RunFolderBusy
 from gpfem.io.collective import agree, atomic_write, atomic_write_text, rank0_call
 from gpfem.io.lock import LOCK_NAME, RunLock
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from gpfem import registry
-from gpfem.core.errors import ParameterError
+from gpfem.app import registry
+from gpfem.base.errors import ParameterError
 
 
 def _resolve(model, preset=None, **sets):
@@ -81,8 +81,8 @@ def test_unstructured_estimates_match_the_built_mesh(model, preset, sets, comm):
     p = _resolve(model, preset, **sets)
     est = spec.size_estimate(p)
     if model == "fracture":
+        from gpfem.app.registry import RunContext
         from gpfem.models.fracture_run import build_mesh
-        from gpfem.registry import RunContext
 
         bundle = build_mesh(p, RunContext(out_dir=".", comm=comm))
         dofs = 3 * bundle.mesh.geometry.index_map().size_global

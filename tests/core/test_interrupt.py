@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from helpers import BIN, MPIEXEC, ROOT, read_csv, read_json, run_cli
 
-from gpfem.core.interrupt import graceful_stop, request_stop, stop_now, stop_requested
+from gpfem.base.interrupt import graceful_stop, request_stop, stop_now, stop_requested
 
 OUT_OPTS = ["--set", "png=false", "--set", "output_format=none", "--set", "checkpoint_interval=0"]
 # model, preset, the prefix of the solve made endless, its extra options, accepted steps before, total steps
@@ -47,7 +47,7 @@ def test_request_flags_are_reset_per_run():
 
 SIGNAL_RULES = """
 import os, signal, sys, time
-from gpfem.core import interrupt as I
+from gpfem.base import interrupt as I
 def send(sig):
     os.kill(os.getpid(), sig)
     time.sleep(0.05)

@@ -5,7 +5,7 @@ from mpi4py import MPI
 import pytest
 from helpers import ROOT
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh import box, load_mesh, notched_plate, rectangle
 
 

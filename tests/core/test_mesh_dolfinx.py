@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import read_csv, run_cli
 
-from gpfem.core.errors import MeshError
+from gpfem.base.errors import MeshError
 from gpfem.mesh import box, load_mesh, notched_plate, rectangle, write_xdmf
 from gpfem.mesh import dolfinx_builders as db
 

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.parameters import Parameter, load_config, parse_assignments, resolve
+from gpfem.app.parameters import Parameter, load_config, parse_assignments, resolve
+from gpfem.base.errors import ParameterError
 
 DECL = [
     Parameter("kappa", 2.0, "penalty", positive=True),

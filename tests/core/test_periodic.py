@@ -10,11 +10,11 @@ import pytest
 import ufl
 from dolfinx import fem
 
-from gpfem.core.errors import GpfemError, MeshError, ParameterError
-from gpfem.core.parameters import resolve
-from gpfem.core.periodic import PeriodicMap, match_points, scalar_leaves
-from gpfem.core.periodic_axes import periodic_axes, periodic_parameter
-from gpfem.core.solver import NonlinearSolver
+from gpfem.app.parameters import resolve
+from gpfem.app.periodic_axes import periodic_axes, periodic_parameter
+from gpfem.base.errors import GpfemError, MeshError, ParameterError
+from gpfem.fe.periodic import PeriodicMap, match_points, scalar_leaves
+from gpfem.fe.solver import NonlinearSolver
 from gpfem.mesh import box, rectangle
 
 

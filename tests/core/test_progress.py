@@ -1,6 +1,6 @@
 """Progress lines say how far a run is and when it should end (fraction of t_end or max_steps, time left)."""
 
-from gpfem.core.timeloop import _duration, _Progress
+from gpfem.drivers.timeloop import _duration, _Progress
 
 
 def test_fraction_of_t_end_and_time_left():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gpfem
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 from gpfem.models.cahn_hilliard_spec import SPEC as CH_SPEC
 from gpfem.models.fracture_spec import SPEC as FRACTURE_SPEC
 from gpfem.models.martensite_spec import SPEC as MARTENSITE_SPEC
@@ -101,7 +101,7 @@ def test_fracture_on_a_plain_mesh_needs_the_callers_bcs():
 
     from dolfinx import mesh as dmesh
 
-    from gpfem.core.errors import MeshError
+    from gpfem.base.errors import MeshError
     from gpfem.models.fracture import Fracture
 
     msh = dmesh.create_rectangle(MPI.COMM_WORLD, [[0.0, 0.0], [1.0, 0.1]], [8, 1])

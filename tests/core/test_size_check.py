@@ -2,8 +2,8 @@
 
 import pytest
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.size_check import BASE_BYTES, SizeEstimate, cgroup_room, check_size, mem_available
+from gpfem.app.size_check import BASE_BYTES, SizeEstimate, cgroup_room, check_size, mem_available
+from gpfem.base.errors import ParameterError
 
 HUGE = SizeEstimate("nx", cells=2.0e16, dofs=2.0e16, bytes_per_dof=150.0)
 SMALL = SizeEstimate("nx", cells=2.0e4, dofs=2.0e4, bytes_per_dof=1000.0)
@@ -40,7 +40,7 @@ def test_memory_is_shared_by_the_ranks_on_a_node():
 def test_proc_meminfo_and_cgroup_files(tmp_path, monkeypatch):
     info = tmp_path / "meminfo"
     info.write_text("MemTotal:       24683784 kB\nMemAvailable:   21474836 kB\n")
-    import gpfem.core.size_check as sc
+    import gpfem.app.size_check as sc
 
     monkeypatch.setattr(sc, "cgroup_room", lambda: None)
     assert mem_available(info) == 21474836 * 1024

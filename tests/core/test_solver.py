@@ -8,9 +8,9 @@ import ufl
 from dolfinx import fem, mesh
 from petsc4py import PETSc
 
-from gpfem.core.energy import Energy, gradient_penalty
-from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.solver import NonlinearSolver
+from gpfem.base.errors import ConvergenceError, GpfemError
+from gpfem.fe.energy import Energy, gradient_penalty
+from gpfem.fe.solver import NonlinearSolver
 
 
 def solve_mms(n, prefix):

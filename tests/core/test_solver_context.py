@@ -8,9 +8,9 @@ import pytest
 import ufl
 from dolfinx import fem, mesh
 
-from gpfem.core.energy import Energy, gradient_penalty
-from gpfem.core.errors import ConvergenceError
-from gpfem.core.solver import NonlinearSolver, _live_prefixes
+from gpfem.base.errors import ConvergenceError
+from gpfem.fe.energy import Energy, gradient_penalty
+from gpfem.fe.solver import NonlinearSolver, _live_prefixes
 
 
 def _problem():

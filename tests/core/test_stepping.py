@@ -1,7 +1,7 @@
 import pytest
 
-from gpfem.core.errors import ConvergenceError
-from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult, StepTooSmallError
+from gpfem.base.errors import ConvergenceError
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl, StepResult, StepTooSmallError
 
 
 class Fake:

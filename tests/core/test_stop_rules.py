@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from gpfem.core.stop_rules import EnergyRateStop
+from gpfem.drivers.stop_rules import EnergyRateStop
 
 
 def _feed(rule, times, energy):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from helpers import read_csv, read_json, run_cli
 
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 #: sent-ci: the crack runs through in step 12 (load 0.006); 13 steps cover it and one step after.
@@ -23,9 +23,9 @@ STEPS = 13
 def _model(**overrides):
     from mpi4py import MPI
 
+    from gpfem.app.registry import RunContext
     from gpfem.models.fracture import Fracture
     from gpfem.models.fracture_run import build_mesh
-    from gpfem.registry import RunContext
 
     p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False, **overrides})
     return Fracture(p, build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)))
@@ -133,8 +133,8 @@ def test_converged_state_is_a_critical_point(curves):
 
 def test_forced_failure_is_cut_and_retried():
     """A ConvergenceError of the hybrid rejects the step; the stepper retries with half the increment."""
-    from gpfem.core.errors import ConvergenceError
-    from gpfem.core.stepping import AdaptiveStepper, StepControl
+    from gpfem.base.errors import ConvergenceError
+    from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 
     m = _model(solver="hybrid")
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 
@@ -47,7 +47,7 @@ def _check_modes(gdim: int) -> None:
 
     from dolfinx import mesh
 
-    from gpfem.core.nullspace import RigidBodyModes
+    from gpfem.fe.nullspace import RigidBodyModes
 
     comm = MPI.COMM_WORLD
     msh = mesh.create_unit_square(comm, 6, 5) if gdim == 2 else mesh.create_unit_cube(comm, 3, 3, 2)
@@ -82,9 +82,9 @@ def _sent_steps(solver: str, loads=(0.002, 0.004, 0.005), options: dict | None =
 
     from petsc4py import PETSc
 
+    from gpfem.app.registry import RunContext
     from gpfem.models.fracture import Fracture
     from gpfem.models.fracture_run import build_mesh
-    from gpfem.registry import RunContext
 
     p = resolve(PARAMETERS, PRESETS["sent-ci"], {"u_solver": solver, "crack_track": False,
                                                  "load_path": [loads[-1]]})
@@ -149,7 +149,7 @@ def test_auto_picks_gamg_by_size():
     """u_solver=auto: MUMPS below the measured threshold, CG + GAMG from it; direct/gamg force the choice."""
     import dolfinx_solver  # noqa: F401  (loads libmpi before petsc4py)
 
-    from gpfem.core.solver_defaults import DISPLACEMENT_KRYLOV_FROM, size_default
+    from gpfem.fe.solver_defaults import DISPLACEMENT_KRYLOV_FROM, size_default
 
     pre = "gpfem_displacement_"
     n = DISPLACEMENT_KRYLOV_FROM[3]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import run_cli
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
+from gpfem.base.errors import ParameterError
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 

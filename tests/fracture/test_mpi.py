@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 pytestmark = pytest.mark.mpi

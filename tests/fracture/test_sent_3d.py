@@ -84,8 +84,8 @@ def test_rollers_z_refused_with_isotropic_loading():
     """rollers_z would be ignored where u is imposed on the whole boundary: refused, naming it."""
     from mpi4py import MPI
 
-    from gpfem.core.errors import ParameterError
-    from gpfem.core.parameters import resolve
+    from gpfem.app.parameters import resolve
+    from gpfem.base.errors import ParameterError
     from gpfem.mesh import box
     from gpfem.models.fracture import Fracture
     from gpfem.models.fracture_spec import PARAMETERS

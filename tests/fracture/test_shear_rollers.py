@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from helpers import read_csv, read_json, run_cli
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
+from gpfem.base.errors import ParameterError
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 

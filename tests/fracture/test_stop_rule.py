@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import read_csv, read_json, run_on_1_and_2_ranks
 
-from gpfem.core.stop_rules import BrokenStop
+from gpfem.drivers.stop_rules import BrokenStop
 from gpfem.models.fracture_spec import PRESETS
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from helpers import read_csv, run_cli
 
-from gpfem.core.parameters import resolve
-from gpfem.core.periodic import scalar_leaves
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
+from gpfem.fe.periodic import scalar_leaves
 from gpfem.mesh import rectangle
 from gpfem.models.martensite import Martensite
 from gpfem.models.martensite_spec import PARAMETERS, PRESETS

@@ -15,7 +15,7 @@ from mpi4py import MPI
 import numpy as np
 import pytest
 
-from gpfem.core.parameters import resolve
+from gpfem.app.parameters import resolve
 from gpfem.mesh import box
 from gpfem.models.martensite import Martensite
 from gpfem.models.martensite_spec import PARAMETERS, PRESETS

@@ -8,12 +8,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpfem import registry  # noqa: E402
-from gpfem.core.errors import ParameterError  # noqa: E402
-from gpfem.core.parameters import resolve  # noqa: E402
+from gpfem.app import registry  # noqa: E402
+from gpfem.app.parameters import resolve  # noqa: E402
+from gpfem.app.registry import RunContext  # noqa: E402
+from gpfem.base.errors import ParameterError  # noqa: E402
 from gpfem.io.history import read_history  # noqa: E402
 from gpfem.ml.toy import BASELINES, mode_metrics, modes, sample  # noqa: E402
-from gpfem.registry import RunContext  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -49,7 +49,7 @@ def _floats(rows, key):
 
 def test_specs_registered_without_torch():
     code = (
-        "import sys; from gpfem import registry; n = registry.names(); "
+        "import sys; from gpfem.app import registry; n = registry.names(); "
         "print(','.join(n)); print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from gpfem import registry
+from gpfem.app import registry
 from gpfem.ml.seeds import format_stat, over_seeds, seed_list
 from gpfem.ml.train_config import TRAIN_DEFAULTS, train_settings
 

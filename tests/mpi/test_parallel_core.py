@@ -5,8 +5,8 @@ from mpi4py import MPI
 import numpy as np
 import pytest
 
-from gpfem.core.parameters import resolve
-from gpfem.core.stepping import AdaptiveStepper, StepControl
+from gpfem.app.parameters import resolve
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 from gpfem.io.checkpoint import load_checkpoint, save_checkpoint
 from gpfem.mesh import rectangle
 from gpfem.models.cahn_hilliard import CahnHilliard

@@ -11,9 +11,9 @@ from dolfinx import fem, mesh
 from helpers import ROOT, run_cli
 from petsc4py import PETSc
 
-from gpfem.core import backend
-from gpfem.core.errors import BackendError
-from gpfem.core.solver import NonlinearSolver
+from gpfem.base.errors import BackendError
+from gpfem.fe import backend
+from gpfem.fe.solver import NonlinearSolver
 
 #: A CPU stand-in for a GPU backend: same code path (kind= for the matrix, VecMPISetGhost vectors).
 TYPED = (None, {"vec_type": "mpi", "mat_type": "aijperm"})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_backend import TYPED, _solve
 
-from gpfem.core import backend
+from gpfem.fe import backend
 
 pytestmark = pytest.mark.mpi
 

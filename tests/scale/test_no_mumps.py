@@ -11,8 +11,8 @@ import pytest
 from petsc4py import PETSc
 from test_backend import _solve
 
-from gpfem.core import solver_defaults
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
+from gpfem.fe import solver_defaults
 
 
 def _without(monkeypatch, *missing):

@@ -3,10 +3,10 @@
 import pytest
 from test_backend import _solve
 
-from gpfem.core import solver_defaults
-from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.solver import _live_prefixes
-from gpfem.core.solver_defaults import direct_options, size_default
+from gpfem.base.errors import ConvergenceError, GpfemError
+from gpfem.fe import solver_defaults
+from gpfem.fe.solver import _live_prefixes
+from gpfem.fe.solver_defaults import direct_options, size_default
 
 
 def test_threshold_and_user_choice_win(monkeypatch):
@@ -76,8 +76,8 @@ def test_retry_on_a_periodic_reduced_problem(monkeypatch, comm_kind):
     import ufl
     from dolfinx import fem, mesh
 
-    from gpfem.core.periodic import PeriodicMap
-    from gpfem.core.solver import NonlinearSolver
+    from gpfem.fe.periodic import PeriodicMap
+    from gpfem.fe.solver import NonlinearSolver
 
     broken = {"ksp_type": "gmres", "pc_type": "none", "ksp_max_it": 1, "ksp_rtol": 1e-12}
     monkeypatch.setitem(solver_defaults.SIZE_DEFAULTS, "gpfem_sd_per_", (0, broken))

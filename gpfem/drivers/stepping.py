@@ -2,7 +2,7 @@
 
 The stepper knows nothing of the physics. A model supplies ``try_step(t, dt) -> StepResult`` that leaves
 its state ready to accept or roll back, plus ``accept()`` and ``reject()``. A stop request that interrupts
-a trial (:class:`~gpfem.core.interrupt.Interrupted`, a ``KeyboardInterrupt``) rolls it back and goes on
+a trial (:class:`~gpfem.base.interrupt.Interrupted`, a ``KeyboardInterrupt``) rolls it back and goes on
 up: the caller then holds the last accepted state.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.log import logger
+from gpfem.base.errors import ConvergenceError, GpfemError
+from gpfem.base.log import logger
 
 __all__ = ["AdaptiveStepper", "StepControl", "StepResult", "Steppable", "StepTooSmallError"]
 
@@ -110,7 +110,7 @@ class AdaptiveStepper:
 
         Raises:
             StepTooSmallError: If the step fails at ``dt_min`` (or after ``max_retries`` cuts).
-            KeyboardInterrupt: A stop interrupted the trial (gpfem.core.interrupt); it was rolled back.
+            KeyboardInterrupt: A stop interrupted the trial (gpfem.base.interrupt); it was rolled back.
         """
         c = self.control
         for _ in range(c.max_retries):

@@ -6,8 +6,8 @@ Spelling, in a preset, a TOML config or ``--set``: ``"none"`` (default), ``"x"``
 
 from __future__ import annotations
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.parameters import Parameter
+from gpfem.app.parameters import Parameter
+from gpfem.base.errors import ParameterError
 
 __all__ = ["AXES", "check_periodic", "periodic_axes", "periodic_parameter"]
 

@@ -3,16 +3,16 @@
 Every sub-problem has a mandatory, unique options prefix (``gpfem_ch_``, ``gpfem_damage_``, ...), so any
 PETSc option reaches it from the command line (``-gpfem_ch_snes_monitor``, ``-gpfem_ch_ksp_type gmres``).
 Options are layered: built-in defaults < preset/config ``petsc`` table < command line
-(:mod:`gpfem.core.solver_options`, which also keeps the registry of prefixes in use). A size-based Krylov
-default is retried with a direct solve when it breaks a Newton solve (:mod:`gpfem.core.direct_fallback`).
-Non-convergence raises :class:`~gpfem.core.errors.ConvergenceError` naming the SNES and KSP reasons.
+(:mod:`gpfem.fe.solver_options`, which also keeps the registry of prefixes in use). A size-based Krylov
+default is retried with a direct solve when it breaks a Newton solve (:mod:`gpfem.fe.direct_fallback`).
+Non-convergence raises :class:`~gpfem.base.errors.ConvergenceError` naming the SNES and KSP reasons.
 Variable bounds (for irreversibility) switch SNES to ``vinewtonrsls``. The active PETSc backend
-(``--backend``, see :mod:`gpfem.core.backend`) sets the matrix and vector types of every solver. Every
+(``--backend``, see :mod:`gpfem.fe.backend`) sets the matrix and vector types of every solver. Every
 solver has a SNES monitor that ends the solve at the next Newton iteration when a stop was requested
-(SIGTERM, :func:`gpfem.core.interrupt.snes_stop_monitor`) and then raises
-:class:`~gpfem.core.interrupt.Interrupted`. A ``constraint`` (periodic boundaries,
-:mod:`gpfem.core.periodic`) makes SNES solve for the reduced unknowns ``u = P u_r + g``
-(:mod:`gpfem.core.reduced_problem`); everything else stays the same.
+(SIGTERM, :func:`gpfem.base.interrupt.snes_stop_monitor`) and then raises
+:class:`~gpfem.base.interrupt.Interrupted`. A ``constraint`` (periodic boundaries,
+:mod:`gpfem.fe.periodic`) makes SNES solve for the reduced unknowns ``u = P u_r + g``
+(:mod:`gpfem.fe.reduced_problem`); everything else stays the same.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import dolfinx.fem.petsc
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.backend import backend_types, ghosted_vector, retype_problem_vectors
-from gpfem.core.direct_fallback import DirectFallback
-from gpfem.core.errors import ConvergenceError, GpfemError
-from gpfem.core.interrupt import DIVERGED_USER, Interrupted, snes_stop_monitor, stop_now
-from gpfem.core.petsc_reasons import ksp_reason_name, snes_reason_name
-from gpfem.core.solver_defaults import size_default
-from gpfem.core.solver_options import (
+from gpfem.base.errors import ConvergenceError, GpfemError
+from gpfem.base.interrupt import DIVERGED_USER, Interrupted, snes_stop_monitor, stop_now
+from gpfem.fe.backend import backend_types, ghosted_vector, retype_problem_vectors
+from gpfem.fe.direct_fallback import DirectFallback
+from gpfem.fe.petsc_reasons import ksp_reason_name, snes_reason_name
+from gpfem.fe.solver_defaults import size_default
+from gpfem.fe.solver_options import (
     LIVE_PREFIXES,
     check_prefix,
     claim_prefix,
@@ -46,7 +46,7 @@ from gpfem.core.solver_options import (
 
 __all__ = ["NonlinearSolver", "SolveInfo", "destroy_petsc"]
 
-#: The prefixes in use (the registry of :mod:`gpfem.core.solver_options`).
+#: The prefixes in use (the registry of :mod:`gpfem.fe.solver_options`).
 _live_prefixes = LIVE_PREFIXES
 
 
@@ -75,7 +75,7 @@ class NonlinearSolver:
             unique among live solvers. Keyword-only, as every argument after ``u``.
         bcs: Dirichlet conditions.
         J: Jacobian form (``ufl.derivative`` of ``F`` when ``None``).
-        options: Options overriding :data:`~gpfem.core.solver_options.DEFAULT_OPTIONS` (without the
+        options: Options overriding :data:`~gpfem.fe.solver_options.DEFAULT_OPTIONS` (without the
             prefix). Options given on the command line with the prefix override these.
         bounds: ``(lower, upper)`` functions for a variational inequality; switches to ``vinewtonrsls``.
             With blocked unknowns (``u`` a list, e.g. ``[u, alpha]`` of a coupled problem) ``lower`` and
@@ -85,15 +85,15 @@ class NonlinearSolver:
             multiplies ``bs x bs`` blocks: the P1^2 Cahn-Hilliard Jacobian assembles in about half
             the time of AIJ, and block ILU and MUMPS take it as it is. With a ``constraint`` the Jacobian
             is AIJ (PETSc's ``MatPtAP`` has no BAIJ product); ``-PREFIX_A_mat_type baij`` is then refused.
-        constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
+        constraint: A :class:`~gpfem.fe.periodic.PeriodicMap` of ``u``'s space (periodic boundaries):
             SNES then solves ``P^T F(P u_r + g) = 0`` with Jacobian ``P^T J P``; ``bcs`` leave the reduced
             space. ``u`` holds the full (periodic) solution after every solve.
         near_nullspace: A ``PETSc.NullSpace`` set on the Jacobian as its near-nullspace
             (``MatSetNearNullSpace``): algebraic multigrid (``pc_type gamg``) builds its coarse spaces
-            from it, e.g. elasticity's rigid-body modes (:class:`~gpfem.core.nullspace.RigidBodyModes`);
+            from it, e.g. elasticity's rigid-body modes (:class:`~gpfem.fe.nullspace.RigidBodyModes`);
             other solvers ignore it. Owned by the caller. Not with a ``constraint``.
         krylov_from: Global DOFs from which this solver takes the size-based Krylov default of its prefix
-            (:data:`~gpfem.core.solver_defaults.SIZE_DEFAULTS`), with the direct fallback of :meth:`solve`;
+            (:data:`~gpfem.fe.solver_defaults.SIZE_DEFAULTS`), with the direct fallback of :meth:`solve`;
             ``None``: the measured threshold there; 0: always. A ``ksp_type``/``pc_type`` in ``options``
             or on the command line still wins.
         objective: ``objective() -> float``, the energy whose gradient is ``F``, evaluated at the current
@@ -142,7 +142,7 @@ class NonlinearSolver:
             if backend_mat is not None and "baij" in backend_mat:
                 raise GpfemError(f"option -{prefix}A_mat_type {backend_mat}: periodic boundaries need an AIJ "
                                  "Jacobian (PETSc has no P^T A P for BAIJ)")
-            from gpfem.core.reduced_problem import ReducedProblem
+            from gpfem.fe.reduced_problem import ReducedProblem
 
             self.problem: ReducedProblem | dolfinx.fem.petsc.NonlinearProblem = ReducedProblem(
                 F, u, constraint, petsc_options_prefix=prefix, bcs=bcs, J=J, kind=backend_mat,
@@ -159,7 +159,7 @@ class NonlinearSolver:
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
-        # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.core.interrupt).
+        # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.
         self._monitored = self.snes.getType() != PETSc.SNES.Type.KSPONLY
@@ -200,7 +200,7 @@ class NonlinearSolver:
 
     @property
     def auto_krylov(self) -> dict[str, Any]:
-        """The size-based Krylov options in effect (:mod:`gpfem.core.solver_defaults`), ``{}`` if none."""
+        """The size-based Krylov options in effect (:mod:`gpfem.fe.solver_defaults`), ``{}`` if none."""
         return self._fallback.krylov
 
     @property
@@ -236,13 +236,13 @@ class NonlinearSolver:
     def solve(self) -> SolveInfo:
         """Solve; on success return :class:`SolveInfo`.
 
-        With a size-based Krylov default (:mod:`gpfem.core.solver_defaults`), a Newton solve that the
+        With a size-based Krylov default (:mod:`gpfem.fe.solver_defaults`), a Newton solve that the
         Krylov method breaks (``DIVERGED_LINEAR_SOLVE``) is redone from the same start with MUMPS LU (or
-        the direct solve this PETSc has, :func:`~gpfem.core.solver_defaults.direct_options`); the next
+        the direct solve this PETSc has, :func:`~gpfem.fe.solver_defaults.direct_options`); the next
         solve uses the Krylov method again, unless the direct solve succeeded where it failed in
-        :data:`~gpfem.core.direct_fallback.KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver
-        keeps the direct solve (:class:`~gpfem.core.direct_fallback.DirectFallback`). A retry that fails
-        too raises :class:`~gpfem.core.errors.ConvergenceError` with the retry's reasons.
+        :data:`~gpfem.fe.direct_fallback.KRYLOV_FAILURES_TO_DIRECT` solves in a row: then the solver
+        keeps the direct solve (:class:`~gpfem.fe.direct_fallback.DirectFallback`). A retry that fails
+        too raises :class:`~gpfem.base.errors.ConvergenceError` with the retry's reasons.
 
         Raises:
             ConvergenceError: If SNES did not converge (or produced a non-finite solution).

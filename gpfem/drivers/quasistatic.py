@@ -3,8 +3,8 @@
 Rate-independent problems (fracture, damage, plasticity without viscosity) follow a load programme rather
 than a clock. :class:`LoadPath` turns a list of turning points into a piecewise-linear load of a
 pseudo-time ``s`` (the cumulated |change| of the load, so unloading is a path too), and
-:class:`QuasiStatic` is a complete :class:`~gpfem.core.timeloop.TimeModel` on it:
-:func:`~gpfem.core.timeloop.run_time_loop` then gives adaptive load increments (grown after easy steps, cut
+:class:`QuasiStatic` is a complete :class:`~gpfem.drivers.timeloop.TimeModel` on it:
+:func:`~gpfem.drivers.timeloop.run_time_loop` then gives adaptive load increments (grown after easy steps, cut
 and retried after failures), history rows, field series, checkpoints and restart, with nothing written
 twice.
 
@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpfem.core.stepping import StepResult
+from gpfem.drivers.stepping import StepResult
 
 if TYPE_CHECKING:
     from dolfinx import fem
 
-    from gpfem.core.energy import Energy
+    from gpfem.fe.energy import Energy
 
 __all__ = ["LoadPath", "QuasiStatic"]
 
@@ -73,8 +73,8 @@ class QuasiStatic:
             rejected step (it may double as a bound, e.g. the damage's irreversibility bound).
         solve: ``solve(s, ds) -> (iterations, reason)`` at the load already set: ``reason`` is ``None`` on
             success, else why the step must be retried with a smaller increment. Or override
-            :meth:`solve`. A :class:`~gpfem.core.errors.ConvergenceError` also rejects the step.
-        energy: The :class:`~gpfem.core.energy.Energy` of the default :meth:`measure`.
+            :meth:`solve`. A :class:`~gpfem.base.errors.ConvergenceError` also rejects the step.
+        energy: The :class:`~gpfem.fe.energy.Energy` of the default :meth:`measure`.
         iterations_key: History column of the iterations a step took.
         outputs: Functions of the field series (default: the first function of each state pair).
         checkpoint: Name -> ``(function, sub-space index or None)`` for restarts (default: every state

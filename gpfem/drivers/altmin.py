@@ -18,7 +18,7 @@ from mpi4py import MPI
 
 import numpy as np
 
-from gpfem.core.errors import ConvergenceError
+from gpfem.base.errors import ConvergenceError
 
 __all__ = ["AlternateMinimisation", "Sweeps"]
 
@@ -41,7 +41,7 @@ class Sweeps:
 
 
 class AlternateMinimisation:
-    """Alternate minimisation by two :class:`~gpfem.core.solver.NonlinearSolver` s.
+    """Alternate minimisation by two :class:`~gpfem.fe.solver.NonlinearSolver` s.
 
     Args:
         solver_u: Solves for the first field (e.g. the displacement) at fixed ``alpha``.
@@ -50,7 +50,7 @@ class AlternateMinimisation:
         lower: Lower bound of ``alpha`` (e.g. the last accepted damage: irreversibility).
         upper: Upper bound of ``alpha``.
         tol: Stop when ``max |alpha_k - alpha_{k-1}| < tol``.
-        max_iterations: Iterations before :class:`~gpfem.core.errors.ConvergenceError`.
+        max_iterations: Iterations before :class:`~gpfem.base.errors.ConvergenceError`.
         relaxation: Over-relaxation ``omega`` in ``[1, 2)`` (1: plain alternate minimisation).
         relaxation_after: Plain iterations before the over-relaxation starts.
         name: Name in error messages (``gpfem_altmin_``).

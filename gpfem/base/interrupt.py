@@ -16,7 +16,7 @@ PETSc error on one rank. The request is turned into an action at points every ra
 order, with a reduction so that all ranks act at the same one:
 
 * :func:`stop_now` is called by the SNES monitor of every solver (:func:`snes_stop_monitor`, set by
-  :mod:`gpfem.core.solver`) at each Newton iteration; a ``True`` makes that solve end with
+  :mod:`gpfem.fe.solver`) at each Newton iteration; a ``True`` makes that solve end with
   ``SNES_DIVERGED_USER`` and raise :class:`Interrupted`. SNES calls its monitors collectively, once per
   iteration, and the number of iterations is decided from reduced norms, so every rank calls the monitor
   the same number of times in the same order and the reduction inside it always matches.

@@ -2,10 +2,10 @@
 
 A gradient flow must not raise its energy. :class:`GradientFlow` solves for the new state from the last
 accepted one, measures it, and rejects the step (so the stepper cuts dt and retries) when the energy rose
-by more than a relative tolerance. It is a complete :class:`~gpfem.core.timeloop.TimeModel`, so
-:func:`~gpfem.core.timeloop.run_time_loop` runs it with history, field series, checkpoints and restart.
+by more than a relative tolerance. It is a complete :class:`~gpfem.drivers.timeloop.TimeModel`, so
+:func:`~gpfem.drivers.timeloop.run_time_loop` runs it with history, field series, checkpoints and restart.
 
-Use it as it is, with your own Functions, solver and :class:`~gpfem.core.energy.Energy`::
+Use it as it is, with your own Functions, solver and :class:`~gpfem.fe.energy.Energy`::
 
     flow = GradientFlow(solver, phi, phi_n, dt, energy)
     run_time_loop(flow, control, settings, ctx)
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpfem.core.stepping import StepResult
+from gpfem.drivers.stepping import StepResult
 
 if TYPE_CHECKING:
     from dolfinx import fem
 
-    from gpfem.core.energy import Energy
-    from gpfem.core.solver import NonlinearSolver
+    from gpfem.fe.energy import Energy
+    from gpfem.fe.solver import NonlinearSolver
 
 __all__ = ["GradientFlow"]
 
@@ -41,12 +41,12 @@ class GradientFlow:
     """try/accept/reject of an implicit gradient flow with an energy-descent check.
 
     Args:
-        solver: A :class:`~gpfem.core.solver.NonlinearSolver` for ``state`` at ``t + dt``; its residual
+        solver: A :class:`~gpfem.fe.solver.NonlinearSolver` for ``state`` at ``t + dt``; its residual
             uses ``state_n`` as the old state and ``dt`` as the step.
         state: The unknown ``fem.Function``.
         state_n: Its last accepted value (a ``fem.Function`` on the same space).
         dt: The ``fem.Constant`` time step of the residual (set before every solve).
-        energy: The :class:`~gpfem.core.energy.Energy` measured by the default :meth:`measure`
+        energy: The :class:`~gpfem.fe.energy.Energy` measured by the default :meth:`measure`
             (``None`` if :meth:`measure` is overridden).
         energy_key: Key of :meth:`measure` that must not rise; the default measure stores the energy's
             total under it.

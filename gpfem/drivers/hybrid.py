@@ -1,6 +1,6 @@
 """Alternate minimisation, then bounded Newton on the coupled problem: a hybrid solver for two-field energies.
 
-Alternate minimisation (:class:`~gpfem.core.altmin.AlternateMinimisation`) always lowers the energy but
+Alternate minimisation (:class:`~gpfem.drivers.altmin.AlternateMinimisation`) always lowers the energy but
 crawls where the solution changes fast (a running crack: hundreds of iterations in one load step). Newton
 on the coupled problem ``(u, alpha)``, bounded by ``lower <= alpha <= upper`` (SNES ``vinewtonrsls``),
 converges in a few iterations near a solution but has no descent guarantee far from one (the energy is not
@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from gpfem.core.errors import ConvergenceError
-from gpfem.core.log import get_logger
+from gpfem.base.errors import ConvergenceError
+from gpfem.base.log import get_logger
 
 __all__ = ["HybridMinimisation", "HybridResult"]
 
@@ -69,7 +69,7 @@ class HybridMinimisation:
 
     Args:
         altmin: The alternate minimisation (its ``tol``, ``max_iterations``, relaxation and monitor apply).
-        newton: A :class:`~gpfem.core.solver.NonlinearSolver` on the blocked unknowns (e.g. ``[u, alpha]``)
+        newton: A :class:`~gpfem.fe.solver.NonlinearSolver` on the blocked unknowns (e.g. ``[u, alpha]``)
             with the same bounds on ``alpha`` as ``altmin``'s damage solver.
         fields: The functions Newton changes (restored when a Newton try is rejected).
         energy: Returns the total energy of the current state (reduced over ranks).

@@ -26,7 +26,7 @@ from mpi4py import MPI
 import numpy as np
 from petsc4py import PETSc
 
-from gpfem.core.errors import GpfemError, MeshError
+from gpfem.base.errors import GpfemError, MeshError
 
 __all__ = ["PeriodicMap", "Prolongation", "match_points", "scalar_leaves"]
 

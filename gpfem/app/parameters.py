@@ -1,13 +1,13 @@
 """Parameters: declared once per model, resolved from preset <- config TOML <- ``--set key=value``.
 
 A model declares a list of :class:`Parameter`; :func:`resolve` merges the sources and validates every
-value up front, so that bad input ends with one clear :class:`~gpfem.core.errors.ParameterError` naming
+value up front, so that bad input ends with one clear :class:`~gpfem.base.errors.ParameterError` naming
 the parameter before any mesh is built or any solve starts:
 
 - each value on its own (:meth:`Parameter.coerce`): type, finiteness (no ``nan``/``inf`` in a number or
   in a list of numbers), sign, bounds, choices, the parameter's ``check``; a list's elements have a
   type too (:attr:`Parameter.item`: ``float`` unless declared or the default says otherwise);
-- the values together (``resolve(..., check=...)``, a model's :attr:`gpfem.registry.Spec.check`):
+- the values together (``resolve(..., check=...)``, a model's :attr:`gpfem.app.registry.Spec.check`):
   orderings such as ``dt_min <= dt <= dt_max`` that need no mesh.
 
 From Python, :func:`make_parameters` turns a model's spec into a frozen dataclass (one typed field per
@@ -30,7 +30,7 @@ from pathlib import Path
 from types import GenericAlias
 from typing import Any, ClassVar, Self, cast
 
-from gpfem.core.errors import ParameterError
+from gpfem.base.errors import ParameterError
 
 __all__ = [
     "Check",
@@ -428,7 +428,7 @@ def make_parameters(
 
     Args:
         name: Class name, e.g. ``"CahnHilliardParameters"``.
-        declared: The parameters, or a :class:`~gpfem.registry.Spec` (its parameters, ``check`` and
+        declared: The parameters, or a :class:`~gpfem.app.registry.Spec` (its parameters, ``check`` and
             presets, for :meth:`ParameterSet.from_preset`).
         check: Checks across parameters (taken from the spec when ``declared`` is one).
         module: ``__name__`` of the module that defines the class (for pickling and documentation).

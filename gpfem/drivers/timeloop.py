@@ -3,13 +3,13 @@
 A model implements :class:`TimeModel`; :func:`run_time_loop` does the rest: adaptive steps landing on the
 requested output times, one ``history.csv`` row per accepted step (flushed), fields every
 ``field_interval`` steps (the ``.pvd`` index is valid after each), a checkpoint every
-``checkpoint_interval`` steps and on a stop (SIGTERM, Ctrl-C: :mod:`gpfem.core.interrupt`), and restart
+``checkpoint_interval`` steps and on a stop (SIGTERM, Ctrl-C: :mod:`gpfem.base.interrupt`), and restart
 from the last checkpoint (history rows and field entries after it are dropped, the same files go on). The
 checkpoint written on a stop holds the last accepted step, the one in the last ``history.csv`` row,
 whatever the stop interrupted.
 
-:class:`~gpfem.core.gradient_flow.GradientFlow` (time-dependent) and
-:class:`~gpfem.core.quasistatic.QuasiStatic` (load steps, the pseudo-time is the load path's length) are
+:class:`~gpfem.drivers.gradient_flow.GradientFlow` (time-dependent) and
+:class:`~gpfem.drivers.quasistatic.QuasiStatic` (load steps, the pseudo-time is the load path's length) are
 ready-made :class:`TimeModel` s.
 """
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gpfem.core.errors import GpfemError, OutputError
-from gpfem.core.interrupt import stop_requested
-from gpfem.core.log import logger
-from gpfem.core.stepping import AdaptiveStepper, StepControl, StepResult
+from gpfem.base.errors import GpfemError, OutputError
+from gpfem.base.interrupt import stop_requested
+from gpfem.base.log import logger
+from gpfem.drivers.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.checkpoint import MESH_KEY
 from gpfem.io.run_output import CHECKPOINT, HISTORY, MemoryOutput, RunOutput, as_output
 
@@ -42,7 +42,7 @@ class TimeModel(Protocol):
     comm: MPI.Comm
 
     def try_step(self, t: float, dt: float) -> StepResult:
-        """Trial step (see :class:`~gpfem.core.stepping.Steppable`)."""
+        """Trial step (see :class:`~gpfem.drivers.stepping.Steppable`)."""
 
     def accept(self, t_new: float, dt: float, result: StepResult) -> None:
         """Commit the trial step."""
@@ -84,7 +84,7 @@ class LoopSettings:
         progress_seconds: Minimum wall time between progress lines.
         stop_rule: Ends the run early: ``update(row) -> str | None`` on every history row (the loop takes
             rank 0's answer on every rank), ``state()``/``restore(state)`` for checkpoints, e.g.
-            :class:`~gpfem.core.stop_rules.BrokenStop`. ``None``: run to ``t_end``.
+            :class:`~gpfem.drivers.stop_rules.BrokenStop`. ``None``: run to ``t_end``.
     """
 
     t_end: float
@@ -113,7 +113,7 @@ def run_time_loop(
         settings: Loop settings.
         output: Where to write: a :class:`~gpfem.io.run_output.RunOutput` (a run folder); ``None``: nowhere,
             the history comes back as arrays (``result["history"]``); a
-            :class:`~gpfem.registry.RunContext` stands for the run folder of its ``out_dir`` (and
+            :class:`~gpfem.app.registry.RunContext` stands for the run folder of its ``out_dir`` (and
             ``restart``), and its ``mesh_values`` are stored with every checkpoint (a restart on another
             mesh is refused).
         columns: History columns; ``step``, ``time``, ``dt`` first. ``None``: those three, then the keys of
@@ -242,9 +242,9 @@ def run_time_loop(
 
 @dataclass
 class _Progress:
-    """How far a run is, and when it should end: progress lines (rank 0 prints them, :mod:`gpfem.core.log`).
+    """How far a run is, and when it should end: progress lines (rank 0 prints them, :mod:`gpfem.base.log`).
 
-    The fraction done is ``t / t_end`` (for :class:`~gpfem.core.quasistatic.QuasiStatic`, ``t`` is the
+    The fraction done is ``t / t_end`` (for :class:`~gpfem.drivers.quasistatic.QuasiStatic`, ``t`` is the
     length of the load path walked so far), or ``step / max_steps`` when that is further; the time left is
     the wall time so far over the fraction this run has done (a restart counts from its first step).
     """

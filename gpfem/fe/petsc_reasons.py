@@ -6,7 +6,7 @@ from typing import Any
 
 from petsc4py import PETSc
 
-from gpfem.core.interrupt import DIVERGED_USER
+from gpfem.base.interrupt import DIVERGED_USER
 
 __all__ = ["ksp_reason_name", "snes_reason_name"]
 

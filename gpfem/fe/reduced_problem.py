@@ -6,7 +6,7 @@ The residual and Jacobian are assembled on the full space by DOLFINx, as for any
 
 The test functions of the reduced problem are the columns of ``P`` (periodic functions), so this is the
 Galerkin method on the periodic space. The object mirrors ``dolfinx.fem.petsc.NonlinearProblem`` (``solver``,
-``A``, ``b``, ``x``, ``solve()``), so :class:`~gpfem.core.solver.NonlinearSolver` drives either one the same
+``A``, ``b``, ``x``, ``solve()``), so :class:`~gpfem.fe.solver.NonlinearSolver` drives either one the same
 way: options prefix, bounds, reasons and size defaults do not change. After every solve the full-space
 function holds the constrained solution.
 """
@@ -32,7 +32,7 @@ class ReducedProblem:
     Args:
         F: Residual form.
         u: The unknown (full-space) function.
-        constraint: A :class:`~gpfem.core.periodic.PeriodicMap` of ``u``'s space.
+        constraint: A :class:`~gpfem.fe.periodic.PeriodicMap` of ``u``'s space.
         petsc_options_prefix: Options prefix of the SNES.
         bcs: Dirichlet conditions: their dofs leave the reduced space, their values form ``g``.
         J: Jacobian form (``ufl.derivative`` of ``F`` if ``None``).

@@ -1,11 +1,11 @@
 """The PETSc options of a solver, layered, and the registry of the options prefixes in use.
 
 Layers, the later winning: :data:`DEFAULT_OPTIONS` (Newton with backtracking, MUMPS LU) < the variational
-inequality's SNES (with bounds) < the size-based Krylov default (:mod:`gpfem.core.solver_defaults`) < the
+inequality's SNES (with bounds) < the size-based Krylov default (:mod:`gpfem.fe.solver_defaults`) < the
 model's ``options`` (a preset's or config's ``petsc`` table) < the command line (``-PREFIX_opt``: an option
 set there is dropped from ours, so PETSc reads the user's). Defaults that do not apply to what is chosen
 are dropped (PETSc would warn at exit about unused options); a MUMPS default that the loaded PETSc cannot
-do becomes the direct solve it has (:func:`~gpfem.core.solver_defaults.direct_options`).
+do becomes the direct solve it has (:func:`~gpfem.fe.solver_defaults.direct_options`).
 
 Every solver claims a unique prefix (and its direct retry's, ``<prefix>fallback_``) while it lives
 (:func:`claim_prefix`, :func:`release_prefix`), so no two solvers read each other's options.
@@ -19,8 +19,8 @@ from typing import Any
 
 from petsc4py import PETSc
 
-from gpfem.core import solver_defaults
-from gpfem.core.errors import GpfemError
+from gpfem.base.errors import GpfemError
+from gpfem.fe import solver_defaults
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Newton with backtracking and a direct (MUMPS) linear solve: robust defaults for small and medium runs.
-#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.core.solver_defaults.direct_options`.
+#: Without MUMPS in the loaded PETSc the direct solve is :func:`~gpfem.fe.solver_defaults.direct_options`.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
@@ -123,7 +123,7 @@ def layered_options(prefix: str, options: Mapping[str, Any] | None, bounded: boo
         prefix: The solver's options prefix (with its trailing ``_``).
         options: The model's options (override the defaults; the command line overrides them).
         bounded: Whether the problem has variable bounds (``vinewtonrsls``, basic line search).
-        auto_krylov: The size-based Krylov default (:func:`~gpfem.core.solver_defaults.size_default`), or
+        auto_krylov: The size-based Krylov default (:func:`~gpfem.fe.solver_defaults.size_default`), or
             ``{}``.
         comm: The solver's communicator.
     """

@@ -23,10 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.log import logger
-from gpfem.core.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
-from gpfem.core.size_check import SizeEstimate
+from gpfem.app.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
+from gpfem.app.size_check import SizeEstimate
+from gpfem.base.errors import ParameterError
+from gpfem.base.log import logger
 
 if TYPE_CHECKING:  # gpfem list imports this module: no MPI, no DOLFINx at run time
     from importlib.metadata import EntryPoint
@@ -51,10 +51,10 @@ class RunContext:
         mesh_file: A user's ``.msh``/``.geo`` file replacing the preset's geometry, or ``None``.
         restart: A previous run's folder to continue from, or ``None``.
         log: Progress callable kept for older run functions; new code logs to the ``gpfem`` logger
-            (:mod:`gpfem.core.log`), which this defaults to.
+            (:mod:`gpfem.base.log`), which this defaults to.
         preset: Name of the preset used.
         extra: Free-form extras (e.g. PETSc backend).
-        stopped: Why the run ended before its end, set by :func:`~gpfem.core.timeloop.run_time_loop`
+        stopped: Why the run ended before its end, set by :func:`~gpfem.drivers.timeloop.run_time_loop`
             (``"max_steps"``), else ``None``; the command line then writes the status ``stopped (...)``.
         mesh_values: The values of the spec's :attr:`Spec.mesh_parameters` (and the mesh file) this run
             builds its mesh from; the time loop stores them with every checkpoint and refuses a restart
@@ -113,9 +113,9 @@ class Spec:
             them, and a checkpoint stores their values (a restart on another mesh is refused).
         check: Checks across parameters that need no mesh (``dt_min <= dt <= dt_max``, ...):
             ``check(params) -> [(name, message), ...]``, run by :meth:`resolve` (the first problem is
-            raised as a :class:`~gpfem.core.errors.ParameterError`); ``None``: none.
+            raised as a :class:`~gpfem.base.errors.ParameterError`); ``None``: none.
         estimate: ``estimate(params) -> SizeEstimate | None``: cells, DOFs and memory of the built-in
-            mesh (:mod:`gpfem.core.size_check`), checked before the mesh is built; ``None``: no size check.
+            mesh (:mod:`gpfem.app.size_check`), checked before the mesh is built; ``None``: no size check.
     """
 
     name: str
@@ -150,8 +150,8 @@ class Spec:
             module: ``__name__`` of the module that binds the class.
 
         Returns:
-            A :class:`~gpfem.core.parameters.ParameterSet` subclass
-            (:func:`~gpfem.core.parameters.make_parameters`).
+            A :class:`~gpfem.app.parameters.ParameterSet` subclass
+            (:func:`~gpfem.app.parameters.make_parameters`).
         """
         return make_parameters(name, self, module=module)
 

@@ -1,6 +1,6 @@
 """Stop rules: end a run when its history says the experiment is over, not at a guessed final load or time.
 
-A stop rule sees every history row the time loop records (:func:`~gpfem.core.timeloop.run_time_loop`,
+A stop rule sees every history row the time loop records (:func:`~gpfem.drivers.timeloop.run_time_loop`,
 ``LoopSettings.stop_rule``) and answers ``None`` (go on) or why to stop. Its decision must be the same on
 every rank: rows hold reduced values, and the rule broadcasts rank 0's verdict anyway, so round-off in a
 reduction can never make one rank stop and another go on. Its state goes into the checkpoint, so a

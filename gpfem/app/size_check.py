@@ -1,11 +1,11 @@
 """Size check before anything is built: the cells, DOFs and memory a run's parameters ask for.
 
-A built-in model's :attr:`gpfem.registry.Spec.estimate` turns resolved parameters into a
+A built-in model's :attr:`gpfem.app.registry.Spec.estimate` turns resolved parameters into a
 :class:`SizeEstimate` with closed-form counts (approximate: within a factor of about 2, see each model's
 ``estimate_size``); :func:`check_size` compares its memory with what this node has free (``MemAvailable``
 of ``/proc/meminfo``, or a memory-limited control group's limit less its usage, such as a batch job's, when
 that is smaller; shared by the job's ranks on the node) and refuses a run that cannot fit with one
-:class:`~gpfem.core.errors.ParameterError` naming the parameter that sets the size, before the mesh is
+:class:`~gpfem.base.errors.ParameterError` naming the parameter that sets the size, before the mesh is
 built. ``gpfem run ... --force`` turns the refusal into a warning.
 
 Memory model (per rank): ``BASE_BYTES`` (Python, DOLFINx, PETSc, the JIT-compiled forms) plus the rank's
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpfem.core.errors import ParameterError
-from gpfem.core.log import logger
+from gpfem.base.errors import ParameterError
+from gpfem.base.log import logger
 
 __all__ = ["BASE_BYTES", "SizeEstimate", "cgroup_room", "check_size", "mem_available", "ranks_on_node"]
 

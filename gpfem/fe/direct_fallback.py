@@ -1,8 +1,8 @@
 """The direct retry of a solver whose linear solve is a size-based Krylov default.
 
-A Krylov default (:mod:`gpfem.core.solver_defaults`) is never trusted alone: a Newton solve that it breaks
+A Krylov default (:mod:`gpfem.fe.solver_defaults`) is never trusted alone: a Newton solve that it breaks
 (``DIVERGED_LINEAR_SOLVE``) is redone from the same start by the same SNES with a second, direct KSP
-(MUMPS LU, or the direct solve this PETSc has: :func:`~gpfem.core.solver_defaults.direct_options`). The
+(MUMPS LU, or the direct solve this PETSc has: :func:`~gpfem.fe.solver_defaults.direct_options`). The
 states:
 
 * **Krylov** (the start): every solve runs the Krylov KSP; a solve it converges resets the failure count.
@@ -24,10 +24,10 @@ from typing import Any
 
 from petsc4py import PETSc
 
-from gpfem.core.log import get_logger
-from gpfem.core.petsc_reasons import ksp_reason_name
-from gpfem.core.solver_defaults import direct_options
-from gpfem.core.solver_options import FALLBACK
+from gpfem.base.log import get_logger
+from gpfem.fe.petsc_reasons import ksp_reason_name
+from gpfem.fe.solver_defaults import direct_options
+from gpfem.fe.solver_options import FALLBACK
 
 __all__ = ["KRYLOV_FAILURES_TO_DIRECT", "DirectFallback"]
 

@@ -3,7 +3,7 @@
 Below a prefix's threshold (global DOFs) the solver layer's default is MUMPS LU; above it, the measured
 faster Krylov choice, with MUMPS as the fallback: a Newton solve that the Krylov method breaks
 (``DIVERGED_LINEAR_SOLVE``) is redone with MUMPS, and after three such solves in a row the solver keeps
-MUMPS (:meth:`gpfem.core.solver.NonlinearSolver.solve`). A ``ksp_type``/``pc_type`` given by the model or
+MUMPS (:meth:`gpfem.fe.solver.NonlinearSolver.solve`). A ``ksp_type``/``pc_type`` given by the model or
 on the command line always wins.
 
 Measured on a shared 2-core AMD EPYC, 1 rank (``solver_choice.py`` output, wall s of the whole command):
@@ -12,7 +12,7 @@ dt = 2 (132,098 DOFs: 6.0 s vs 9.0 s); on the blocked P1^2 space (BAIJ Jacobian)
 with ILU(1) blocks beat MUMPS in CPU time at 2,178-33,282 DOFs at dt 0.5 and 2, hence the 2,000-DOF
 threshold; GAMG never converged on the mixed (c, mu) system. Fracture's displacement: plain CG + GAMG
 broke down through the crack (DIVERGED_INDEFINITE_PC); with the rigid-body modes as near-nullspace
-(:mod:`gpfem.core.nullspace`) it converges through the crack in 12-20 iterations, and
+(:mod:`gpfem.fe.nullspace`) it converges through the crack in 12-20 iterations, and
 ``benchmarks/fracture_3d.py`` measured (CPU s per solve of rank 0, MUMPS vs GAMG): 2D 0.32 vs 0.37 at 71k
 and 1.55 vs 1.77 at 270k DOFs (MUMPS stays in 2D); 3D 0.76 vs 0.79 at 36k, 5.4 vs 3.3 at 107k (1 rank),
 11.3 vs 3.2 at 203k (2 ranks), with 2.4-3.8x less memory: GAMG from 40,000 DOFs in 3D

@@ -6,7 +6,7 @@ in ``containers/``. Asking for a backend this PETSc lacks, or for ``cuda`` on a 
 device, stops the run before any work with one line that says why.
 
 How a backend reaches every solver: the CLI (``--backend`` or the config key ``backend``) calls
-:func:`set_active_backend`; every :class:`~gpfem.core.solver.NonlinearSolver` built afterwards asks
+:func:`set_active_backend`; every :class:`~gpfem.fe.solver.NonlinearSolver` built afterwards asks
 :func:`backend_types` for its prefix. DOLFINx creates the Jacobian itself, so the matrix type goes in as
 ``NonlinearProblem(kind=MAT_TYPE)`` (DOLFINx calls ``MatSetType`` before preallocation). DOLFINx ignores
 ``kind`` for the residual and solution vectors of a single space, so :func:`retype_problem_vectors` swaps
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpfem.core.errors import BackendError
+from gpfem.base.errors import BackendError
 
 __all__ = [
     "BACKENDS",
@@ -70,7 +70,7 @@ def check_backend(name: str) -> None:
     """Raise :class:`BackendError` unless ``name`` is usable here (collective for ``cuda``).
 
     ``cuda`` also needs a usable device: the driver is asked on every rank
-    (:func:`~gpfem.core.petsc_build.cuda_device_status`) before any work, so a machine without one stops
+    (:func:`~gpfem.fe.petsc_build.cuda_device_status`) before any work, so a machine without one stops
     with one line instead of a PETSc error deep in the first solve.
 
     Raises:
@@ -81,7 +81,7 @@ def check_backend(name: str) -> None:
     if not available_backends()[name]:
         from petsc4py import PETSc
 
-        from gpfem.core.petsc_build import loaded_library
+        from gpfem.fe.petsc_build import loaded_library
 
         v = ".".join(map(str, PETSc.Sys.getVersion()))
         raise BackendError(
@@ -93,7 +93,7 @@ def check_backend(name: str) -> None:
     if name == "cuda":
         from mpi4py import MPI
 
-        from gpfem.core.petsc_build import cuda_device_status
+        from gpfem.fe.petsc_build import cuda_device_status
 
         status = cuda_device_status()
         if not MPI.COMM_WORLD.allreduce(bool(status["usable"]), op=MPI.LAND):

@@ -4,7 +4,7 @@ Elasticity's stiffness matrix vanishes on rigid motions (translations and rotati
 Algebraic multigrid (PETSc ``GAMG``) builds its coarse spaces from these modes when the matrix carries them
 as its near-nullspace (``MatSetNearNullSpace``); without them it sees a scalar problem per component and
 converges slowly, or breaks down, on elasticity. Hand the result to
-:class:`~gpfem.core.solver.NonlinearSolver` (``near_nullspace=``), which sets it on the Jacobian.
+:class:`~gpfem.fe.solver.NonlinearSolver` (``near_nullspace=``), which sets it on the Jacobian.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class RigidBodyModes:
         from dolfinx import la
         from petsc4py import PETSc
 
-        from gpfem.core.errors import GpfemError
+        from gpfem.base.errors import GpfemError
 
         gdim = V.mesh.geometry.dim
         imap, bs = V.dofmap.index_map, V.dofmap.index_map_bs
