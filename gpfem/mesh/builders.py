@@ -118,6 +118,14 @@ def box(
         return to_bundle(model, comm, 3, f"box({Lx}x{Ly}x{Lz}, {nx}x{ny}x{nz})")
 
 
+def _notched_square(occ: Any, L: float, notch_length: float, notch_width: float) -> list[tuple[int, int]]:
+    """The ``[0,L]^2`` square less the slot notch from the left edge at ``y = L/2`` (gmsh OCC entities)."""
+    sq = occ.addRectangle(0, 0, 0, L, L)
+    slot = occ.addRectangle(-L, L / 2 - notch_width / 2, 0, L + notch_length, notch_width)
+    out, _ = occ.cut([(2, sq)], [(2, slot)])
+    return out
+
+
 def notched_plate(
     L: float = 1.0,
     notch_length: float = 0.5,
@@ -155,9 +163,7 @@ def notched_plate(
             import gmsh
 
             occ = model.occ
-            sq = occ.addRectangle(0, 0, 0, L, L)
-            slot = occ.addRectangle(-L, L / 2 - notch_width / 2, 0, L + notch_length, notch_width)
-            out, _ = occ.cut([(2, sq)], [(2, slot)])
+            out = _notched_square(occ, L, notch_length, notch_width)
             occ.synchronize()
             surf = [t for d, t in out if d == 2]
             model.addPhysicalGroup(2, surf, name="domain")
@@ -234,9 +240,7 @@ def notched_slab(
             import gmsh
 
             occ = model.occ
-            sq = occ.addRectangle(0, 0, 0, L, L)
-            slot = occ.addRectangle(-L, L / 2 - notch_width / 2, 0, L + notch_length, notch_width)
-            out, _ = occ.cut([(2, sq)], [(2, slot)])
+            out = _notched_square(occ, L, notch_length, notch_width)
             ext = occ.extrude([d for d in out if d[0] == 2], 0, 0, t, numElements=[int(layers)])
             occ.synchronize()
             model.addPhysicalGroup(3, [tag for d, tag in ext if d == 3], name="domain")
