@@ -54,7 +54,7 @@ _API: dict[str, str] = {
     "FractureParameters": "gpfem.models.fracture_spec",
     "Martensite": "gpfem.models.martensite",
     "MartensiteParameters": "gpfem.models.martensite_spec",
-    "ParameterSet": "gpfem.app.parameters",
+    "ParameterSet": "gpfem.app.parameter_set",
     # energies, forms, solvers
     "Energy": "gpfem.fe.energy",
     "gradient_penalty": "gpfem.fe.energy",

@@ -23,7 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from gpfem.app.parameters import Check, Parameter, ParameterSet, make_parameters, resolve
+from gpfem.app.parameter_set import ParameterSet, make_parameters
+from gpfem.app.parameters import Check, Parameter, resolve
 from gpfem.app.size_check import SizeEstimate
 from gpfem.base.errors import ParameterError
 from gpfem.base.log import logger
@@ -150,8 +151,8 @@ class Spec:
             module: ``__name__`` of the module that binds the class.
 
         Returns:
-            A :class:`~gpfem.app.parameters.ParameterSet` subclass
-            (:func:`~gpfem.app.parameters.make_parameters`).
+            A :class:`~gpfem.app.parameter_set.ParameterSet` subclass
+            (:func:`~gpfem.app.parameter_set.make_parameters`).
         """
         return make_parameters(name, self, module=module)
 

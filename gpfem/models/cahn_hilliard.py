@@ -25,7 +25,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from gpfem.app.parameters import ParameterSet
+from gpfem.app.parameter_set import ParameterSet
 from gpfem.app.periodic_axes import periodic_axes
 from gpfem.drivers.gradient_flow import GradientFlow
 from gpfem.fe.constants import constants

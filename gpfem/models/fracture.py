@@ -34,7 +34,7 @@ from dolfinx import mesh as dmesh
 from dolfinx.fem.petsc import assemble_vector
 from petsc4py import PETSc
 
-from gpfem.app.parameters import ParameterSet
+from gpfem.app.parameter_set import ParameterSet
 from gpfem.base.errors import MeshError, ParameterError
 from gpfem.drivers.altmin import AlternateMinimisation
 from gpfem.drivers.hybrid import HybridMinimisation

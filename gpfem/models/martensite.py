@@ -33,7 +33,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from gpfem.app.parameters import ParameterSet
+from gpfem.app.parameter_set import ParameterSet
 from gpfem.app.periodic_axes import periodic_axes
 from gpfem.drivers.gradient_flow import GradientFlow
 from gpfem.fe.energy import Energy, gradient_penalty
