@@ -69,7 +69,7 @@ def _args(*argv):
 def test_force_passes_the_size_check(tmp_path, monkeypatch, comm):
     """--force turns the refusal into a warning (checked in the CLI's resolution step: no mesh is built)."""
     import gpfem.app.size_check as sc
-    from gpfem.cli import _resolve_run
+    from gpfem.app.run_command import resolve_run as _resolve_run
 
     monkeypatch.setattr(sc, "mem_available", lambda: 4 * 10**9)  # a 4 GB machine
     big = ["fracture", "--preset", "sent-ci", "--set", "h_fine=1e-4", "--out", str(tmp_path / "o")]

@@ -12,7 +12,7 @@
 
 Every run function has the signature ``run(params, ctx) -> results``: it writes ``history.csv`` and
 PNGs into ``ctx.out_dir`` and returns its measured values only. ``summary.json`` (parameters,
-versions, wall time, status and these results) is written once, by :func:`gpfem.cli.cmd_run`.
+versions, wall time, status and these results) is written once, by :func:`gpfem.app.run_command.cmd_run`.
 Values measured over several seeds are reported by :func:`gpfem.ml.seeds.over_seeds` (mean, std,
 min, max, per seed).
 """
