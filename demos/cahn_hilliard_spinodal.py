@@ -43,7 +43,6 @@ import os
 from mpi4py import MPI
 
 import gpfem
-from gpfem.models.cahn_hilliard_post import post
 
 # -
 
@@ -87,7 +86,7 @@ try:
     result = gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params), output)
 finally:
     model.close()
-pngs = post(output.out_dir, comm)
+pngs = gpfem.CahnHilliard.post(output.out_dir, comm)  # the pictures `gpfem post` makes
 final = model.values
 log(f"{result['steps']} steps to t = {result['time']:g}; F: {initial['free_energy']:.4f} -> "
     f"{final['free_energy']:.4f}; relative mass change {abs(final['mass'] / initial['mass'] - 1):.1e}")

@@ -34,9 +34,6 @@ from mpi4py import MPI
 import numpy as np
 
 import gpfem
-from gpfem.io.plots import field_png
-from gpfem.models.fracture import COLUMNS
-from gpfem.models.fracture_energy import c_w, critical_stress
 
 comm = MPI.COMM_WORLD
 CI = os.environ.get("CI", "").lower() == "true"
@@ -53,7 +50,7 @@ params = gpfem.FractureParameters.from_preset(preset)
 if comm.rank == 0:
     print({k: params[k] for k in ("E", "nu", "Gc", "ell", "model", "split", "k_res", "load_max")})
     print(f"1D peak stress of the homogeneous {params.model} solution: "
-          f"{critical_stress(params.model, params.E, params.Gc, params.ell):.3f} kN/mm^2")
+          f"{gpfem.critical_stress(params.model, params.E, params.Gc, params.ell):.3f} kN/mm^2")
 
 # ## Run
 # The notched square (gmsh, refined in the band; its boundary groups `bottom` and `top` carry the
@@ -72,7 +69,7 @@ settings = gpfem.LoopSettings(t_end=model.path.s_end, stop_times=model.path.stop
 output = gpfem.RunOutput(f"runs/demo-fracture-{preset}")
 gpfem.configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
 try:
-    result = gpfem.run_time_loop(model, control, settings, output, COLUMNS)
+    result = gpfem.run_time_loop(model, control, settings, output, gpfem.Fracture.COLUMNS)
 finally:
     model.close()
 h = gpfem.mesh_size(mesh)
@@ -87,11 +84,11 @@ if comm.rank == 0:
     rows = gpfem.read_history(output.out_dir / "history.csv")
     force = np.array([float(r["reaction_force"]) for r in rows])
     i = int(np.argmax(np.abs(force)))
-    gc_eff = params.Gc * (1 + h / (c_w(params.model) * params.ell))
+    gc_eff = params.Gc * (1 + h / (gpfem.c_w(params.model) * params.ell))
     length = float(rows[-1]["dissipated_energy"]) / gc_eff
     print(f"{result['steps']} load steps; peak force {force[i]:.4f} kN at u = {float(rows[i]['load']):.5f}")
     print(f"crack length from the energy: {length:.3f} mm "
           f"(notch tip to the right edge: {params.L - params.notch_length:.3f} mm)")
-    png = field_png(output.out_dir / result["field_file"], "alpha", output.out_dir / "damage.png",
-                    cmap="magma_r", clim=(0.0, 1.0), title="damage")
+    png = gpfem.field_png(output.out_dir / result["field_file"], "alpha", output.out_dir / "damage.png",
+                          cmap="magma_r", clim=(0.0, 1.0), title="damage")
     print(f"files: history.csv, {result['field_file']}, {png.name} in {output.out_dir}")

@@ -34,8 +34,6 @@ import os
 from mpi4py import MPI
 
 import gpfem
-from gpfem.models.martensite import columns
-from gpfem.models.martensite_post import post
 
 CI = os.environ.get("CI", "").lower() == "true"
 comm = MPI.COMM_WORLD
@@ -63,11 +61,11 @@ output = gpfem.RunOutput(f"runs/demo-martensite-{preset}")
 gpfem.configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
 try:
     result = gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params), output,
-                                 columns(model.n))
+                                 gpfem.Martensite.columns(model.n))
     final, orientation = model.values, model.orientation()
 finally:
     model.close()
-pngs = post(output.out_dir, comm, eta_star=model.eta_star)
+pngs = gpfem.Martensite.post(output.out_dir, comm, eta_star=model.eta_star)
 # -
 
 # ## What formed

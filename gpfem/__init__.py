@@ -10,7 +10,10 @@ free of DOLFINx, PETSc and torch. ``docs/extending.md`` builds a model from thes
 
 Models (``docs/extending.md``, "From Python"), each with its parameter dataclass:
     :class:`CahnHilliard`, :class:`CahnHilliardParameters`, :class:`Fracture`, :class:`FractureParameters`,
-    :class:`Martensite`, :class:`MartensiteParameters`, :class:`ParameterSet`.
+    :class:`Martensite`, :class:`MartensiteParameters`, :class:`ParameterSet`. Each model class carries
+    its history columns (``CahnHilliard.COLUMNS``, ``Fracture.COLUMNS``, ``Martensite.columns(n)``) and the
+    pictures of a run folder (``CahnHilliard.post``, ``Fracture.post``, ``Martensite.post``, as
+    ``gpfem post`` makes them); fracture's closed forms :func:`c_w` and :func:`critical_stress`.
 Energies and solvers:
     :class:`Energy`, :func:`gradient_penalty`, :func:`double_well`, :func:`constants`,
     :class:`NonlinearSolver`, :class:`SolveInfo`, :func:`destroy_petsc`, :class:`AlternateMinimisation`,
@@ -22,7 +25,8 @@ Drivers (ready-made time models) and the loop:
 Outputs:
     :class:`RunOutput` (a run folder for :func:`run_time_loop`; none: in memory), :class:`HistoryWriter`,
     :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
-    :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`.
+    :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`,
+    :func:`field_png` (one field of a ``.pvd`` series as a PNG).
 Meshes:
     :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
     :func:`sphere_surface`, :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`,
@@ -55,6 +59,8 @@ _API: dict[str, str] = {
     "Martensite": "gpfem.models.martensite",
     "MartensiteParameters": "gpfem.models.martensite_spec",
     "ParameterSet": "gpfem.app.parameter_set",
+    "c_w": "gpfem.models.fracture_energy",
+    "critical_stress": "gpfem.models.fracture_energy",
     # energies, forms, solvers
     "Energy": "gpfem.fe.energy",
     "gradient_penalty": "gpfem.fe.energy",
@@ -87,6 +93,7 @@ _API: dict[str, str] = {
     "load_checkpoint": "gpfem.io.checkpoint",
     "write_json": "gpfem.io.summary",
     "write_table": "gpfem.io.table",
+    "field_png": "gpfem.io.plots",
     # meshes
     "MeshBundle": "gpfem.mesh",
     "rectangle": "gpfem.mesh",

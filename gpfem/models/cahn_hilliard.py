@@ -16,7 +16,7 @@ periodic space.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 
@@ -34,6 +34,7 @@ from gpfem.fe.periodic import PeriodicMap
 from gpfem.fe.solver import NonlinearSolver
 from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
+from gpfem.models.cahn_hilliard_post import post as _post
 from gpfem.models.cahn_hilliard_spec import CahnHilliardParameters
 
 __all__ = ["COLUMNS", "INIT_OPTIONS", "CahnHilliard", "initial_condition"]
@@ -104,6 +105,12 @@ class CahnHilliard(GradientFlow):
             condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
         solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
     """
+
+    #: The history columns ``gpfem run cahn-hilliard`` writes (``run_time_loop``'s ``columns``).
+    COLUMNS: ClassVar[list[str]] = COLUMNS
+    #: ``post(run_dir, comm=None) -> [png names]``: the pictures of a run folder, as ``gpfem post`` makes
+    #: them.
+    post = staticmethod(_post)
 
     def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
                  initial: Any = None, solver_options: Any = None):

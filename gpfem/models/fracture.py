@@ -24,7 +24,7 @@ resolved to ``dload_min``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import basix.ufl
 import numpy as np
@@ -47,6 +47,7 @@ from gpfem.fe.solver_defaults import DISPLACEMENT_KRYLOV_FROM
 from gpfem.mesh import MeshBundle
 from gpfem.models.fracture_crack import CRACK_COLUMNS, CrackTracker, crack_origin
 from gpfem.models.fracture_energy import c_w, phase_field_energy
+from gpfem.models.fracture_post import post as _post
 from gpfem.models.fracture_spec import FractureParameters
 
 __all__ = ["COLUMNS", "Fracture"]
@@ -79,6 +80,12 @@ class Fracture(QuasiStatic):
             ``locate_dofs_topological(V.sub(1), fdim, facets)``); ``None`` with your own ``bcs_u``: the
             reaction force is not measured (NaN).
     """
+
+    #: The history columns ``gpfem run fracture`` writes (``run_time_loop``'s ``columns``).
+    COLUMNS: ClassVar[list[str]] = COLUMNS
+    #: ``post(run_dir, comm=None, write_pngs=True) -> [file names]``: crack path, pictures and curves of a run
+    #: folder, as ``gpfem post`` makes them.
+    post = staticmethod(_post)
 
     def __init__(
         self,

@@ -51,6 +51,7 @@ from gpfem.models.martensite_measures import (
     wall_orientation,
     x_profile,
 )
+from gpfem.models.martensite_post import post as _post
 from gpfem.models.martensite_spec import MartensiteParameters, check_consistency, clamped_sides
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
@@ -112,6 +113,13 @@ class Martensite(GradientFlow):
             grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
             mesh (noise indexed by vertex input index).
     """
+
+    #: ``columns(n) -> [names]``: the history columns ``gpfem run martensite`` writes for ``n`` variants
+    #: (``run_time_loop``'s ``columns``; ``n`` is :attr:`n`).
+    columns = staticmethod(columns)
+    #: ``post(run_dir, comm=None, eta_star=None) -> [png names]``: the variant map and the energy curve of a
+    #: run folder, as ``gpfem post`` makes them.
+    post = staticmethod(_post)
 
     def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
                  grid: tuple | None = None):

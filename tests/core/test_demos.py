@@ -5,6 +5,7 @@ Each runs in a fresh folder; the numbers they print are checked, not only the ex
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -28,6 +29,37 @@ def _number(pattern: str, text: str) -> list[float]:
     m = re.search(pattern, text)
     assert m, f"no match for {pattern!r} in:\n{text}"
     return [float(g) for g in m.groups()]
+
+
+def internal_imports(path) -> list[str]:
+    """``file:line: imports gpfem.x`` for each import of a gpfem module (not ``gpfem`` itself) in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.startswith("gpfem.")]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module] if (node.module or "").startswith("gpfem.") else []
+        else:
+            names = []
+        found += [f"{path.name}:{node.lineno}: imports {n}" for n in names]
+    return found
+
+
+def test_internal_imports_are_found(tmp_path):
+    """The check below sees both forms of an internal import, nested too; ``gpfem`` itself passes."""
+    script = tmp_path / "probe.py"
+    script.write_text("import gpfem\nfrom gpfem import Energy\nimport numpy, gpfem.io.plots\n"
+                      "def f():\n    from gpfem.mesh import box\n")
+    assert internal_imports(script) == ["probe.py:3: imports gpfem.io.plots",
+                                        "probe.py:5: imports gpfem.mesh"]
+
+
+def test_demos_and_examples_use_only_the_public_api():
+    """``demos/*.py`` and ``examples/*.py`` import ``gpfem`` itself, never one of its modules."""
+    scripts = sorted([*(ROOT / "demos").glob("*.py"), *(ROOT / "examples").glob("*.py")])
+    assert len(scripts) >= 4
+    bad = [f"{script.parent.name}/{line}" for script in scripts for line in internal_imports(script)]
+    assert not bad, "internal gpfem imports (use the names of gpfem/__init__.py):\n" + "\n".join(bad)
 
 
 def test_cahn_hilliard_demo(tmp_path):
