@@ -26,7 +26,7 @@ import numpy as np
 
 from gpfem.base.errors import GpfemError, OutputError, ParameterError
 from gpfem.base.log import logger
-from gpfem.io.collective import os_error, rank0_call
+from gpfem.io.collective import atomic_write, rank0_call
 from gpfem.mesh.vertices import gather_by_input_index, vertex_input_ids
 
 __all__ = ["MESH_KEY", "load_checkpoint", "previous", "read_checkpoint_arrays", "save_checkpoint"]
@@ -81,28 +81,15 @@ def save_checkpoint(
         clash = set(arrays) & set(extra or {})
         if clash:
             raise GpfemError(f"checkpoint: extra arrays clash with fields {sorted(clash)}")
-        tmp = p.with_name(p.stem + ".tmp.npz")
-        try:
-            with tmp.open("wb") as fh:
-                payload: dict[str, Any] = {"__meta__": np.array(json.dumps(dict(meta))), **arrays,
-                                           **dict(extra or {})}
-                np.savez(fh, **payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException as e:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
-            if isinstance(e, OSError):
-                raise os_error(p, e) from e
-            raise
-        try:
+        payload: dict[str, Any] = {"__meta__": np.array(json.dumps(dict(meta))), **arrays,
+                                   **dict(extra or {})}
+
+        def keep_previous() -> None:
             if zipfile.is_zipfile(p):  # the last good one stays, as the previous generation
                 os.replace(p, previous(p))
-            os.replace(tmp, p)
-        except OSError as e:
-            raise os_error(p, e) from e
+
+        atomic_write(p, lambda fh: np.savez(fh, **payload), tmp=p.with_name(p.stem + ".tmp.npz"),
+                     before_replace=keep_previous)
 
     rank0_call(comm, write, p)
 

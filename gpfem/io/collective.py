@@ -137,33 +137,39 @@ def agree(comm: Any, err: BaseException | None) -> None:
     raise _mark(_rebuild(cls, message, attrs) if cls is not None else GpfemError(f"rank {rank}: {message}"))
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, tmp: str | Path | None = None,
+                 before_replace: Callable[[], object] | None = None) -> Path:
     """Replace ``path`` by what ``write(fh)`` writes: a temporary file, flushed to disk, then renamed.
 
     What was at ``path`` stays whole until the rename; on failure the temporary file is removed.
+
+    Args:
+        path: The file to replace.
+        write: Writes the new content to the open binary file.
+        tmp: The temporary file (default ``<path>.tmp``, beside it).
+        before_replace: Called after the new content is on disk, just before the rename (e.g. to keep the
+            file being replaced as an older generation).
 
     Raises:
         OutputError: If writing or renaming failed (the operating system's reason).
     """
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
+    t = Path(tmp) if tmp is not None else p.with_name(p.name + ".tmp")
     try:
-        with tmp.open("wb") as fh:
+        with t.open("wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except OSError as e:
+        if before_replace is not None:
+            before_replace()
+        os.replace(t, p)
+    except BaseException as e:
         try:
-            tmp.unlink(missing_ok=True)
+            t.unlink(missing_ok=True)
         except OSError:
             pass
-        raise os_error(p, e) from e
-    except BaseException:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
+        if isinstance(e, OSError):
+            raise os_error(p, e) from e
         raise
     return p
 
