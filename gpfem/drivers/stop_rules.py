@@ -8,6 +8,9 @@ restarted run stops where the uninterrupted one would.
 
 * :class:`BrokenStop`: a response has fallen below a fraction of its peak, after the peak (fracture: "run
   until broken").
+* :class:`CrackThroughStop`: the crack tip has reached the edge of the domain (fracture: "the crack has run
+  through"), for specimens whose force does not fall once broken (the shear test's faces press together).
+* :class:`FirstOf`: several rules, the first that fires ends the run.
 * :class:`EnergyRateStop`: the relative energy rate over a trailing time window is below a threshold ("the
   energy has settled"; martensite ``stop_rate``/``stop_window``).
 """
@@ -16,10 +19,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["BrokenStop", "EnergyRateStop"]
+__all__ = ["BrokenStop", "CrackThroughStop", "EnergyRateStop", "FirstOf"]
 
 
 class BrokenStop:
@@ -66,6 +69,77 @@ class BrokenStop:
         if state:
             self.peak = float(state["peak"])
             self.load_at_peak = float(state["load_at_peak"])
+
+
+class CrackThroughStop:
+    """Stop once the crack tip lies within ``distance`` of the domain's bounding box (the crack ran through).
+
+    The tip comes from the history (``crack_tip_x``, ``crack_tip_y``: the end of the tracked centre line,
+    2D only); a row without a finite tip (no crack yet, 3D, tracking off) never fires. The rule keeps no
+    state, so a restart stops where the uninterrupted run does.
+
+    Args:
+        lower: Lower corner of the domain's bounding box (x, y).
+        upper: Upper corner.
+        distance: > 0, e.g. the element size or ``ell`` where the crack runs.
+        keys: History columns of the tip's coordinates.
+    """
+
+    def __init__(self, lower: Sequence[float], upper: Sequence[float], distance: float,
+                 keys: Sequence[str] = ("crack_tip_x", "crack_tip_y")):
+        if not distance > 0.0:
+            raise ValueError(f"distance must be > 0, got {distance}")
+        if len(lower) < len(keys) or len(upper) < len(keys):
+            raise ValueError(f"the bounding box needs {len(keys)} coordinates per corner")
+        self.lower = [float(v) for v in lower[:len(keys)]]
+        self.upper = [float(v) for v in upper[:len(keys)]]
+        self.distance = float(distance)
+        self.keys = tuple(keys)
+
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row; return why to stop or ``None`` (the time loop uses rank 0's answer)."""
+        tip = [float(row.get(k, math.nan)) for k in self.keys]
+        if not all(math.isfinite(v) for v in tip):
+            return None
+        gap = min(min(v - lo, hi - v) for v, lo, hi in zip(tip, self.lower, self.upper, strict=True))
+        if gap < self.distance:
+            where = ", ".join(f"{v:.4g}" for v in tip)
+            return (f"broken: the crack tip ({where}) is {max(gap, 0.0):.3g} from the edge "
+                    f"(< {self.distance:g})")
+        return None
+
+    def state(self) -> dict[str, float]:
+        """What a checkpoint keeps (nothing: the decision reads the current row only)."""
+        return {}
+
+    def restore(self, state: Mapping[str, float] | None) -> None:
+        """Nothing to restore."""
+
+
+class FirstOf:
+    """Several stop rules: every rule sees every row, the first (in order) that answers ends the run.
+
+    Args:
+        rules: The rules, e.g. ``FirstOf([BrokenStop(0.05), CrackThroughStop(lo, hi, h)])``.
+    """
+
+    def __init__(self, rules: Sequence[Any]):
+        self.rules = list(rules)
+
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row in every rule; the first rule's reason to stop, or ``None``."""
+        answers = [rule.update(row) for rule in self.rules]  # all of them: their state follows every row
+        return next((a for a in answers if a), None)
+
+    def state(self) -> dict[str, Any]:
+        """Every rule's state, in order."""
+        return {"rules": [rule.state() for rule in self.rules]}
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Continue every rule from a checkpoint's :meth:`state`."""
+        if state:
+            for rule, s in zip(self.rules, state["rules"], strict=True):
+                rule.restore(s)
 
 
 class EnergyRateStop:

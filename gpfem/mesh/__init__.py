@@ -22,6 +22,7 @@ _API: dict[str, str] = {
     "sphere_surface": "gpfem.mesh.builders",
     "t_shape": "gpfem.mesh.builders",
     "load_mesh": "gpfem.mesh.files",
+    "bounding_box": "gpfem.mesh.size",
     "cell_sizes": "gpfem.mesh.size",
     "mesh_size": "gpfem.mesh.size",
     "simplex_sizes": "gpfem.mesh.size",

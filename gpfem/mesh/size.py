@@ -2,7 +2,8 @@
 
 :func:`simplex_sizes` is the measure (NumPy only: the crack sampling grid of :mod:`gpfem.crack` uses it on
 plain arrays); :func:`cell_sizes` applies it to the owned cells of a DOLFINx mesh (the AMR limits of
-:mod:`gpfem.amr`); :func:`mesh_size` reduces those over ranks to one size.
+:mod:`gpfem.amr`); :func:`mesh_size` reduces those over ranks to one size; :func:`bounding_box` is the
+domain's extent.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cell_sizes", "mesh_size", "simplex_sizes"]
+__all__ = ["bounding_box", "cell_sizes", "mesh_size", "simplex_sizes"]
 
 
 def simplex_sizes(x: np.ndarray) -> np.ndarray:
@@ -62,3 +63,26 @@ def mesh_size(bundle: Any, q: float = 0.1) -> float:
     h = cell_sizes(m)
     local = float(np.quantile(h, q)) if len(h) else np.inf
     return float(m.comm.allreduce(local, op=MPI.MIN))
+
+
+def bounding_box(mesh: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper corners of the whole mesh's axis-aligned bounding box (collective, same on all ranks).
+
+    Args:
+        mesh: A DOLFINx mesh (or a :class:`~gpfem.mesh.MeshBundle`).
+
+    Returns:
+        ``(lower, upper)``, each of length ``geometry.dim``.
+    """
+    from mpi4py import MPI
+
+    mesh = getattr(mesh, "mesh", mesh)
+    gdim = mesh.geometry.dim
+    x = mesh.geometry.x[:, :gdim]
+    lo = np.min(x, axis=0, initial=np.inf)
+    hi = np.max(x, axis=0, initial=-np.inf)
+    comm = mesh.comm
+    glo, ghi = np.empty_like(lo), np.empty_like(hi)
+    comm.Allreduce(lo, glo, op=MPI.MIN)
+    comm.Allreduce(hi, ghi, op=MPI.MAX)
+    return glo, ghi

@@ -11,10 +11,10 @@ import numpy as np
 from gpfem.app.parameters import raise_first
 from gpfem.base.log import get_logger
 from gpfem.drivers.stepping import StepControl
-from gpfem.drivers.stop_rules import BrokenStop
+from gpfem.drivers.stop_rules import BrokenStop, CrackThroughStop, FirstOf
 from gpfem.drivers.timeloop import CHECKPOINT, LoopSettings, run_time_loop
 from gpfem.io.collective import rank0_call
-from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, rectangle
+from gpfem.mesh import MeshBundle, bounding_box, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
@@ -47,6 +47,17 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
                              band_x=(band_x[0] * p["L"], band_x[1] * p["L"]), comm=ctx.comm)
 
     return ctx.mesh(builtin)
+
+
+def stop_rule(p: dict[str, Any], bundle: MeshBundle) -> Any:
+    """``stop_when_broken`` and ``stop_at_edge`` as one stop rule (``None``: neither is on)."""
+    rules: list[Any] = []
+    if p["stop_when_broken"] > 0:
+        rules.append(BrokenStop(p["stop_when_broken"]))
+    if p["stop_at_edge"] > 0:
+        lo, hi = bounding_box(bundle.mesh)
+        rules.append(CrackThroughStop(lo, hi, p["stop_at_edge"]))
+    return rules[0] if len(rules) == 1 else FirstOf(rules) if rules else None
 
 
 def check_parameters(p: dict[str, Any]) -> None:
@@ -92,8 +103,7 @@ def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
                                 stop_times=model.path.stops, field_interval=p["field_interval"],
                                 checkpoint_interval=p["checkpoint_interval"],
                                 output_format=p["output_format"],
-                                stop_rule=BrokenStop(p["stop_when_broken"])
-                                if p["stop_when_broken"] > 0 else None)
+                                stop_rule=stop_rule(p, mesh_now))
         t1, c1 = time.perf_counter(), time.process_time()
         res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
         wall, cpu = time.perf_counter() - t1, time.process_time() - c1

@@ -93,6 +93,9 @@ PARAMETERS = [
     Parameter("stop_when_broken", 0.0,
               "stop once the reaction force has fallen below this fraction of its peak, after the peak "
               "(e.g. 0.05; 0: off; load_max stays the limit)", bounds=(0.0, 1.0), check=_check_fraction),
+    Parameter("stop_at_edge", 0.0,
+              "stop once the crack tip is within this distance (length unit) of the domain's bounding box: "
+              "the crack ran through (2D with crack_track; 0: off)", nonnegative=True),
     # -- solver of the coupled problem at each load ---------------------------------------------------
     Parameter("solver", "hybrid",
               "altmin: alternate minimisation only | hybrid: alternate minimisation, then bounded Newton on "
@@ -161,10 +164,12 @@ PRESETS = {
     # Miehe, Hofacker & Welschinger (2010): bottom clamped, top moved in x with u_y = 0, left and right
     # edges u_y = 0; refined where the crack runs, from the notch tip down to the bottom edge. The crack
     # reaches the bottom edge at u = 0.0127 mm on shear-ci, after which the force rises again (the faces of
-    # the curved crack are pressed together): stop_when_broken does not fire and load_max ends the run.
+    # the curved crack are pressed together): stop_when_broken does not fire; stop_at_edge (one fine element)
+    # ends the run there.
     "shear": dict(_MIEHE, model="AT2", split="spectral", band=[0.0, 0.55], band_x=[0.45, 1.0],
                   h_fine=0.0075, fixed="bottom", loaded="top", direction="x", rollers="left,right",
-                  roller_direction="y", load_max=0.02, stop_when_broken=0.05, dload=5e-4,
+                  roller_direction="y", load_max=0.02, stop_when_broken=0.05, stop_at_edge=0.0075,
+                  dload=5e-4,
                   dload_max=5e-4, dload_min=2e-5, easy_iterations=50, checkpoint_interval=5),
     "bar": dict(E=1.0, nu=0.0, Gc=1.0, ell=0.05, geometry="strip", L=1.0, H=0.02, nx=100, ny=2,
                 model="AT1", split="none", hypothesis="plane_stress", fixed="left", loaded="right",

@@ -56,3 +56,16 @@ def test_crack_package_loads_without_mpi_or_dolfinx():
             "print([m for m in ('mpi4py', 'dolfinx', 'petsc4py', 'gmsh', 'pyvista') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.mpi
+def test_bounding_box_is_the_whole_domain_on_every_rank():
+    """Each rank holds part of the mesh; the box is the domain's, the same on every rank."""
+    from mpi4py import MPI
+
+    from gpfem.mesh import bounding_box, rectangle
+
+    lo, hi = bounding_box(rectangle(2.0, 0.5, 8, 4, comm=MPI.COMM_WORLD))
+    np.testing.assert_allclose(lo, [0.0, 0.0], atol=1e-14)
+    np.testing.assert_allclose(hi, [2.0, 0.5], atol=1e-14)
+    assert MPI.COMM_WORLD.allgather(tuple(hi)) == [tuple(hi)] * MPI.COMM_WORLD.size
