@@ -58,12 +58,7 @@ def plot_grad_hist(path: str | Path, norms: dict[str, np.ndarray], title: str = 
             ax.hist(v, bins=40, alpha=0.5, label=label)
     ax.axvline(1.0, color="k", lw=0.8, ls="--")
     ax.set_xlabel("|grad_x D| at the penalty points", fontsize=8)
-    ax.set_title(title, fontsize=8)
-    ax.legend(fontsize=6)
-    ax.tick_params(labelsize=6)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _finish(fig, ax, title, path)
 
 
 def plot_lines(
@@ -86,6 +81,11 @@ def plot_lines(
         ax.set_yscale("log")
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
+    _finish(fig, ax, title, path)
+
+
+def _finish(fig: Any, ax: Any, title: str, path: str | Path) -> None:
+    """Title, legend and small tick labels; save to ``path`` and close the figure."""
     ax.set_title(title, fontsize=8)
     ax.legend(fontsize=6)
     ax.tick_params(labelsize=6)
