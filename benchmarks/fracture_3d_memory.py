@@ -1,0 +1,167 @@
+"""Memory of the 3D displacement solve at scale: MUMPS's own estimate and use against CG + GAMG.
+
+For ``sent-3d`` with ``--layers L`` (u DOFs = 3 (L + 1) x the 2D vertices; ``--layers 84`` has 1.01M), each
+size runs in fresh processes (``mpiexec -n R``) and prints one row per solver:
+
+* ``mumps``: the displacement Jacobian (undamaged) is assembled and MUMPS's analysis run; its estimates
+  of the in-core factorisation's memory (INFOG(16) per rank, INFOG(17) in all) and flops (RINFOG(1)) are
+  read. If the estimate fits in ``--fit`` of the memory available now, the factorisation is also done and
+  its real memory (INFOG(21)/(22)), its wall time and the growth of the peak RSS are printed; otherwise
+  MUMPS is given 1 MB of working memory (ICNTL(23)), so it stops after the analysis (INFO(1) = -19) and
+  the row says "does not fit".
+* ``gamg``: the same matrix solved once by the model's CG + GAMG with the rigid-body near-nullspace (setup
+  and solve wall time, iterations, growth of the peak RSS): the reference.
+
+    .venv/bin/python benchmarks/fracture_3d_memory.py --layers 2,16,84 --ranks 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "worker"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _model(layers: int, solver: str):  # noqa: ANN202 (a gpfem Fracture)
+    from mpi4py import MPI
+
+    from gpfem.app.parameters import resolve
+    from gpfem.app.registry import RunContext
+    from gpfem.models.fracture import Fracture
+    from gpfem.models.fracture_run import build_mesh
+    from gpfem.models.fracture_spec import PARAMETERS, PRESETS
+
+    pre = PRESETS["sent-3d"]
+    p = resolve(PARAMETERS, pre, {"u_solver": solver, "crack_track": False, "output_format": "none",
+                                  "png": False, "checkpoint_interval": 0, "layers": layers,
+                                  "thickness": layers * pre["h_fine"]})
+    return Fracture(p, build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)))
+
+
+def _available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return float(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def worker(a: argparse.Namespace) -> None:
+    """One size and solver on COMM_WORLD; rank 0 prints one ``RESULT`` JSON line."""
+    import resource
+
+    from mpi4py import MPI
+
+    from petsc4py import PETSc
+
+    comm = MPI.COMM_WORLD
+
+    def peak() -> float:
+        return comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
+
+    layers = int(a.layers)
+    m = _model(layers, "direct" if a.solver == "mumps" else "gamg")
+    try:
+        su = m.solver_u
+        prob = su.problem
+        m.u.x.petsc_vec.copy(prob.x)
+        su.snes.computeJacobian(prob.x, prob.A, prob.A)
+        A = prob.A
+        row: dict = {"solver": a.solver, "ranks": comm.size, "dofs": A.getSize()[0], "layers": layers}
+        before = peak()
+        comm.barrier()
+        t = time.perf_counter()
+        if a.solver == "mumps":
+            ksp = PETSc.KSP().create(comm)
+            ksp.setType("preonly")
+            pc = ksp.getPC()
+            pc.setType("lu")
+            pc.setFactorSolverType("mumps")
+            ksp.setOperators(A)
+            pc.setFactorSetUpSolverType()
+            F = pc.getFactorMatrix()
+            if not a.factorise:
+                F.setMumpsIcntl(23, 1)  # 1 MB of working memory: MUMPS stops after its analysis
+            try:
+                pc.setUp()
+            except PETSc.Error:
+                pass  # the failed factorisation (INFO(1) = -19) when only the analysis is wanted
+            row.update(est_mb_rank=F.getMumpsInfog(16), est_mb_total=F.getMumpsInfog(17),
+                       est_gflops=F.getMumpsRinfog(1) / 1e9, info1=F.getMumpsInfog(1))
+            if a.factorise:
+                row.update(real_mb_rank=F.getMumpsInfog(21), real_mb_total=F.getMumpsInfog(22))
+            ksp.destroy()
+        else:
+            ksp = su.snes.getKSP()
+            ksp.setOperators(A)
+            b, x = A.createVecLeft(), A.createVecRight()
+            b.set(1.0)
+            ksp.solve(b, x)
+            row.update(its=ksp.getIterationNumber(), reason=int(ksp.getConvergedReason()))
+        comm.barrier()
+        row.update(wall=time.perf_counter() - t, rss_growth=peak() - before, rss=peak())
+    finally:
+        m.close()
+    if comm.rank == 0:
+        print("RESULT " + json.dumps(row), flush=True)
+
+
+def _launch(layers: int, solver: str, ranks: int, factorise: bool, timeout: float) -> dict:
+    cmd = [sys.executable, __file__, "--worker", "--solver", solver, "--layers", str(layers)]
+    if factorise:
+        cmd.append("--factorise")
+    if ranks > 1:
+        cmd = [str(Path(sys.executable).parent / "mpiexec"), "-n", str(ranks), *cmd]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(line[7:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table (or run one worker with ``--worker``)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--layers", default="2,16,84", help="comma-separated element layers of sent-3d")
+    ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--fit", type=float, default=0.6,
+                    help="factorise with MUMPS if its estimate is below this fraction of MemAvailable")
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--solver", default="mumps", help=argparse.SUPPRESS)
+    ap.add_argument("--factorise", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        worker(a)
+        return 0
+    print(f"{'layers':>6s} {'u DOFs':>9s} {'ranks':>5s} {'solver':6s} {'est MB/rank':>11s} {'est MB':>7s} "
+          f"{'est GFlop':>9s} {'real MB/rank':>12s} {'real MB':>8s} {'wall s':>7s} {'RSS+ MB':>8s} "
+          f"{'KSP its':>7s}  note", flush=True)
+    for layers in (int(v) for v in a.layers.split(",")):
+        est = _launch(layers, "mumps", a.ranks, False, a.timeout)
+        avail = _available_mb()
+        fits = est["est_mb_total"] < a.fit * avail
+        r = _launch(layers, "mumps", a.ranks, True, a.timeout) if fits else est
+        note = "factorised" if fits else (f"does not fit: estimate {est['est_mb_total']} MB > {a.fit:g} x "
+                                          f"{avail:.0f} MB available; analysis only")
+        real = (f"{r['real_mb_rank']:12d} {r['real_mb_total']:8d} {r['wall']:7.1f} {r['rss_growth']:8.0f}"
+                if fits else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
+        print(f"{layers:6d} {est['dofs']:9d} {a.ranks:5d} {'mumps':6s} {est['est_mb_rank']:11d} "
+              f"{est['est_mb_total']:7d} {est['est_gflops']:9.0f} {real} {'':>7s}  {note}", flush=True)
+        g = _launch(layers, "gamg", a.ranks, False, a.timeout)
+        print(f"{layers:6d} {g['dofs']:9d} {a.ranks:5d} {'gamg':6s} {'-':>11s} {'-':>7s} {'-':>9s} "
+              f"{'-':>12s} {'-':>8s} {g['wall']:7.1f} {g['rss_growth']:8.0f} {g['its']:7d}  "
+              f"CG + GAMG setup and one solve (reason {g['reason']})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
