@@ -173,7 +173,7 @@ def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> CahnHi
     in it (the time loop then loads the fields), or on the base mesh if none is stored.
     """
     from gpfem.amr.driver import restore
-    from gpfem.models.common import amr_limits
+    from gpfem.app.run_parameters import amr_limits
 
     amesh, state = restore(base, amr_limits(p, dofs_per_vertex=2), checkpoint)
     if checkpoint is None:

@@ -162,7 +162,7 @@ def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> Fractu
     The target size is ``amr_h`` (``ell/2`` when 0): cells at or below it are not refined further.
     """
     from gpfem.amr.driver import restore
-    from gpfem.models.common import amr_limits
+    from gpfem.app.run_parameters import amr_limits
 
     h_target = p["amr_h"] if p["amr_h"] > 0 else 0.5 * p["ell"]
     limits = amr_limits(p, dofs_per_vertex=base.gdim + 1, h_min=h_target)
