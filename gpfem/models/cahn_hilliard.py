@@ -98,9 +98,9 @@ class CahnHilliard(GradientFlow):
     ``theta``) is a ``fem.Constant`` (:attr:`constants`): a new value compiles no new form.
 
     Args:
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         p: The parameters: a :class:`~gpfem.models.cahn_hilliard_spec.CahnHilliardParameters`, or a dict
             (validated into one; missing keys take their defaults). Kept as :attr:`p`.
-        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         initial: ``initial(V) -> c`` (a Function on the composition space ``V``); ``None``: the initial
             condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
         solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
@@ -112,7 +112,7 @@ class CahnHilliard(GradientFlow):
     #: them.
     post = staticmethod(_post)
 
-    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
+    def __init__(self, bundle: MeshBundle | Any, p: ParameterSet | Mapping[str, Any],
                  initial: Any = None, solver_options: Any = None):
         self.p = p = CahnHilliardParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

@@ -68,12 +68,12 @@ class CahnHilliardAMR(AdaptiveModel):
     """The Cahn-Hilliard model on a mesh rebuilt from the base mesh where the interfaces are.
 
     Args:
-        p: Resolved parameters (with the ``amr_*`` ones).
         amesh: The adaptive mesh.
+        p: Resolved parameters (with the ``amr_*`` ones).
         model: The model on ``amesh.bundle``.
     """
 
-    def __init__(self, p: dict[str, Any], amesh: AdaptiveMesh, model: CahnHilliard):
+    def __init__(self, amesh: AdaptiveMesh, p: Any, model: CahnHilliard):
         super().__init__(amesh, model, self._move, energy_key="free_energy")
         self.p = p
         self._steps = 0
@@ -93,7 +93,7 @@ class CahnHilliardAMR(AdaptiveModel):
         # has it) keeps it on the new mesh (graded meshes make block-Jacobi ILU fail more often; each
         # failure costs a cut step).
         opts = direct_options(self.comm.size)[0] if old.solver.fell_back else None
-        return CahnHilliard(self.p, bundle, initial=moved, solver_options=opts)
+        return CahnHilliard(bundle, self.p, initial=moved, solver_options=opts)
 
     def _idle(self) -> tuple[int, int, int]:
         """(pending interface cells, refined cells, refined cells off the interfaces and their buffer)."""
@@ -178,7 +178,7 @@ def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> CahnHi
     amesh, state = restore(base, amr_limits(p, dofs_per_vertex=2), checkpoint)
     if checkpoint is None:
         initial_mesh(p, amesh)
-    model = CahnHilliardAMR(p, amesh, CahnHilliard(p, amesh.bundle))
+    model = CahnHilliardAMR(amesh, p, CahnHilliard(amesh.bundle, p))
     if state is not None:
         model.restore_state(state)
     return model

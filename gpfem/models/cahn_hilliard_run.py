@@ -59,7 +59,7 @@ def _summary(run: Run) -> dict[str, Any]:
 HOOKS = RunHooks(
     name="cahn-hilliard",
     mesh=lambda p, ctx: ctx.mesh(lambda: build_mesh(p, ctx.comm)),
-    build=lambda run: CahnHilliard(run.params, run.base),
+    build=lambda run: CahnHilliard(run.base, run.params),
     adapt=_adapt,
     describe=_describe,
     summary=_summary,

@@ -66,10 +66,10 @@ class Fracture(QuasiStatic):
     """The phase-field fracture model on a mesh.
 
     Args:
-        p: The parameters: a :class:`~gpfem.models.fracture_spec.FractureParameters`, or a dict (validated
-            into one; missing keys take their defaults). Kept as :attr:`p`.
         bundle: The mesh (with named boundary groups when the boundary conditions come from ``p``), or a
             plain ``dolfinx.mesh.Mesh`` (no groups: pass ``bcs_u``).
+        p: The parameters: a :class:`~gpfem.models.fracture_spec.FractureParameters`, or a dict (validated
+            into one; missing keys take their defaults). Kept as :attr:`p`.
         u: Your own displacement function (vector P1), or ``None`` to make one.
         alpha: Your own damage function (scalar P1), or ``None``.
         bcs_u: Your own ``DirichletBC`` s of the displacement (on ``u``'s space); ``None``: from the groups
@@ -89,8 +89,8 @@ class Fracture(QuasiStatic):
 
     def __init__(
         self,
-        p: ParameterSet | Mapping[str, Any],
         bundle: MeshBundle | Any,
+        p: ParameterSet | Mapping[str, Any],
         *,
         u: Any = None,
         alpha: Any = None,

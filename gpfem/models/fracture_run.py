@@ -66,7 +66,7 @@ def check_parameters(p: Mapping[str, Any]) -> None:
 
 def _build(run: Run) -> Fracture:
     p, bundle = run.params, run.base
-    model = Fracture(p, bundle)
+    model = Fracture(bundle, p)
     h = mesh_size(bundle)
     if p["ell"] < 2.0 * h:
         log.warning(f"ell = {p['ell']:g} is smaller than about two elements (h = {h:.3g}): the crack is "

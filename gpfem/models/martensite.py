@@ -106,9 +106,9 @@ class Martensite(GradientFlow):
     thresholds) is a ``fem.Constant``: a new value compiles no new form.
 
     Args:
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         p: The parameters: a :class:`~gpfem.models.martensite_spec.MartensiteParameters`, or a dict
             (validated into one; missing keys take their defaults). Kept as :attr:`p`.
-        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         grid: ``(nx, ny[, nz], Lx, Ly[, Lz])`` of a structured built-in mesh: the noise is then indexed by
             grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
             mesh (noise indexed by vertex input index).
@@ -121,7 +121,7 @@ class Martensite(GradientFlow):
     #: run folder, as ``gpfem post`` makes them.
     post = staticmethod(_post)
 
-    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
+    def __init__(self, bundle: MeshBundle | Any, p: ParameterSet | Mapping[str, Any],
                  grid: tuple | None = None):
         self.p = p = MartensiteParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

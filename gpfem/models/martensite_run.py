@@ -103,7 +103,7 @@ def _summary(run: Run) -> dict[str, Any]:
 HOOKS = RunHooks(
     name="martensite",
     mesh=build_mesh,
-    build=lambda run: Martensite(run.params, run.base, grid(run.params, run.ctx)),
+    build=lambda run: Martensite(run.base, run.params, grid(run.params, run.ctx)),
     describe=_describe,
     summary=_summary,
     finish=lambda run: pictures(run, lambda: post(run.ctx.out_dir, eta_star=run.model.eta_star)),
