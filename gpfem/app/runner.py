@@ -33,6 +33,7 @@ from gpfem.drivers.timeloop import CHECKPOINT, run_time_loop
 from gpfem.io.collective import rank0_call
 
 if TYPE_CHECKING:
+    from gpfem.app.parameter_set import ParameterSet
     from gpfem.app.registry import RunContext
     from gpfem.drivers.stepping import StepControl
     from gpfem.drivers.timeloop import LoopSettings
@@ -61,7 +62,7 @@ class Run:
         cpu_s: CPU time of the loop on this rank (s).
     """
 
-    params: Any
+    params: ParameterSet
     ctx: RunContext
     base: MeshBundle
     model: Any = None
@@ -124,7 +125,7 @@ class RunHooks:
 
     name: str
     build: Callable[[Run], Any]
-    mesh: Callable[[Any, RunContext], MeshBundle] | None = None
+    mesh: Callable[[ParameterSet, RunContext], MeshBundle] | None = None
     adapt: Callable[[Run, Path | None], Any] | None = None
     describe: Callable[[Run], str] | None = None
     summary: Callable[[Run], dict[str, Any]] | None = None
@@ -161,7 +162,7 @@ def pictures(run: Run, draw: Callable[[], list[str]]) -> dict[str, Any]:
     return {"png": rank0_call(run.ctx.comm, draw, out, share=True)}
 
 
-def _make_model(hooks: RunHooks, p: Any, ctx: RunContext) -> Run:
+def _make_model(hooks: RunHooks, p: ParameterSet, ctx: RunContext) -> Run:
     if hooks.mesh is not None:
         base = hooks.mesh(p, ctx)
     else:
@@ -180,7 +181,7 @@ def _make_model(hooks: RunHooks, p: Any, ctx: RunContext) -> Run:
     return run
 
 
-def run_model(hooks: RunHooks, params: Any, ctx: RunContext) -> dict[str, Any]:
+def run_model(hooks: RunHooks, params: ParameterSet, ctx: RunContext) -> dict[str, Any]:
     """Run the model of ``hooks`` with resolved ``params`` in ``ctx``; return the summary's results.
 
     Args:

@@ -28,7 +28,8 @@ of the next step compares with the energy on the new mesh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,11 @@ from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 __all__ = ["CahnHilliardAMR", "initial_mesh", "start"]
 
 
-def _flags(c: Any, p: dict[str, Any]) -> np.ndarray:
+def _flags(c: Any, p: Mapping[str, Any]) -> np.ndarray:
     return interface_cells(c, p["c_alpha"], p["c_beta"], p["amr_theta"])
 
 
-def _sampler(p: dict[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshBundle], np.ndarray]:
+def _sampler(p: Mapping[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshBundle], np.ndarray]:
     """Priority on an intermediate mesh from ``source(V) -> c`` on a Lagrange space of it."""
     from dolfinx import fem
 
@@ -59,7 +60,7 @@ def _sampler(p: dict[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshB
     return priority
 
 
-def initial_mesh(p: dict[str, Any], amesh: AdaptiveMesh) -> MeshBundle:
+def initial_mesh(p: Mapping[str, Any], amesh: AdaptiveMesh) -> MeshBundle:
     """Refine the base mesh at the interfaces of the initial condition (collective)."""
     return amesh.rebuild(_sampler(p, lambda V: initial_condition(p, V)))
 
@@ -166,7 +167,7 @@ class CahnHilliardAMR(AdaptiveModel):
             self.adapt()
 
 
-def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> CahnHilliardAMR:
+def start(p: Mapping[str, Any], base: MeshBundle, checkpoint: Path | None = None) -> CahnHilliardAMR:
     """The adaptive model of a run (collective).
 
     On the base mesh refined at the initial interfaces; on restart (``checkpoint`` given) on the mesh stored

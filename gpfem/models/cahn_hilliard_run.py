@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gpfem.app.runner import Run, RunHooks, loop_values, pictures, run_model
 from gpfem.mesh import MeshBundle, rectangle, sphere_surface, t_shape
@@ -11,13 +12,19 @@ from gpfem.models.cahn_hilliard import COLUMNS, CahnHilliard
 from gpfem.models.cahn_hilliard_post import post
 from gpfem.models.cahn_hilliard_spec import CahnHilliardParameters
 
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from gpfem.app.registry import RunContext
+    from gpfem.models.cahn_hilliard_amr import CahnHilliardAMR
+
 __all__ = ["AMR_COLUMNS", "HOOKS", "build_mesh", "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts", "adapt_energy_change"]
 
 
-def build_mesh(p: Mapping[str, Any], comm: Any) -> MeshBundle:
+def build_mesh(p: Mapping[str, Any], comm: MPI.Comm | None) -> MeshBundle:
     """The built-in domain named by ``geometry``."""
     if p["geometry"] == "tshape":
         return t_shape(h=p["h"], comm=comm)
@@ -26,7 +33,7 @@ def build_mesh(p: Mapping[str, Any], comm: Any) -> MeshBundle:
     return rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=comm)
 
 
-def _adapt(run: Run, checkpoint: Any) -> Any:
+def _adapt(run: Run, checkpoint: Path | None) -> CahnHilliardAMR:
     from gpfem.models.cahn_hilliard_amr import start
 
     return start(run.params, run.base, checkpoint)
@@ -69,6 +76,6 @@ HOOKS = RunHooks(
 )
 
 
-def run(p: Mapping[str, Any], ctx: Any) -> dict[str, Any]:
+def run(p: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Run Cahn-Hilliard with resolved parameters (checked again); return the summary's final values."""
     return run_model(HOOKS, CahnHilliardParameters.of(p), ctx)

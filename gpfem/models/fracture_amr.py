@@ -22,6 +22,8 @@ through coarse cells in one load increment is thus re-solved on the refined mesh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -156,7 +158,7 @@ def reachable_size(base: MeshBundle, limits: Any) -> float:
     return h / per_level**limits.max_levels
 
 
-def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> FractureAMR:
+def start(p: Mapping[str, Any], base: MeshBundle, checkpoint: Path | None = None) -> FractureAMR:
     """The adaptive model of a run (collective): on the base mesh, or on restart on the stored mesh.
 
     The target size is ``amr_h`` (``ell/2`` when 0): cells at or below it are not refined further.

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpfem.app.parameters import raise_first
 from gpfem.app.runner import Run, RunHooks, run_model
 from gpfem.base.log import get_logger
 from gpfem.drivers.stepping import StepControl
@@ -23,10 +22,16 @@ from gpfem.mesh import MeshBundle, mesh_size, notched_plate, notched_slab, recta
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
-from gpfem.models.fracture_spec import FractureParameters, check
+from gpfem.models.fracture_spec import FractureParameters
 
-__all__ = ["AMR_COLUMNS", "HOOKS", "build_mesh", "check_parameters", "displacement_solver_info",
-           "peak_rss_mb", "run"]
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from gpfem.app.registry import RunContext
+    from gpfem.models.fracture_amr import FractureAMR
+
+__all__ = ["AMR_COLUMNS", "HOOKS", "build_mesh", "displacement_solver_info", "history_summary", "peak_rss_mb",
+           "run"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts"]
@@ -34,7 +39,7 @@ AMR_COLUMNS = ["dofs", "adapts"]
 log = get_logger("fracture")
 
 
-def build_mesh(p: Mapping[str, Any], ctx: Any) -> MeshBundle:
+def build_mesh(p: Mapping[str, Any], ctx: RunContext) -> MeshBundle:
     """The preset's geometry, or the user's mesh file."""
 
     def builtin() -> MeshBundle:
@@ -52,18 +57,6 @@ def build_mesh(p: Mapping[str, Any], ctx: Any) -> MeshBundle:
     return ctx.mesh(builtin)
 
 
-def check_parameters(p: Mapping[str, Any]) -> None:
-    """Cross-parameter checks, before any mesh or form is built.
-
-    :func:`gpfem.models.fracture_spec.check`, which ``resolve`` runs already; again here for callers that
-    built ``p`` by hand.
-
-    Raises:
-        ParameterError: Naming the offending parameter.
-    """
-    raise_first(check(p))
-
-
 def _build(run: Run) -> Fracture:
     p, bundle = run.params, run.base
     model = Fracture(bundle, p)
@@ -74,7 +67,7 @@ def _build(run: Run) -> Fracture:
     return model
 
 
-def _adapt(run: Run, checkpoint: Any) -> Any:
+def _adapt(run: Run, checkpoint: Path | None) -> FractureAMR:
     from gpfem.models.fracture_amr import start
 
     return start(run.params, run.base, checkpoint)
@@ -147,19 +140,20 @@ HOOKS = RunHooks(name="fracture", mesh=build_mesh, build=_build, adapt=_adapt, d
                  control=_control, settings=_settings)
 
 
-def run(p: Mapping[str, Any], ctx: Any) -> dict[str, Any]:
+def run(p: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Run phase-field fracture with resolved parameters (checked again); return the summary's values."""
     return run_model(HOOKS, FractureParameters.of(p), ctx)
 
 
-def peak_rss_mb(comm: Any) -> list[float]:
+def peak_rss_mb(comm: MPI.Comm | None) -> list[float]:
     """Peak resident memory (``getrusage`` max RSS) of every rank in MB, on every rank (collective)."""
     import resource
 
-    return [float(v) for v in comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)]
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return [float(v) for v in (comm.allgather(mine) if comm is not None else [mine])]
 
 
-def displacement_solver_info(model: Any) -> dict[str, Any]:
+def displacement_solver_info(model: Fracture) -> dict[str, Any]:
     """The displacement solve in effect at the end (``ksp+pc``) and whether it fell back to direct.
 
     Its solves and iterations are in ``model.solver_counts()`` (summary ``solver_counts``).
@@ -169,7 +163,7 @@ def displacement_solver_info(model: Any) -> dict[str, Any]:
     return {"u_solver": f"{ksp.getType()}+{ksp.getPC().getType()}", "u_solver_fell_back": s.fell_back}
 
 
-def history_summary(out: Path, comm: Any, p: Mapping[str, Any], h: float) -> dict[str, Any]:
+def history_summary(out: Path, comm: MPI.Comm | None, p: Mapping[str, Any], h: float) -> dict[str, Any]:
     """Peak load, final energies and the energy-based crack length, from ``history.csv`` (read on rank 0)."""
     from gpfem.io.history import read_history
 

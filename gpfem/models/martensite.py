@@ -26,7 +26,7 @@ has any). The energy depends on u only through its strain, so the pin changes no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import basix.ufl
 import numpy as np
@@ -53,6 +53,9 @@ from gpfem.models.martensite_measures import (
 )
 from gpfem.models.martensite_post import post as _post
 from gpfem.models.martensite_spec import MartensiteParameters, check_consistency, clamped_sides
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
 
@@ -121,7 +124,7 @@ class Martensite(GradientFlow):
     #: run folder, as ``gpfem post`` makes them.
     post = staticmethod(_post)
 
-    def __init__(self, bundle: MeshBundle | Any, p: ParameterSet | Mapping[str, Any],
+    def __init__(self, bundle: MeshBundle | dmesh.Mesh, p: ParameterSet | Mapping[str, Any],
                  grid: tuple | None = None):
         self.p = p = MartensiteParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

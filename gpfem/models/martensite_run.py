@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.app.run_parameters import loop_settings
 from gpfem.app.runner import Run, RunHooks, loop_values, pictures, run_model
@@ -16,10 +16,13 @@ from gpfem.models.martensite_analysis import double_well_wall, profile_error
 from gpfem.models.martensite_post import post
 from gpfem.models.martensite_spec import MartensiteParameters
 
+if TYPE_CHECKING:
+    from gpfem.app.registry import RunContext
+
 __all__ = ["HOOKS", "build_mesh", "grid", "run", "wall_summary"]
 
 
-def grid(p: Mapping[str, Any], ctx: Any) -> tuple[Any, ...] | None:
+def grid(p: Mapping[str, Any], ctx: RunContext) -> tuple[float, ...] | None:
     """``(nx, ny[, nz], Lx, Ly[, Lz])`` of the built-in rectangle/box; ``None`` for the user's mesh file."""
     if ctx.mesh_file is not None:
         return None
@@ -28,7 +31,7 @@ def grid(p: Mapping[str, Any], ctx: Any) -> tuple[Any, ...] | None:
     return (p["nx"], p["ny"], p["Lx"], p["Ly"])
 
 
-def build_mesh(p: Mapping[str, Any], ctx: Any) -> MeshBundle:
+def build_mesh(p: Mapping[str, Any], ctx: RunContext) -> MeshBundle:
     """The preset's rectangle/box, or the user's mesh file."""
     if p["dim"] == 3:
         return ctx.mesh(lambda: box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm))
@@ -112,6 +115,6 @@ HOOKS = RunHooks(
 )
 
 
-def run(p: Mapping[str, Any], ctx: Any) -> dict[str, Any]:
+def run(p: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Run the martensite model with resolved parameters (checked again); return the summary's values."""
     return run_model(HOOKS, MartensiteParameters.of(p), ctx)
