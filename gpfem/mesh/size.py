@@ -7,9 +7,14 @@ plain arrays); :func:`cell_sizes` applies it to the owned cells of a DOLFINx mes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
+
+    from gpfem.mesh._gmsh import MeshBundle
 
 __all__ = ["cell_sizes", "mesh_size", "simplex_sizes"]
 
@@ -33,7 +38,7 @@ def simplex_sizes(x: np.ndarray) -> np.ndarray:
     return vol_d ** (1.0 / d)
 
 
-def cell_sizes(mesh: Any) -> np.ndarray:
+def cell_sizes(mesh: dmesh.Mesh) -> np.ndarray:
     """``h_K`` (:func:`simplex_sizes`) of every cell this rank owns, from the vertex coordinates.
 
     Args:
@@ -47,7 +52,7 @@ def cell_sizes(mesh: Any) -> np.ndarray:
     return simplex_sizes(mesh.geometry.x[nodes][:, :, :tdim])  # 2D meshes embedded in the plane
 
 
-def mesh_size(bundle: Any, q: float = 0.1) -> float:
+def mesh_size(bundle: MeshBundle, q: float = 0.1) -> float:
     """A robust element size: the smallest over ranks of the local ``q``-quantile of :func:`cell_sizes`.
 
     So refined bands and not the few tiny cells at a notch tip set it.
