@@ -70,7 +70,7 @@ def run_gpfem(mu_zero: bool = False) -> dict:
     """gpfem with its defaults; ``mu_zero``: from mu = 0 as the demo (the accuracy check, not timed)."""
     p = resolve(PARAMETERS, PARAMS)
     t0 = time.perf_counter()
-    model = CahnHilliard(p, rectangle(1.0, 1.0, N, N, comm=comm))
+    model = CahnHilliard(rectangle(1.0, 1.0, N, N, comm=comm), p)
     if mu_zero:
         model.u.x.array[model._map_mu] = 0.0
         model.prepare(0.0)

@@ -75,7 +75,7 @@ def worker(a: argparse.Namespace) -> None:
     p = _params(a.case, a.solver, a.layers, a.h, [loads[-1]])
     t0 = time.perf_counter()
     bundle = build_mesh(p, RunContext(out_dir=Path("."), comm=comm))
-    m = Fracture(p, bundle)
+    m = Fracture(bundle, p)
     setup = time.perf_counter() - t0
     su = m.solver_u
     clock = {"t": 0.0, "cpu": 0.0}

@@ -43,7 +43,7 @@ def _model(layers: int, solver: str):  # noqa: ANN202 (a gpfem Fracture)
     p = resolve(PARAMETERS, pre, {"u_solver": solver, "crack_track": False, "output_format": "none",
                                   "png": False, "checkpoint_interval": 0, "layers": layers,
                                   "thickness": layers * pre["h_fine"]})
-    return Fracture(p, build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)))
+    return Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), p)
 
 
 def _available_mb() -> float:

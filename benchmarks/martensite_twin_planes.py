@@ -38,7 +38,7 @@ def main() -> int:
         print("a 3D run is needed (dim = 3)", file=sys.stderr)
         return 2
     grid = (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
-    model = Martensite(p, box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=comm), grid)
+    model = Martensite(box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=comm), p, grid)
     try:
         meta = load_checkpoint(rdir / "checkpoint.npz", model.checkpoint_fields())
         model.prepare(float(meta["time"]))

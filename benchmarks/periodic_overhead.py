@@ -35,7 +35,7 @@ def run(periodic: str) -> dict:
     bundle = rectangle(float(N), float(N), N, N, comm=comm)
     comm.barrier()
     t0 = time.perf_counter()
-    model = CahnHilliard(p, bundle)
+    model = CahnHilliard(bundle, p)
     setup = comm.allreduce(time.perf_counter() - t0, op=MPI.MAX)
     stepper = AdaptiveStepper(model, StepControl(dt=DT, dt_min=DT, dt_max=DT, grow=1.0))
     newton = ksp = 0

@@ -122,7 +122,7 @@ def _build(problem: str, n: int, comm):  # noqa: ANN001, ANN202
         from gpfem.models.cahn_hilliard_spec import PARAMETERS
 
         p = resolve(PARAMETERS, {"Lx": float(n), "Ly": float(n), "nx": n, "ny": n, "energy_check": False})
-        return CahnHilliard(p, rectangle(float(n), float(n), n, n, comm=comm)), 1.0
+        return CahnHilliard(rectangle(float(n), float(n), n, n, comm=comm), p), 1.0
     from petsc4py import PETSc
 
     from gpfem.models.martensite import Martensite
@@ -135,7 +135,7 @@ def _build(problem: str, n: int, comm):  # noqa: ANN001, ANN202
     L = n * 10.0 / 12.0  # the preset's h = 10/12
     p = resolve(PARAMETERS, {**PRESETS["cubic-tetragonal-3d"], "Lx": L, "Ly": L, "Lz": L, "nx": n, "ny": n,
                              "nz": n, "energy_check": False})
-    return Martensite(p, box(L, L, L, n, n, n, comm=comm), (n, n, n, L, L, L)), 0.1
+    return Martensite(box(L, L, L, n, n, n, comm=comm), p, (n, n, n, L, L, L)), 0.1
 
 
 def worker(problem: str, n: int, steps: int, out: str) -> dict:

@@ -78,7 +78,7 @@ log(f"f''(c0) = {f2:.3g}; fastest-growing wavelength 2 pi / k = {2 * math.pi / k
 
 # +
 mesh = gpfem.rectangle(params.Lx, params.Ly, params.nx, params.ny, comm=comm)
-model = gpfem.CahnHilliard(params, mesh)
+model = gpfem.CahnHilliard(mesh, params)
 initial = model.values
 log(f"energy terms: {model.energy.names}; F(0) = {initial['free_energy']:.4f}")
 output = gpfem.RunOutput("runs/demo_spinodal")

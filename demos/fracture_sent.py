@@ -61,7 +61,7 @@ if comm.rank == 0:
 lo, hi = params.band
 mesh = gpfem.notched_plate(params.L, params.notch_length, params.notch_width, params.h_fine, params.h_coarse,
                            band=(lo * params.L, hi * params.L), comm=comm)
-model = gpfem.Fracture(params, mesh)
+model = gpfem.Fracture(mesh, params)
 control = gpfem.StepControl(dt=params.dload, dt_min=params.dload_min, dt_max=params.dload_max,
                             grow=params.dload_grow, easy_iterations=params.easy_iterations, max_retries=60)
 settings = gpfem.LoopSettings(t_end=model.path.s_end, stop_times=model.path.stops,

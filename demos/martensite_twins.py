@@ -56,7 +56,7 @@ for key in ("landau", "A2", "A3", "A4", "kappa", "mobility", "C11", "C12", "C44"
 # +
 mesh = gpfem.rectangle(params.Lx, params.Ly, params.nx, params.ny, comm=comm,
                        quadrilateral=params.cell == "quadrilateral")
-model = gpfem.Martensite(params, mesh, grid=(params.nx, params.ny, params.Lx, params.Ly))
+model = gpfem.Martensite(mesh, params, grid=(params.nx, params.ny, params.Lx, params.Ly))
 output = gpfem.RunOutput(f"runs/demo-martensite-{preset}")
 gpfem.configure_logging(0, comm)  # progress lines on rank 0, as the command line prints them
 try:

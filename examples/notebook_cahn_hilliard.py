@@ -71,7 +71,7 @@ except gpfem.ParameterError as e:
 
 # +
 msh = dmesh.create_rectangle(MPI.COMM_SELF, [[0.0, 0.0], [params.Lx, params.Ly]], [params.nx, params.ny])
-model = gpfem.CahnHilliard(params, msh)
+model = gpfem.CahnHilliard(msh, params)
 try:
     result = gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params))
 finally:

@@ -26,7 +26,8 @@ Outputs:
     :class:`RunOutput` (a run folder for :func:`run_time_loop`; none: in memory), :class:`HistoryWriter`,
     :func:`read_history`, :class:`FieldWriter`, :class:`PvdIndex`,
     :func:`save_checkpoint`, :func:`load_checkpoint`, :func:`write_json`, :func:`write_table`,
-    :func:`field_png` (one field of a ``.pvd`` series as a PNG).
+    :func:`field_png` (one field of a ``.pvd`` series as a PNG), :func:`field_series`, :func:`history_curve`,
+    :func:`writer_rank` (for a model's ``post``).
 Meshes:
     :class:`MeshBundle`, :func:`rectangle`, :func:`box`, :func:`notched_plate`, :func:`t_shape`,
     :func:`sphere_surface`, :func:`load_mesh`, :func:`mesh_size`, :func:`vertex_random`,
@@ -35,8 +36,10 @@ Adaptive mesh refinement (``docs/amr.md``):
     :class:`AdaptiveMesh`, :class:`AmrLimits`, :class:`AdaptiveModel`, :class:`Transfer`,
     :func:`conserve_integral`, :func:`transfer_bounded`, :func:`interface_cells`, :func:`fracture_cells`.
 Models as commands (``gpfem run``):
-    :class:`Spec`, :class:`RunContext`, :class:`Parameter`, :func:`resolve`, ``TIME_PARAMETERS``,
-    ``OUTPUT_PARAMETERS``, ``AMR_PARAMETERS``, :func:`step_control`, :func:`loop_settings`.
+    :class:`Spec`, :class:`RunHooks` (a model's parts of a run; the shared :func:`run_model` does the
+    rest), :class:`Run`, :func:`loop_values`, :func:`pictures`, :class:`RunContext`, :class:`Parameter`,
+    :func:`resolve`, ``TIME_PARAMETERS``, ``OUTPUT_PARAMETERS``, ``AMR_PARAMETERS``, :func:`step_control`,
+    :func:`loop_settings`.
 Logging and errors:
     :func:`configure_logging`, :func:`get_logger`, :class:`GpfemError`, :class:`ParameterError`,
     :class:`MeshError`, :class:`ConvergenceError`, :class:`StepTooSmallError`, :class:`BackendError`.
@@ -94,6 +97,9 @@ _API: dict[str, str] = {
     "write_json": "gpfem.io.summary",
     "write_table": "gpfem.io.table",
     "field_png": "gpfem.io.plots",
+    "field_series": "gpfem.io.plots",
+    "history_curve": "gpfem.io.plots",
+    "writer_rank": "gpfem.io.plots",
     # meshes
     "MeshBundle": "gpfem.mesh",
     "rectangle": "gpfem.mesh",
@@ -117,13 +123,18 @@ _API: dict[str, str] = {
     # models as commands
     "Spec": "gpfem.app.registry",
     "RunContext": "gpfem.app.registry",
+    "RunHooks": "gpfem.app.runner",
+    "Run": "gpfem.app.runner",
+    "run_model": "gpfem.app.runner",
+    "loop_values": "gpfem.app.runner",
+    "pictures": "gpfem.app.runner",
     "Parameter": "gpfem.app.parameters",
     "resolve": "gpfem.app.parameters",
-    "TIME_PARAMETERS": "gpfem.models.common",
-    "OUTPUT_PARAMETERS": "gpfem.models.common",
-    "AMR_PARAMETERS": "gpfem.models.common",
-    "step_control": "gpfem.models.common",
-    "loop_settings": "gpfem.models.common",
+    "TIME_PARAMETERS": "gpfem.app.run_parameters",
+    "OUTPUT_PARAMETERS": "gpfem.app.run_parameters",
+    "AMR_PARAMETERS": "gpfem.app.run_parameters",
+    "step_control": "gpfem.app.run_parameters",
+    "loop_settings": "gpfem.app.run_parameters",
     # logging and errors
     "configure_logging": "gpfem.base.log",
     "get_logger": "gpfem.base.log",

@@ -22,9 +22,13 @@ The model-specific rules (stated and justified in ``docs/amr.md``):
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dolfinx import fem
+    from dolfinx import mesh as dmesh
 
 __all__ = [
     "CellExpression",
@@ -38,12 +42,12 @@ __all__ = [
 ]
 
 
-def num_owned_cells(mesh: Any) -> int:
+def num_owned_cells(mesh: dmesh.Mesh) -> int:
     """Cells owned by this rank."""
     return mesh.topology.index_map(mesh.topology.dim).size_local
 
 
-def cell_dof_values(u: Any) -> np.ndarray:
+def cell_dof_values(u: fem.Function) -> np.ndarray:
     """Values of a scalar Lagrange function at the nodes of each owned cell, shape ``(cells, nodes)``.
 
     For P1 these are the vertex values; for P2 the vertex and edge-midpoint values (the vertices of the
@@ -68,7 +72,7 @@ class CellExpression:
         mesh: The mesh.
     """
 
-    def __init__(self, expr: Any, mesh: Any):
+    def __init__(self, expr: Any, mesh: dmesh.Mesh):
         import ufl
         from dolfinx import fem
 
@@ -83,12 +87,12 @@ class CellExpression:
         return self._q.x.array[: self._n].copy()
 
 
-def cell_expression(expr: Any, mesh: Any) -> np.ndarray:
+def cell_expression(expr: Any, mesh: dmesh.Mesh) -> np.ndarray:
     """One evaluation of a :class:`CellExpression`."""
     return CellExpression(expr, mesh).values()
 
 
-def dilate(mesh: Any, marked: np.ndarray, rings: int = 1) -> np.ndarray:
+def dilate(mesh: dmesh.Mesh, marked: np.ndarray, rings: int = 1) -> np.ndarray:
     """Grow a set of owned cells by ``rings`` layers of vertex neighbours, across ranks.
 
     A cell joins when one of its vertices belongs to a marked cell on any rank (a vertex vector summed by a
@@ -121,7 +125,7 @@ def dilate(mesh: Any, marked: np.ndarray, rings: int = 1) -> np.ndarray:
     return out
 
 
-def vertex_indicator(V: Any, marked: np.ndarray) -> Any:
+def vertex_indicator(V: fem.FunctionSpace, marked: np.ndarray) -> fem.Function:
     """A P1 function that is 1 at every vertex of a marked owned cell (on any rank) and 0 elsewhere.
 
     Sampled on another mesh (:class:`~gpfem.amr.transfer.Transfer`), it tells which cells there overlap the
@@ -141,7 +145,7 @@ def vertex_indicator(V: Any, marked: np.ndarray) -> Any:
     return f
 
 
-def interface_cells(c: Any, c_alpha: float, c_beta: float, theta: float = 0.1) -> np.ndarray:
+def interface_cells(c: fem.Function, c_alpha: float, c_beta: float, theta: float = 0.1) -> np.ndarray:
     """Owned cells on a diffuse interface of a two-phase composition field.
 
     With ``phi = (c - c_alpha)/(c_beta - c_alpha)`` at the vertices, a cell is marked when
@@ -160,7 +164,7 @@ def interface_cells(c: Any, c_alpha: float, c_beta: float, theta: float = 0.1) -
 
 
 def fracture_cells(
-    alpha: Any,
+    alpha: fem.Function,
     psi_plus: np.ndarray,
     Gc: float,
     ell: float,

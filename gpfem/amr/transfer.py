@@ -18,17 +18,21 @@ r"""Moving P1 fields from one mesh to another: interpolation, exact mass, irreve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpfem.amr.indicators import num_owned_cells
 from gpfem.base.errors import GpfemError
 
+if TYPE_CHECKING:
+    from dolfinx import fem
+    from dolfinx import mesh as dmesh
+
 __all__ = ["Transfer", "conserve_integral", "locate_local", "transfer", "transfer_all", "transfer_bounded"]
 
 
-def locate_local(mesh: Any, points: np.ndarray) -> np.ndarray:
+def locate_local(mesh: dmesh.Mesh, points: np.ndarray) -> np.ndarray:
     """For each point (shape ``(n, 3)``), a local cell of ``mesh`` that contains it, or -1 (no communication).
 
     Candidates come from a bounding-box tree; the containment test is vectorised with barycentric
@@ -81,7 +85,7 @@ class Transfer:
         V_to: The new space (same value shape).
     """
 
-    def __init__(self, V_from: Any, V_to: Any):
+    def __init__(self, V_from: fem.FunctionSpace, V_to: fem.FunctionSpace):
         from mpi4py import MPI
 
         self.V_from, self.V_to = V_from, V_to
@@ -108,7 +112,7 @@ class Transfer:
         if missing:
             raise GpfemError(f"mesh transfer: {missing} points of the new mesh lie outside the old one")
 
-    def __call__(self, u: Any, out: Any = None) -> Any:
+    def __call__(self, u: fem.Function, out: fem.Function | None = None) -> fem.Function:
         """Interpolate ``u`` (on ``V_from``) into ``out`` (a new function on ``V_to`` if ``None``)."""
         from dolfinx import fem
 
@@ -124,19 +128,19 @@ class Transfer:
         return out
 
 
-def transfer(u: Any, V_to: Any) -> Any:
+def transfer(u: fem.Function, V_to: fem.FunctionSpace) -> fem.Function:
     """``u`` interpolated into the space ``V_to`` on another mesh (collective)."""
     return Transfer(u.function_space, V_to)(u)
 
 
-def _integral(u: Any) -> float:
+def _integral(u: fem.Function) -> float:
     import ufl
     from dolfinx import fem
 
     return float(u.function_space.mesh.comm.allreduce(fem.assemble_scalar(fem.form(u * ufl.dx))))
 
 
-def conserve_integral(u: Any, target: float) -> float:
+def conserve_integral(u: fem.Function, target: float) -> float:
     """Add the constant that makes ``integral(u) = target`` (collective); return that constant.
 
     The L2-nearest field with the target integral (see the module docstring).
@@ -152,8 +156,8 @@ def conserve_integral(u: Any, target: float) -> float:
 
 
 def transfer_bounded(
-    alpha: Any, bound: Any, V_to: Any, transfer_op: Transfer | None = None
-) -> tuple[Any, Any]:
+    alpha: fem.Function, bound: fem.Function, V_to: fem.FunctionSpace, transfer_op: Transfer | None = None
+) -> tuple[fem.Function, fem.Function]:
     """Move a damage field and its lower bound; return ``(alpha_new, bound_new)`` with alpha >= bound.
 
     Args:
@@ -168,7 +172,7 @@ def transfer_bounded(
     return a_new, b_new
 
 
-def transfer_all(funcs: Sequence[Any], V_to: Any) -> list[Any]:
+def transfer_all(funcs: Sequence[fem.Function], V_to: fem.FunctionSpace) -> list[fem.Function]:
     """Several functions on one space moved with one point location."""
     if not funcs:
         return []

@@ -8,14 +8,17 @@
    current folder or ``PYTHONPATH``;
 4. an installed plug-in: an entry point ``NAME`` in the group ``gpfem.models`` (see ``docs/extending.md``).
 
-A :class:`Spec` declares parameters and presets and a ``run(params, ctx)`` callable (or its
-``"module:function"`` path, imported lazily), so ``gpfem list`` never imports DOLFINx or torch.
+A :class:`Spec` declares parameters and presets and how to run: :class:`~gpfem.app.runner.RunHooks` (the
+model's parts; the shared :func:`~gpfem.app.runner.run_model` does the rest) or a ``run(params, ctx)``
+callable (the older form), either as a ``"module:attribute"`` path imported lazily, so ``gpfem list`` never
+imports DOLFINx or torch.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ if TYPE_CHECKING:  # gpfem list imports this module: no MPI, no DOLFINx at run t
 
     from mpi4py import MPI
 
+    from gpfem.app.runner import RunHooks
     from gpfem.mesh import MeshBundle
 
 __all__ = ["ENTRY_POINT_GROUP", "RunContext", "Spec", "get", "names", "plugins", "register", "spec_of"]
@@ -103,7 +107,7 @@ class Spec:
         parameters: Declared parameters (defaults, types, ranges).
         presets: Preset name -> parameter overrides. The first is the default preset.
         run: The run function ``run(params: dict, ctx: RunContext) -> dict`` (the summary's ``results``),
-            or its ``"module:function"`` path (imported only when a run starts).
+            or its ``"module:function"`` path (imported only when a run starts); ``None`` with ``hooks``.
         uses_mesh: Whether ``--mesh`` applies.
         preset_help: Preset name -> one line.
         post: ``post(run_dir, comm=None) -> list[str]`` remaking pictures from a run folder
@@ -123,7 +127,7 @@ class Spec:
     description: str
     parameters: Sequence[Parameter]
     presets: Mapping[str, Mapping[str, Any]]
-    run: str | Callable[..., dict[str, Any]]
+    run: str | Callable[..., dict[str, Any]] | None = None
     uses_mesh: bool = True
     preset_help: Mapping[str, str] = field(default_factory=dict)
     post: str | Callable[..., list[str]] | None = None
@@ -131,6 +135,12 @@ class Spec:
     mesh_parameters: Sequence[str] = ()
     check: Check | None = None
     estimate: Callable[[Mapping[str, Any]], SizeEstimate | None] | None = None
+    hooks: str | RunHooks | None = None
+    _parameter_set: type[ParameterSet] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.hooks is None):
+            raise TypeError(f"Spec '{self.name}': give run= or hooks= (one of them)")
 
     def resolve(self, *sources: Mapping[str, Any] | None, model: str = "") -> dict[str, Any]:
         """The parameters from ``sources`` (later wins) over the defaults, each value and :attr:`check` done.
@@ -154,22 +164,49 @@ class Spec:
             A :class:`~gpfem.app.parameter_set.ParameterSet` subclass
             (:func:`~gpfem.app.parameter_set.make_parameters`).
         """
-        return make_parameters(name, self, module=module)
+        cls = make_parameters(name, self, module=module)
+        if self._parameter_set is None:  # the class a run's parameters are converted to
+            object.__setattr__(self, "_parameter_set", cls)
+        return cls
+
+    def parameter_set(self) -> type[ParameterSet]:
+        """The class :meth:`runner` converts resolved parameters to.
+
+        The first :meth:`parameters_class` made (``CahnHilliardParameters``), else one named after the spec
+        (``AllenCahnParameters``).
+        """
+        if self._parameter_set is None:
+            words = re.split(r"[^0-9A-Za-z]+", self.name)
+            self.parameters_class("".join(w[:1].upper() + w[1:] for w in words) + "Parameters")
+        assert self._parameter_set is not None
+        return self._parameter_set
 
     def size_estimate(self, params: Mapping[str, Any]) -> SizeEstimate | None:
         """The built-in mesh's :class:`SizeEstimate` for resolved ``params``, or ``None``."""
         return self.estimate(params) if self.estimate is not None else None
 
-    def runner(self) -> Callable[[dict[str, Any], RunContext], dict[str, Any]]:
-        """The run function (imported on first use)."""
-        return _callable(self.run)
+    def runner(self) -> Callable[[Mapping[str, Any], RunContext], dict[str, Any]]:
+        """The run function (imported on first use).
+
+        With :attr:`hooks`: the shared :func:`~gpfem.app.runner.run_model`, given the parameters converted
+        once to :meth:`parameter_set` (they are checked again on the way). With :attr:`run`: that function,
+        given the resolved dict as before.
+        """
+        if self.hooks is None:
+            return _callable(self.run)
+        from gpfem.app.runner import run_model
+
+        hooks = _callable(self.hooks)
+        cls = self.parameter_set()
+        return lambda params, ctx: run_model(hooks, cls.of(params), ctx)
 
     def poster(self) -> Callable[..., list[str]] | None:
         """The post-processing function, or ``None``."""
         if self.post is not None:
             return _callable(self.post)
-        if isinstance(self.run, str):
-            return getattr(importlib.import_module(self.run.partition(":")[0]), "post", None)
+        ref = self.run if self.run is not None else self.hooks
+        if isinstance(ref, str):
+            return getattr(importlib.import_module(ref.partition(":")[0]), "post", None)
         return None
 
     def preset(self, name: str | None) -> tuple[str, dict[str, Any]]:
@@ -195,8 +232,9 @@ class Spec:
         return name, dict(self.presets[name])
 
 
-def _callable(ref: str | Callable[..., Any]) -> Callable[..., Any]:
-    if callable(ref):
+def _callable(ref: str | Any) -> Any:
+    """``ref`` itself, or the object its ``"module:attribute"`` path names (imported now)."""
+    if not isinstance(ref, str):
         return ref
     mod, _, fn = ref.partition(":")
     return getattr(importlib.import_module(mod), fn)

@@ -18,10 +18,11 @@ Cahn-Hilliard and martensite models do exactly that.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gpfem.drivers.measured_model import MeasuredModel
 from gpfem.drivers.stepping import StepResult
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _is_mixed(V: fem.FunctionSpace) -> bool:
     return bool(getattr(V.ufl_element(), "is_mixed", False))
 
 
-class GradientFlow:
+class GradientFlow(MeasuredModel):
     """try/accept/reject of an implicit gradient flow with an energy-descent check.
 
     Args:
@@ -81,9 +82,6 @@ class GradientFlow:
         self.energy_key = energy_key
         self.energy_tol = energy_tol
         self.check_energy = check_energy
-        self.comm = state.function_space.mesh.comm
-        self._values: dict[str, float] | None = None
-        self._trial: dict[str, float] = {}
         V = state.function_space
         mixed = _is_mixed(V)
         name = state.name or "u"
@@ -99,13 +97,11 @@ class GradientFlow:
                 f = fem.Function(Vi, name=out_name)
                 self._copies.append((f, np.asarray(dofs)))
                 funcs.append(f)
-            self._outputs = funcs
-        else:
-            self._outputs = list(outputs)
+            outputs = funcs
         if checkpoint is None:
             checkpoint = ({f"{name}_{i}": (state, i) for i in range(V.num_sub_spaces)} if mixed
                           else {name: (state, None)})
-        self._checkpoint = dict(checkpoint)
+        super().__init__(V.mesh.comm, outputs, checkpoint, "newton_iterations")
 
     # -- what a subclass may override ------------------------------------------------------------------
     def measure(self) -> dict[str, float]:
@@ -122,35 +118,16 @@ class GradientFlow:
         """The next step from the energy change (``None``: the stepper's iteration rule decides)."""
         return None
 
-    def history_row(self) -> dict[str, Any]:
-        """The measures of the current state and ``newton_iterations`` (0 for a state not from a step)."""
-        return {**self.values, "newton_iterations": 0}
-
-    def output_functions(self) -> list[fem.Function]:
-        """The functions of the field series."""
-        return list(self._outputs)
-
     def update_outputs(self) -> None:
         """Refresh the output functions from the state (collapsed copies of sub-spaces)."""
         for f, dofs in self._copies:
             f.x.array[:] = self.state.x.array[dofs]
 
-    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
-        """Fields saved for a restart: name -> ``(function, sub-space index or None)``."""
-        return dict(self._checkpoint)
-
-    # -- the time-model protocol -----------------------------------------------------------------------
-    @property
-    def values(self) -> dict[str, float]:
-        """The measures of the last accepted state."""
-        if self._values is None:
-            self.prepare(0.0)
-        return dict(self._values)  # type: ignore[arg-type]
-
+    # -- the time-model protocol (values, history_row, output_functions, checkpoint_fields: the base's) -----
     def prepare(self, t: float = 0.0) -> None:
         """Take the current state as the accepted one (after an initial condition or a checkpoint)."""
         self.state_n.x.array[:] = self.state.x.array
-        self._values = self.measure()
+        super().prepare(t)
 
     def try_step(self, t: float, dt: float) -> StepResult:
         """Solve for the state at ``t + dt``; reject it if the energy rose."""
@@ -169,7 +146,7 @@ class GradientFlow:
 
     def accept(self, t_new: float, dt: float, result: StepResult) -> None:
         """Make the trial state the current one."""
-        self._values = self._trial
+        self._accept_trial()
         self.state_n.x.array[:] = self.state.x.array
 
     def reject(self) -> None:

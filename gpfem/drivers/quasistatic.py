@@ -19,10 +19,11 @@ Use it with your own solve, or subclass it and override :meth:`QuasiStatic.solve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gpfem.drivers.measured_model import MeasuredModel
 from gpfem.drivers.stepping import StepResult
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class LoadPath:
         return float(np.interp(s, self.s, self.loads))
 
 
-class QuasiStatic:
+class QuasiStatic(MeasuredModel):
     """Load steps along a :class:`LoadPath`: set the load, solve, accept or roll back.
 
     Args:
@@ -98,20 +99,17 @@ class QuasiStatic:
         self.states = [tuple(pair) for pair in states]
         self._solve = solve
         self.energy = energy
-        self.iterations_key = iterations_key
-        self.comm = self.states[0][0].function_space.mesh.comm
         self.load_value = 0.0
         self._accepted_load = 0.0
-        self._values: dict[str, float] | None = None
-        self._trial: dict[str, float] = {}
-        self._outputs = list(outputs) if outputs is not None else [f for f, _ in self.states]
         if checkpoint is None:
             checkpoint = {}
             for k, (f, prev) in enumerate(self.states):
                 name = f.name or f"state{k}"
                 checkpoint[name] = (f, None)
                 checkpoint[f"{name}_prev"] = (prev, None)
-        self._checkpoint = dict(checkpoint)
+        super().__init__(self.states[0][0].function_space.mesh.comm,
+                         outputs if outputs is not None else [f for f, _ in self.states], checkpoint,
+                         iterations_key)
 
     # -- what a subclass may override ------------------------------------------------------------------
     def set_load(self, value: float) -> None:
@@ -133,36 +131,14 @@ class QuasiStatic:
         vals = dict(self.energy.values()) if self.energy is not None else {"total": 0.0}
         return {"load": self.load_value, "energy": vals.pop("total"), **vals}
 
-    def history_row(self) -> dict[str, Any]:
-        """The measures of the current state, and 0 iterations (for a state not from a step)."""
-        return {**self.values, self.iterations_key: 0}
-
-    def output_functions(self) -> list[fem.Function]:
-        """The functions of the field series."""
-        return list(self._outputs)
-
-    def update_outputs(self) -> None:
-        """Refresh the outputs from the state (nothing to do when they are the state functions)."""
-
-    def checkpoint_fields(self) -> dict[str, tuple[fem.Function, int | None]]:
-        """Fields saved for a restart."""
-        return dict(self._checkpoint)
-
-    # -- the time-model protocol -----------------------------------------------------------------------
-    @property
-    def values(self) -> dict[str, float]:
-        """The measures of the last accepted state."""
-        if self._values is None:
-            self.prepare(0.0)
-        return dict(self._values)  # type: ignore[arg-type]
-
+    # -- the time-model protocol (values, history_row, output_functions, checkpoint_fields: the base's) -----
     def prepare(self, t: float = 0.0) -> None:
         """Take the current state at pseudo-time ``t`` as the accepted one (start, or after a checkpoint)."""
         self.set_load(self.path(t))
         self._accepted_load = self.load_value
         for f, prev in self.states:
             prev.x.array[:] = f.x.array
-        self._values = self.measure()
+        super().prepare(t)
 
     def try_step(self, s: float, ds: float) -> StepResult:
         """Solve at the load of pseudo-time ``s + ds``; reject if :meth:`solve` says why."""
@@ -177,7 +153,7 @@ class QuasiStatic:
 
     def accept(self, s_new: float, ds: float, result: StepResult) -> None:
         """Commit: every state's ``previous`` takes its value."""
-        self._values = self._trial
+        self._accept_trial()
         self._accepted_load = self.load_value
         for f, prev in self.states:
             prev.x.array[:] = f.x.array

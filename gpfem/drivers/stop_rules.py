@@ -20,9 +20,22 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["BrokenStop", "CrackThroughStop", "EnergyRateStop", "FirstOf"]
+__all__ = ["BrokenStop", "CrackThroughStop", "EnergyRateStop", "FirstOf", "StopRule"]
+
+
+class StopRule(Protocol):
+    """What the time loop calls on a stop rule (``LoopSettings.stop_rule``)."""
+
+    def update(self, row: Mapping[str, Any]) -> str | None:
+        """Record a history row; return why to stop or ``None``."""
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint stores to take the rule up again."""
+
+    def restore(self, state: Mapping[str, Any] | None) -> None:
+        """Take back :meth:`state` (``None``: a checkpoint without one)."""
 
 
 class BrokenStop:
@@ -123,7 +136,7 @@ class FirstOf:
         rules: The rules, e.g. ``FirstOf([BrokenStop(0.05), CrackThroughStop(lo, hi, h)])``.
     """
 
-    def __init__(self, rules: Sequence[Any]):
+    def __init__(self, rules: Sequence[StopRule]):
         self.rules = list(rules)
 
     def update(self, row: Mapping[str, Any]) -> str | None:

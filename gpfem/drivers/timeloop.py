@@ -26,12 +26,14 @@ from gpfem.base.interrupt import stop_requested
 from gpfem.base.log import logger
 from gpfem.drivers.stepping import AdaptiveStepper, StepControl, StepResult
 from gpfem.io.checkpoint import MESH_KEY
-from gpfem.io.run_output import CHECKPOINT, HISTORY, MemoryOutput, RunOutput, as_output
+from gpfem.io.run_output import CHECKPOINT, HISTORY, MemoryOutput, RunFolder, RunOutput, as_output
 
 if TYPE_CHECKING:
     from mpi4py import MPI
 
     from dolfinx import fem
+
+    from gpfem.drivers.stop_rules import StopRule
 
 __all__ = ["CHECKPOINT", "LoopSettings", "TimeModel", "run_time_loop"]
 
@@ -94,14 +96,14 @@ class LoopSettings:
     checkpoint_interval: int = 50
     output_format: str = "vtk"
     progress_seconds: float = 2.0
-    stop_rule: Any = None
+    stop_rule: StopRule | None = None
 
 
 def run_time_loop(
     model: TimeModel,
     control: StepControl,
     settings: LoopSettings,
-    output: RunOutput | MemoryOutput | Any = None,
+    output: RunOutput | MemoryOutput | RunFolder | None = None,
     columns: Sequence[str] | None = None,
     restart: bool | None = None,
 ) -> dict[str, Any]:
@@ -224,8 +226,8 @@ def run_time_loop(
         fields.close()
     checkpoint()
     cut = stopped_by is None and t < settings.t_end * (1 - 1e-12)  # only max_steps ends the loop early
-    if cut and hasattr(output, "stopped"):
-        output.stopped = "max_steps"
+    if cut and hasattr(output, "stopped"):  # the command line's RunContext: status "stopped (max_steps)"
+        setattr(output, "stopped", "max_steps")  # noqa: B010
     end = (f"  stopped: max_steps = {settings.max_steps} reached before t_end = {settings.t_end:.6g}"
            if cut else "  done")
     log(progress.line(step, t, last.get("dt", 0.0), last, time.perf_counter() - t0) + end)

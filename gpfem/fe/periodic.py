@@ -18,7 +18,7 @@ Everything is vectorised; nothing loops over mesh entities in Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 from mpi4py import MPI
@@ -28,10 +28,13 @@ from petsc4py import PETSc
 
 from gpfem.base.errors import GpfemError, MeshError
 
+if TYPE_CHECKING:
+    from dolfinx import fem
+
 __all__ = ["PeriodicMap", "Prolongation", "match_points", "scalar_leaves"]
 
 
-def scalar_leaves(V: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+def scalar_leaves(V: fem.FunctionSpace) -> list[tuple[np.ndarray, np.ndarray]]:
     """The scalar sub-spaces of ``V`` as ``(dof coordinates, indices of those dofs in V)``.
 
     Indices are local and unrolled (block index * block size + component), owned dofs then ghosts. A
@@ -105,7 +108,7 @@ class PeriodicMap:
             on the opposite side (the opposite sides of the mesh do not match).
     """
 
-    def __init__(self, V: Any, axes: Sequence[int], rtol: float = 1e-8):
+    def __init__(self, V: fem.FunctionSpace, axes: Sequence[int], rtol: float = 1e-8):
         self.V = V
         self.axes = tuple(sorted(set(int(a) for a in axes)))
         mesh = V.mesh
@@ -158,13 +161,13 @@ class PeriodicMap:
                             "opposite side; the opposite sides of the mesh must match node for node")
         self.n_slaves = comm.allreduce(int(self.is_slave.sum()))
 
-    def enforce(self, u: Any) -> None:
+    def enforce(self, u: fem.Function) -> None:
         """Make a function of ``V`` periodic in place: every slave takes its master's value."""
         pro = self.prolongation()
         pro.enforce(u)
         pro.destroy()
 
-    def prolongation(self, bcs: Sequence[Any] = (), mat_type: str | None = None) -> Prolongation:
+    def prolongation(self, bcs: Sequence[fem.DirichletBC] = (), mat_type: str | None = None) -> Prolongation:
         """The prolongation ``P`` with the dofs of ``bcs`` removed from the reduced space.
 
         Args:
@@ -187,7 +190,7 @@ class Prolongation:
         GpfemError: If a Dirichlet condition constrains a master but not its slaves (or the reverse).
     """
 
-    def __init__(self, pmap: PeriodicMap, bcs: Sequence[Any] = (), mat_type: str | None = None):
+    def __init__(self, pmap: PeriodicMap, bcs: Sequence[fem.DirichletBC] = (), mat_type: str | None = None):
         comm = pmap.comm
         n = pmap.n_owned
         self.bcs = list(bcs)
@@ -238,7 +241,7 @@ class Prolongation:
         """The reduced values of a full local array: the value at each master or free dof."""
         return full[self.reduced_local]
 
-    def prolong(self, x_r: Any, u: Any) -> None:
+    def prolong(self, x_r: PETSc.Vec, u: fem.Function) -> None:
         """``u = P x_r + g`` (``g`` from the Dirichlet conditions), ghosts updated."""
         self.P.mult(x_r, self._work)
         u.x.array[: self.n_owned] = self._work.array_r
@@ -246,12 +249,12 @@ class Prolongation:
             bc.set(u.x.array)
         u.x.scatter_forward()
 
-    def multiply_transpose(self, full: Any, out: Any) -> None:
+    def multiply_transpose(self, full: PETSc.Vec, out: PETSc.Vec) -> None:
         """``out = P^T full`` for a full-space PETSc vector (any type; its owned part is used)."""
         self._work.array[:] = full.array_r
         self.P.multTranspose(self._work, out)
 
-    def enforce(self, u: Any) -> None:
+    def enforce(self, u: fem.Function) -> None:
         """Make ``u`` periodic in place: every slave takes its master's value (Dirichlet dofs their ``g``)."""
         x_r = self.P.createVecRight()
         x_r.array[:] = self.restrict(u.x.array)

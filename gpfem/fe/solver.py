@@ -18,9 +18,9 @@ solver has a SNES monitor that ends the solve at the next Newton iteration when 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 from mpi4py import MPI
@@ -43,6 +43,15 @@ from gpfem.fe.solver_options import (
     layered_options,
     release_prefix,
 )
+
+if TYPE_CHECKING:
+    import ufl
+    from dolfinx import fem
+
+    from gpfem.fe.periodic import PeriodicMap
+
+    #: The unknown: one function, or one per unknown of a blocked problem (also a bound of ``bounds``).
+    Unknowns = fem.Function | list[fem.Function] | tuple[fem.Function, ...]
 
 __all__ = ["NonlinearSolver", "SolveInfo", "destroy_petsc"]
 
@@ -106,19 +115,19 @@ class NonlinearSolver:
 
     def __init__(
         self,
-        F: Any,
-        u: Any,
+        F: ufl.Form | Sequence[ufl.Form],
+        u: Unknowns,
         *,
         prefix: str,
-        bcs: Sequence[Any] | None = None,
-        J: Any | None = None,
-        options: Mapping[str, Any] | None = None,
+        bcs: Sequence[fem.DirichletBC] | None = None,
+        J: ufl.Form | Sequence[Sequence[ufl.Form]] | None = None,
+        options: Mapping[str, object] | None = None,
         bounds: tuple[Any, Any] | None = None,
         mat_type: str | None = None,
-        constraint: Any | None = None,
-        near_nullspace: Any | None = None,
+        constraint: PeriodicMap | None = None,
+        near_nullspace: PETSc.NullSpace | None = None,
         krylov_from: int | None = None,
-        objective: Any | None = None,
+        objective: Callable[[], float] | None = None,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
@@ -194,7 +203,7 @@ class NonlinearSolver:
             claim_prefix(self.fallback_prefix, self)
 
     @property
-    def comm(self) -> Any:
+    def comm(self) -> MPI.Comm:
         """The MPI communicator."""
         return self.snes.comm.tompi4py()
 
@@ -327,7 +336,7 @@ class NonlinearSolver:
         self.problem = None  # type: ignore[assignment]
 
 
-def _objective(_snes: Any, x: Any, u: Any, energy: Any) -> float:
+def _objective(_snes: Any, x: Any, u: Any, energy: Callable[[], float]) -> float:
     """SNES objective: copy the trial iterate ``x`` into ``u`` (ghosts too); ``energy()`` (collective)."""
     x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
     dolfinx.fem.petsc.assign(x, u)
@@ -336,7 +345,7 @@ def _objective(_snes: Any, x: Any, u: Any, energy: Any) -> float:
     return energy()
 
 
-def destroy_petsc(problem: Any) -> None:
+def destroy_petsc(problem: object) -> None:
     """Destroy the PETSc objects of a DOLFINx ``NonlinearProblem``/``LinearProblem`` (collective).
 
     A later ``__del__`` then finds them already destroyed, which is harmless.

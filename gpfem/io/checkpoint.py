@@ -20,7 +20,7 @@ import os
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from gpfem.base.errors import GpfemError, OutputError, ParameterError
 from gpfem.base.log import logger
 from gpfem.io.collective import atomic_write, rank0_call
 from gpfem.mesh.vertices import gather_by_input_index, vertex_input_ids
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import fem
 
 __all__ = ["MESH_KEY", "load_checkpoint", "previous", "read_checkpoint_arrays", "save_checkpoint"]
 
@@ -52,7 +57,7 @@ def _space_and_map(u: Any, sub: int | None) -> tuple[Any, np.ndarray]:
 
 def save_checkpoint(
     path: str | Path,
-    fields: Mapping[str, tuple[Any, int | None]],
+    fields: Mapping[str, tuple[fem.Function, int | None]],
     meta: Mapping[str, Any],
     extra: Mapping[str, np.ndarray] | None = None,
 ) -> None:
@@ -96,7 +101,7 @@ def save_checkpoint(
 
 def load_checkpoint(
     path: str | Path,
-    fields: Mapping[str, tuple[Any, int | None]],
+    fields: Mapping[str, tuple[fem.Function, int | None]],
     mesh: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read a checkpoint into the given functions; return its metadata.
@@ -146,7 +151,7 @@ def load_checkpoint(
     return meta
 
 
-def read_checkpoint_arrays(path: str | Path, comm: Any, prefix: str) -> dict[str, np.ndarray] | None:
+def read_checkpoint_arrays(path: str | Path, comm: MPI.Comm, prefix: str) -> dict[str, np.ndarray] | None:
     """The arrays of a checkpoint whose names start with ``prefix``, read by rank 0 (collective).
 
     The generation read is the one :func:`load_checkpoint` reads (the newest readable one).

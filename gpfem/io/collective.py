@@ -20,9 +20,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, overload
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 from gpfem.base.errors import GpfemError, OutputError
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 __all__ = ["agree", "atomic_write", "atomic_write_text", "os_error", "rank0_call", "watchdog"]
 
@@ -63,12 +66,12 @@ def _mark(err: BaseException) -> BaseException:
 
 
 @overload
-def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write", *,
+def rank0_call[T](comm: MPI.Comm | None, fn: Callable[[], T], what: object, action: str = "write", *,
                   share: Literal[True]) -> T: ...
 @overload
-def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write",
+def rank0_call[T](comm: MPI.Comm | None, fn: Callable[[], T], what: object, action: str = "write",
                   share: bool = False) -> T | None: ...
-def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "write",
+def rank0_call[T](comm: MPI.Comm | None, fn: Callable[[], T], what: object, action: str = "write",
                   share: bool = False) -> T | None:
     """Run ``fn`` on rank 0 and give every rank its verdict (collective).
 
@@ -116,7 +119,7 @@ def rank0_call[T](comm: Any, fn: Callable[[], T], what: object, action: str = "w
     return shared if share and rank != 0 else result
 
 
-def agree(comm: Any, err: BaseException | None) -> None:
+def agree(comm: MPI.Comm | None, err: BaseException | None) -> None:
     """Raise on every rank if any rank failed (collective): each rank passes its own error or ``None``.
 
     The lowest failing rank's message is raised on the ranks that did not fail (with its class if that is a
@@ -181,7 +184,7 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 @contextmanager
-def watchdog(comm: Any, seconds: float) -> Iterator[None]:
+def watchdog(comm: MPI.Comm | None, seconds: float) -> Iterator[None]:
     """End this process if the block does not end within ``seconds`` (a last resort against a hang).
 
     For the way out after a failure: if the ranks no longer meet in the same collective calls (an error

@@ -14,11 +14,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.base.errors import GpfemError, OutputError, ParameterError
 from gpfem.io.collective import agree, rank0_call
 from gpfem.io.pvd import PvdIndex, vtk_piece_files
+
+if TYPE_CHECKING:
+    from dolfinx import fem
 
 __all__ = ["FORMATS", "FieldWriter"]
 
@@ -96,7 +99,7 @@ class FieldWriter:
     def __init__(
         self,
         out_dir: str | Path,
-        functions: Sequence[Any],
+        functions: Sequence[fem.Function],
         fmt: str = "vtk",
         name: str = "fields",
         restart_time: float | None = None,
@@ -147,7 +150,7 @@ class FieldWriter:
         self._writer = _dolfinx_call(self.comm, lambda: dolfinx.io.VTKFile(self.comm, str(target), "w"),
                                      target)
 
-    def set_functions(self, functions: Sequence[Any]) -> None:
+    def set_functions(self, functions: Sequence[fem.Function]) -> None:
         """Write these functions from now on (after a mesh adaptation: new functions on a new mesh).
 
         ``vtk``: the next pieces hold the new mesh (each piece carries its own mesh, so ParaView and pyvista

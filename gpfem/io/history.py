@@ -16,15 +16,18 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.base.log import logger
 from gpfem.io.collective import atomic_write_text, os_error, rank0_call
 
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
 __all__ = ["HistoryWriter", "read_history"]
 
 
-def _rank(comm: Any) -> int:
+def _rank(comm: MPI.Comm | None) -> int:
     return 0 if comm is None else comm.rank
 
 
@@ -52,7 +55,7 @@ class HistoryWriter:
         self,
         path: str | Path,
         columns: Sequence[str],
-        comm: Any = None,
+        comm: MPI.Comm | None = None,
         append: bool = False,
         truncate_after: int | None = None,
     ):

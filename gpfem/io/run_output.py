@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -22,7 +22,12 @@ from gpfem.io.collective import rank0_call
 from gpfem.io.fields import FieldWriter
 from gpfem.io.history import HistoryWriter
 
-__all__ = ["CHECKPOINT", "HISTORY", "MemoryHistory", "MemoryOutput", "RunOutput", "as_output"]
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import fem
+
+__all__ = ["CHECKPOINT", "HISTORY", "MemoryHistory", "MemoryOutput", "RunFolder", "RunOutput", "as_output"]
 
 #: File name of the checkpoint in the run folder.
 CHECKPOINT = "checkpoint.npz"
@@ -50,7 +55,7 @@ class RunOutput:
         """The checkpoint file."""
         return self.out_dir / CHECKPOINT
 
-    def open(self, comm: Any) -> None:
+    def open(self, comm: MPI.Comm) -> None:
         """Create the folder (rank 0); every rank learns whether that worked (collective).
 
         Raises:
@@ -58,22 +63,23 @@ class RunOutput:
         """
         rank0_call(comm, lambda: self.out_dir.mkdir(parents=True, exist_ok=True), self.out_dir, "create")
 
-    def history(self, columns: Sequence[str], comm: Any, append: bool = False,
+    def history(self, columns: Sequence[str], comm: MPI.Comm, append: bool = False,
                 truncate_after: int | None = None) -> HistoryWriter:
         """The ``history.csv`` writer (see :class:`~gpfem.io.history.HistoryWriter`)."""
         return HistoryWriter(self.out_dir / HISTORY, columns, comm, append=append,
                              truncate_after=truncate_after)
 
-    def fields(self, functions: Sequence[Any], fmt: str, restart_time: float | None = None) -> FieldWriter:
+    def fields(self, functions: Sequence[fem.Function], fmt: str,
+               restart_time: float | None = None) -> FieldWriter:
         """The field-series writer (see :class:`~gpfem.io.fields.FieldWriter`)."""
         return FieldWriter(self.out_dir, functions, fmt, restart_time=restart_time)
 
-    def save_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]], meta: Mapping[str, Any],
+    def save_checkpoint(self, fields: Mapping[str, tuple[fem.Function, int | None]], meta: Mapping[str, Any],
                         extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Write ``checkpoint.npz`` (see :func:`~gpfem.io.checkpoint.save_checkpoint`)."""
         save_checkpoint(self.checkpoint, fields, meta, extra=extra)
 
-    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]],
+    def load_checkpoint(self, fields: Mapping[str, tuple[fem.Function, int | None]],
                         mesh: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Read ``checkpoint.npz`` (or its previous generation) into ``fields``; return its metadata.
 
@@ -119,23 +125,24 @@ class MemoryOutput:
     restart = False
     checkpoint = None
 
-    def open(self, comm: Any) -> None:
+    def open(self, comm: MPI.Comm) -> None:
         """Nothing to create."""
 
-    def history(self, columns: Sequence[str], comm: Any, append: bool = False,
+    def history(self, columns: Sequence[str], comm: MPI.Comm, append: bool = False,
                 truncate_after: int | None = None) -> MemoryHistory:
         """An in-memory history."""
         return MemoryHistory(columns)
 
-    def fields(self, functions: Sequence[Any], fmt: str, restart_time: float | None = None) -> FieldWriter:
+    def fields(self, functions: Sequence[fem.Function], fmt: str,
+               restart_time: float | None = None) -> FieldWriter:
         """A field writer that writes nothing."""
         return FieldWriter(".", functions, "none")
 
-    def save_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]], meta: Mapping[str, Any],
+    def save_checkpoint(self, fields: Mapping[str, tuple[fem.Function, int | None]], meta: Mapping[str, Any],
                         extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Nothing is written."""
 
-    def load_checkpoint(self, fields: Mapping[str, tuple[Any, int | None]],
+    def load_checkpoint(self, fields: Mapping[str, tuple[fem.Function, int | None]],
                         mesh: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """There is no checkpoint to continue from.
 
@@ -155,7 +162,13 @@ class MemoryOutput:
         return {"history": history.arrays()}
 
 
-def as_output(output: Any) -> RunOutput | MemoryOutput:
+class RunFolder(Protocol):
+    """A run folder as the command line's ``RunContext`` gives it (``restart``: a folder or ``None``)."""
+
+    out_dir: Path
+
+
+def as_output(output: RunOutput | MemoryOutput | RunFolder | None) -> RunOutput | MemoryOutput:
     """The output object :func:`~gpfem.drivers.timeloop.run_time_loop` writes to.
 
     ``None``: memory; a ``RunContext``-like object (``out_dir``, ``restart``: a folder or ``None``): a

@@ -7,9 +7,12 @@ import math
 import platform
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpfem.io.collective import atomic_write_text, rank0_call
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 __all__ = ["versions", "write_json"]
 
@@ -31,7 +34,7 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def write_json(path: str | Path, data: dict[str, Any], comm: Any = None) -> None:
+def write_json(path: str | Path, data: dict[str, Any], comm: MPI.Comm | None = None) -> None:
     """Write ``data`` as indented JSON on rank 0, atomically (write then rename).
 
     With ``comm`` every rank calls it (collective) and learns whether rank 0 succeeded.

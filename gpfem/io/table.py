@@ -6,16 +6,20 @@ import csv
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpfem.io.collective import atomic_write_text, rank0_call
 
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
 __all__ = ["write_table"]
 
 
-def write_table(path: str | Path, columns: Sequence[str], data: Any, comm: Any = None) -> Path:
+def write_table(path: str | Path, columns: Sequence[str], data: np.ndarray | Sequence[Sequence[float]] | None,
+                comm: MPI.Comm | None = None) -> Path:
     """Write the 2D array ``data`` under the header ``columns`` (rank 0 only; atomically).
 
     Args:

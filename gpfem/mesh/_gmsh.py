@@ -6,13 +6,16 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mpi4py import MPI
 
 import numpy as np
 
 from gpfem.base.errors import MeshError
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
 
 __all__ = ["MeshBundle", "gmsh_model", "to_bundle"]
 
@@ -29,14 +32,14 @@ class MeshBundle:
         source: Where it came from (builder name or file path), for the summary.
     """
 
-    mesh: Any
-    cell_tags: Any = None
-    facet_tags: Any = None
+    mesh: dmesh.Mesh
+    cell_tags: dmesh.MeshTags | None = None
+    facet_tags: dmesh.MeshTags | None = None
     groups: dict[str, tuple[int, int]] = field(default_factory=dict)
     source: str = ""
 
     @property
-    def comm(self) -> Any:
+    def comm(self) -> MPI.Comm:
         """The mesh communicator."""
         return self.mesh.comm
 
@@ -46,7 +49,7 @@ class MeshBundle:
         return self.mesh.geometry.dim
 
     @classmethod
-    def of(cls, mesh: Any) -> MeshBundle:
+    def of(cls, mesh: MeshBundle | dmesh.Mesh) -> MeshBundle:
         """``mesh`` as a bundle: a bundle is itself; a plain ``dolfinx.mesh.Mesh`` gets no tags or groups.
 
         Models whose boundary conditions come from the caller, or are natural, need no named groups.
@@ -83,7 +86,7 @@ class MeshBundle:
 
 
 @contextlib.contextmanager
-def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
+def gmsh_model(name: str, comm: MPI.Comm) -> Iterator[Any]:
     """Yield a fresh gmsh model on rank 0 (``None`` elsewhere); finalize gmsh if we started it.
 
     Raises:
@@ -121,7 +124,7 @@ def gmsh_model(name: str, comm: Any) -> Iterator[Any]:
                     signal.signal(sig, handler)
 
 
-def to_bundle(model: Any, comm: Any, gdim: int, source: str) -> MeshBundle:
+def to_bundle(model: Any, comm: MPI.Comm, gdim: int, source: str) -> MeshBundle:
     """Distribute a meshed gmsh model (rank 0) to all ranks."""
     from dolfinx.io import gmsh as dgmsh
 

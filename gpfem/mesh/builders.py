@@ -208,7 +208,7 @@ def notched_slab(
     band: tuple[float, float] | None = None,
     thickness: float = 0.0075,
     layers: int = 1,
-    comm: Any = MPI.COMM_WORLD,
+    comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> MeshBundle:
     """:func:`notched_plate` extruded along z to ``[0, thickness]``: a notched slab of tetrahedra.
 

@@ -6,7 +6,6 @@ An ``.xdmf`` is one written by :func:`gpfem.mesh.xdmf.write_xdmf`, read without 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from mpi4py import MPI
 
@@ -41,7 +40,7 @@ def check_mesh_file(path: str | Path) -> Path:
     return p
 
 
-def validate_mesh_file(path: str | Path, comm: Any = MPI.COMM_WORLD) -> Path:
+def validate_mesh_file(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> Path:
     """:func:`check_mesh_file`, then a look inside, cheap enough to do before a run starts.
 
     A ``.msh`` must start with a gmsh section header (``$MeshFormat``; ``$NOD`` for format 1); a ``.geo``
@@ -78,7 +77,7 @@ def _first_line(e: Exception) -> str:
     return lines[0] if lines else type(e).__name__
 
 
-def load_mesh(path: str | Path, comm: Any = MPI.COMM_WORLD, gdim: int | None = None) -> MeshBundle:
+def load_mesh(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, gdim: int | None = None) -> MeshBundle:
     """Read a ``.msh`` or mesh a ``.geo`` file on rank 0 and distribute it.
 
     The geometric dimension is the highest dimension of the physical groups (or entities), and a 3D

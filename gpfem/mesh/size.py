@@ -8,9 +8,14 @@ domain's extent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
+
+    from gpfem.mesh._gmsh import MeshBundle
 
 __all__ = ["bounding_box", "cell_sizes", "mesh_size", "simplex_sizes"]
 
@@ -34,7 +39,7 @@ def simplex_sizes(x: np.ndarray) -> np.ndarray:
     return vol_d ** (1.0 / d)
 
 
-def cell_sizes(mesh: Any) -> np.ndarray:
+def cell_sizes(mesh: dmesh.Mesh) -> np.ndarray:
     """``h_K`` (:func:`simplex_sizes`) of every cell this rank owns, from the vertex coordinates.
 
     Args:
@@ -48,7 +53,7 @@ def cell_sizes(mesh: Any) -> np.ndarray:
     return simplex_sizes(mesh.geometry.x[nodes][:, :, :tdim])  # 2D meshes embedded in the plane
 
 
-def mesh_size(bundle: Any, q: float = 0.1) -> float:
+def mesh_size(bundle: MeshBundle, q: float = 0.1) -> float:
     """A robust element size: the smallest over ranks of the local ``q``-quantile of :func:`cell_sizes`.
 
     So refined bands and not the few tiny cells at a notch tip set it.
@@ -65,7 +70,7 @@ def mesh_size(bundle: Any, q: float = 0.1) -> float:
     return float(m.comm.allreduce(local, op=MPI.MIN))
 
 
-def bounding_box(mesh: Any) -> tuple[np.ndarray, np.ndarray]:
+def bounding_box(mesh: dmesh.Mesh | MeshBundle) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper corners of the whole mesh's axis-aligned bounding box (collective, same on all ranks).
 
     Args:
@@ -76,12 +81,12 @@ def bounding_box(mesh: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     from mpi4py import MPI
 
-    mesh = getattr(mesh, "mesh", mesh)
-    gdim = mesh.geometry.dim
-    x = mesh.geometry.x[:, :gdim]
+    msh = mesh.mesh if hasattr(mesh, "mesh") else mesh
+    gdim = msh.geometry.dim
+    x = msh.geometry.x[:, :gdim]
     lo = np.min(x, axis=0, initial=np.inf)
     hi = np.max(x, axis=0, initial=-np.inf)
-    comm = mesh.comm
+    comm = msh.comm
     glo, ghi = np.empty_like(lo), np.empty_like(hi)
     comm.Allreduce(lo, glo, op=MPI.MIN)
     comm.Allreduce(hi, ghi, op=MPI.MAX)

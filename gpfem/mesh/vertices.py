@@ -6,16 +6,21 @@ initial conditions — is the same on 1 rank or on N.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gpfem.base.errors import GpfemError
 
+if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from dolfinx import fem
+
 __all__ = ["gather_by_input_index", "vertex_input_ids", "vertex_random"]
 
 
-def vertex_input_ids(V: Any) -> tuple[np.ndarray, int, int]:
+def vertex_input_ids(V: fem.FunctionSpace) -> tuple[np.ndarray, int, int]:
     """Per local dof block of a P1 space: the input vertex index; the block size; the owned count.
 
     Raises:
@@ -31,7 +36,7 @@ def vertex_input_ids(V: Any) -> tuple[np.ndarray, int, int]:
     return ids, V.dofmap.index_map_bs, imap.size_local
 
 
-def vertex_random(V: Any, rng: np.random.Generator, n: int = 1) -> np.ndarray:
+def vertex_random(V: fem.FunctionSpace, rng: np.random.Generator, n: int = 1) -> np.ndarray:
     """``n`` uniform [0, 1) values per local dof of the P1 space ``V``, the same on any partition.
 
     Returns:
@@ -41,7 +46,7 @@ def vertex_random(V: Any, rng: np.random.Generator, n: int = 1) -> np.ndarray:
     return rng.random((n, V.mesh.geometry.index_map().size_global))[:, ids]
 
 
-def gather_by_input_index(comm: Any, ids: np.ndarray, rows: np.ndarray, what: str) -> np.ndarray | None:
+def gather_by_input_index(comm: MPI.Comm, ids: np.ndarray, rows: np.ndarray, what: str) -> np.ndarray | None:
     """Gather owned rows to rank 0 in input-index order (collective): rank 0 gets the array, others ``None``.
 
     Args:
@@ -54,7 +59,7 @@ def gather_by_input_index(comm: Any, ids: np.ndarray, rows: np.ndarray, what: st
         GpfemError: On rank 0, if the indices are not a permutation.
     """
     g = comm.gather((ids, rows), root=0)
-    if comm.rank != 0:
+    if comm.rank != 0 or g is None:
         return None
     k = np.concatenate([a for a, _ in g])
     r = np.concatenate([b for _, b in g])

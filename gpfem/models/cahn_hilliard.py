@@ -15,8 +15,8 @@ periodic space.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 
@@ -36,6 +36,9 @@ from gpfem.mesh import MeshBundle
 from gpfem.mesh.vertices import vertex_random
 from gpfem.models.cahn_hilliard_post import post as _post
 from gpfem.models.cahn_hilliard_spec import CahnHilliardParameters
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
 
 __all__ = ["COLUMNS", "INIT_OPTIONS", "CahnHilliard", "initial_condition"]
 
@@ -98,9 +101,9 @@ class CahnHilliard(GradientFlow):
     ``theta``) is a ``fem.Constant`` (:attr:`constants`): a new value compiles no new form.
 
     Args:
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         p: The parameters: a :class:`~gpfem.models.cahn_hilliard_spec.CahnHilliardParameters`, or a dict
             (validated into one; missing keys take their defaults). Kept as :attr:`p`.
-        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         initial: ``initial(V) -> c`` (a Function on the composition space ``V``); ``None``: the initial
             condition of the parameters. Mesh adaptation passes the composition moved from the old mesh.
         solver_options: PETSc options of the ``gpfem_ch_`` solver (without prefix) over its defaults.
@@ -112,8 +115,9 @@ class CahnHilliard(GradientFlow):
     #: them.
     post = staticmethod(_post)
 
-    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
-                 initial: Any = None, solver_options: Any = None):
+    def __init__(self, bundle: MeshBundle | dmesh.Mesh, p: ParameterSet | Mapping[str, Any],
+                 initial: Callable[[fem.FunctionSpace], fem.Function] | None = None,
+                 solver_options: Mapping[str, object] | None = None):
         self.p = p = CahnHilliardParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)
         mesh = bundle.mesh

@@ -28,7 +28,8 @@ of the next step compares with the energy on the new mesh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,11 @@ from gpfem.models.cahn_hilliard import CahnHilliard, initial_condition
 __all__ = ["CahnHilliardAMR", "initial_mesh", "start"]
 
 
-def _flags(c: Any, p: dict[str, Any]) -> np.ndarray:
+def _flags(c: Any, p: Mapping[str, Any]) -> np.ndarray:
     return interface_cells(c, p["c_alpha"], p["c_beta"], p["amr_theta"])
 
 
-def _sampler(p: dict[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshBundle], np.ndarray]:
+def _sampler(p: Mapping[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshBundle], np.ndarray]:
     """Priority on an intermediate mesh from ``source(V) -> c`` on a Lagrange space of it."""
     from dolfinx import fem
 
@@ -59,7 +60,7 @@ def _sampler(p: dict[str, Any], source: Callable[[Any], Any]) -> Callable[[MeshB
     return priority
 
 
-def initial_mesh(p: dict[str, Any], amesh: AdaptiveMesh) -> MeshBundle:
+def initial_mesh(p: Mapping[str, Any], amesh: AdaptiveMesh) -> MeshBundle:
     """Refine the base mesh at the interfaces of the initial condition (collective)."""
     return amesh.rebuild(_sampler(p, lambda V: initial_condition(p, V)))
 
@@ -68,12 +69,12 @@ class CahnHilliardAMR(AdaptiveModel):
     """The Cahn-Hilliard model on a mesh rebuilt from the base mesh where the interfaces are.
 
     Args:
-        p: Resolved parameters (with the ``amr_*`` ones).
         amesh: The adaptive mesh.
+        p: Resolved parameters (with the ``amr_*`` ones).
         model: The model on ``amesh.bundle``.
     """
 
-    def __init__(self, p: dict[str, Any], amesh: AdaptiveMesh, model: CahnHilliard):
+    def __init__(self, amesh: AdaptiveMesh, p: Any, model: CahnHilliard):
         super().__init__(amesh, model, self._move, energy_key="free_energy")
         self.p = p
         self._steps = 0
@@ -93,7 +94,7 @@ class CahnHilliardAMR(AdaptiveModel):
         # has it) keeps it on the new mesh (graded meshes make block-Jacobi ILU fail more often; each
         # failure costs a cut step).
         opts = direct_options(self.comm.size)[0] if old.solver.fell_back else None
-        return CahnHilliard(self.p, bundle, initial=moved, solver_options=opts)
+        return CahnHilliard(bundle, self.p, initial=moved, solver_options=opts)
 
     def _idle(self) -> tuple[int, int, int]:
         """(pending interface cells, refined cells, refined cells off the interfaces and their buffer)."""
@@ -166,19 +167,19 @@ class CahnHilliardAMR(AdaptiveModel):
             self.adapt()
 
 
-def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> CahnHilliardAMR:
+def start(p: Mapping[str, Any], base: MeshBundle, checkpoint: Path | None = None) -> CahnHilliardAMR:
     """The adaptive model of a run (collective).
 
     On the base mesh refined at the initial interfaces; on restart (``checkpoint`` given) on the mesh stored
     in it (the time loop then loads the fields), or on the base mesh if none is stored.
     """
     from gpfem.amr.driver import restore
-    from gpfem.models.common import amr_limits
+    from gpfem.app.run_parameters import amr_limits
 
     amesh, state = restore(base, amr_limits(p, dofs_per_vertex=2), checkpoint)
     if checkpoint is None:
         initial_mesh(p, amesh)
-    model = CahnHilliardAMR(p, amesh, CahnHilliard(p, amesh.bundle))
+    model = CahnHilliardAMR(amesh, p, CahnHilliard(amesh.bundle, p))
     if state is not None:
         model.restore_state(state)
     return model

@@ -9,8 +9,8 @@ from typing import Any
 from gpfem.app.parameters import Parameter
 from gpfem.app.periodic_axes import periodic_axes, periodic_parameter
 from gpfem.app.registry import Spec, register
+from gpfem.app.run_parameters import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 from gpfem.app.size_check import SizeEstimate
-from gpfem.models.common import AMR_PARAMETERS, OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 
 __all__ = ["PARAMETERS", "PRESETS", "SPEC", "check", "estimate_size"]
 
@@ -148,7 +148,7 @@ SPEC = register(
         description="Cahn-Hilliard spinodal decomposition (PFHub benchmark 1)",
         parameters=PARAMETERS,
         presets=PRESETS,
-        run="gpfem.models.cahn_hilliard_run:run",
+        hooks="gpfem.models.cahn_hilliard_run:HOOKS",
         post="gpfem.models.cahn_hilliard_post:post",
         preset_help=PRESET_HELP,
         mesh_parameters=("geometry", "h", "radius", "Lx", "Ly", "nx", "ny"),

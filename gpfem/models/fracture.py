@@ -66,10 +66,10 @@ class Fracture(QuasiStatic):
     """The phase-field fracture model on a mesh.
 
     Args:
-        p: The parameters: a :class:`~gpfem.models.fracture_spec.FractureParameters`, or a dict (validated
-            into one; missing keys take their defaults). Kept as :attr:`p`.
         bundle: The mesh (with named boundary groups when the boundary conditions come from ``p``), or a
             plain ``dolfinx.mesh.Mesh`` (no groups: pass ``bcs_u``).
+        p: The parameters: a :class:`~gpfem.models.fracture_spec.FractureParameters`, or a dict (validated
+            into one; missing keys take their defaults). Kept as :attr:`p`.
         u: Your own displacement function (vector P1), or ``None`` to make one.
         alpha: Your own damage function (scalar P1), or ``None``.
         bcs_u: Your own ``DirichletBC`` s of the displacement (on ``u``'s space); ``None``: from the groups
@@ -89,15 +89,15 @@ class Fracture(QuasiStatic):
 
     def __init__(
         self,
+        bundle: MeshBundle | dmesh.Mesh,
         p: ParameterSet | Mapping[str, Any],
-        bundle: MeshBundle | Any,
         *,
-        u: Any = None,
-        alpha: Any = None,
-        bcs_u: Sequence[Any] | None = None,
-        bcs_alpha: Sequence[Any] | None = None,
-        load: Any = None,
-        reaction_dofs: Any = None,
+        u: fem.Function | None = None,
+        alpha: fem.Function | None = None,
+        bcs_u: Sequence[fem.DirichletBC] | None = None,
+        bcs_alpha: Sequence[fem.DirichletBC] | None = None,
+        load: fem.Constant | None = None,
+        reaction_dofs: np.ndarray | None = None,
     ):
         self.p = p = FractureParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)
@@ -289,7 +289,7 @@ class Fracture(QuasiStatic):
 
     def _set_isotropic(self, value: float) -> None:
         """``loading=isotropic``: u = value * x on the whole boundary."""
-        self.load.value = value
+        self.load.value = value  # type: ignore[assignment]  # (the stub types the setter as an array only)
         assert self._u_bc is not None  # set by _group_bcs for loading=isotropic
         self._u_bc.interpolate(lambda x: value * x[: self.gdim])
 

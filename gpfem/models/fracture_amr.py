@@ -22,6 +22,8 @@ through coarse cells in one load increment is thus re-solved on the refined mesh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,12 +59,12 @@ class FractureAMR(AdaptiveModel):
     """The fracture model on a mesh refined (nested) where the crack is and is about to be.
 
     Args:
-        p: Resolved parameters (with the ``amr_*`` ones).
         amesh: The adaptive mesh (``limits.h_min`` is the target size ``amr_h``).
+        p: Resolved parameters (with the ``amr_*`` ones).
         model: The model on ``amesh.bundle``.
     """
 
-    def __init__(self, p: dict[str, Any], amesh: AdaptiveMesh, model: Fracture):
+    def __init__(self, amesh: AdaptiveMesh, p: Any, model: Fracture):
         super().__init__(amesh, model, self._move)
         self.p = p
         self.cw = c_w(p["model"])
@@ -93,7 +95,7 @@ class FractureAMR(AdaptiveModel):
 
     # -- moving the state ----------------------------------------------------------------------------
     def _move(self, old: Fracture, bundle: MeshBundle) -> Fracture:
-        new = Fracture({**self.p, "crack_track": False}, bundle)  # no second tracker to set up:
+        new = Fracture(bundle, {**self.p, "crack_track": False})  # no second tracker to set up:
         new.crack = old.crack  # one for the run (its times); it locates again on the new mesh
         op_a, op_u = Transfer(old.A, new.A), Transfer(old.V, new.V)
         # the accepted state (and bound) first: it defines the step's start, its load and its measures
@@ -156,13 +158,13 @@ def reachable_size(base: MeshBundle, limits: Any) -> float:
     return h / per_level**limits.max_levels
 
 
-def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> FractureAMR:
+def start(p: Mapping[str, Any], base: MeshBundle, checkpoint: Path | None = None) -> FractureAMR:
     """The adaptive model of a run (collective): on the base mesh, or on restart on the stored mesh.
 
     The target size is ``amr_h`` (``ell/2`` when 0): cells at or below it are not refined further.
     """
     from gpfem.amr.driver import restore
-    from gpfem.models.common import amr_limits
+    from gpfem.app.run_parameters import amr_limits
 
     h_target = p["amr_h"] if p["amr_h"] > 0 else 0.5 * p["ell"]
     limits = amr_limits(p, dofs_per_vertex=base.gdim + 1, h_min=h_target)
@@ -171,7 +173,7 @@ def start(p: dict[str, Any], base: MeshBundle, checkpoint: Any = None) -> Fractu
         log.warning(f"amr_max_levels = {limits.max_levels} refines the coarsest base cells only to h_K = "
                     f"{reach:.3g}, above amr_h = {h_target:.3g}: the crack may run through coarser cells")
     amesh, state = restore(base, limits, checkpoint)
-    model = FractureAMR(p, amesh, Fracture(p, amesh.bundle))
+    model = FractureAMR(amesh, p, Fracture(amesh.bundle, p))
     if state is not None:
         model.restore_state(state)
     return model

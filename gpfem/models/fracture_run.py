@@ -1,29 +1,37 @@
-"""Run phase-field fracture from resolved parameters: checks, mesh, model, load steps, summary values."""
+"""Phase-field fracture's part of a run (:class:`~gpfem.app.runner.RunHooks`): mesh, load steps, summary.
+
+The summary adds to the loop's values the history's (peak force, energies, crack length from the
+dissipated energy), the solvers' counts, timing and memory, and the crack path of the field series.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gpfem.app.parameters import raise_first
+from gpfem.app.runner import Run, RunHooks, run_model
 from gpfem.base.log import get_logger
 from gpfem.drivers.stepping import StepControl
-from gpfem.drivers.stop_rules import BrokenStop, CrackThroughStop, FirstOf
-from gpfem.drivers.timeloop import CHECKPOINT, LoopSettings, run_time_loop
+from gpfem.drivers.stop_rules import BrokenStop, CrackThroughStop, FirstOf, StopRule
+from gpfem.drivers.timeloop import LoopSettings
 from gpfem.io.collective import rank0_call
 from gpfem.mesh import MeshBundle, bounding_box, mesh_size, notched_plate, notched_slab, rectangle
 from gpfem.models.fracture import COLUMNS, Fracture
 from gpfem.models.fracture_energy import c_w
 from gpfem.models.fracture_post import crack_summary, post
-from gpfem.models.fracture_spec import check
+from gpfem.models.fracture_spec import FractureParameters
 
 if TYPE_CHECKING:
+    from mpi4py import MPI
+
+    from gpfem.app.registry import RunContext
     from gpfem.models.fracture_amr import FractureAMR
 
-__all__ = ["AMR_COLUMNS", "build_mesh", "check_parameters", "displacement_solver_info", "peak_rss_mb", "run"]
+__all__ = ["AMR_COLUMNS", "HOOKS", "build_mesh", "displacement_solver_info", "history_summary", "peak_rss_mb",
+           "run", "stop_rule"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts"]
@@ -31,7 +39,7 @@ AMR_COLUMNS = ["dofs", "adapts"]
 log = get_logger("fracture")
 
 
-def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
+def build_mesh(p: Mapping[str, Any], ctx: RunContext) -> MeshBundle:
     """The preset's geometry, or the user's mesh file."""
 
     def builtin() -> MeshBundle:
@@ -49,9 +57,9 @@ def build_mesh(p: dict[str, Any], ctx: Any) -> MeshBundle:
     return ctx.mesh(builtin)
 
 
-def stop_rule(p: dict[str, Any], bundle: MeshBundle) -> Any:
+def stop_rule(p: Mapping[str, Any], bundle: MeshBundle) -> StopRule | None:
     """``stop_when_broken`` and ``stop_at_edge`` as one stop rule (``None``: neither is on)."""
-    rules: list[Any] = []
+    rules: list[StopRule] = []
     if p["stop_when_broken"] > 0:
         rules.append(BrokenStop(p["stop_when_broken"]))
     if p["stop_at_edge"] > 0:
@@ -60,100 +68,103 @@ def stop_rule(p: dict[str, Any], bundle: MeshBundle) -> Any:
     return rules[0] if len(rules) == 1 else FirstOf(rules) if rules else None
 
 
-def check_parameters(p: dict[str, Any]) -> None:
-    """Cross-parameter checks, before any mesh or form is built.
-
-    :func:`gpfem.models.fracture_spec.check`, which ``resolve`` runs already; again here for callers that
-    built ``p`` by hand.
-
-    Raises:
-        ParameterError: Naming the offending parameter.
-    """
-    raise_first(check(p))
+def _build(run: Run) -> Fracture:
+    p, bundle = run.params, run.base
+    model = Fracture(bundle, p)
+    h = mesh_size(bundle)
+    if p["ell"] < 2.0 * h:
+        log.warning(f"ell = {p['ell']:g} is smaller than about two elements (h = {h:.3g}): the crack is "
+                    "under-resolved and Gc is overestimated by about h/(c_w ell)")
+    return model
 
 
-def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Run phase-field fracture with resolved parameters; return the summary's final values."""
-    check_parameters(p)
-    t0 = time.perf_counter()
-    bundle = build_mesh(p, ctx)
-    if p["amr"]:
-        from gpfem.models.fracture_amr import start
+def _adapt(run: Run, checkpoint: Path | None) -> FractureAMR:
+    from gpfem.models.fracture_amr import start
 
-        checkpoint = ctx.out_dir / CHECKPOINT if getattr(ctx, "restart", None) is not None else None
-        amr = start(p, bundle, checkpoint)
-        driver: Fracture | FractureAMR = amr
-        model, mesh_now = amr.model, amr.amesh.bundle
-    else:
-        model = driver = Fracture(p, bundle)
-        mesh_now = bundle
-        h = mesh_size(bundle)
-        if p["ell"] < 2.0 * h:
-            log.warning(f"ell = {p['ell']:g} is smaller than about two elements (h = {h:.3g}): the crack is "
-                        "under-resolved and Gc is overestimated by about h/(c_w ell)")
-    try:
-        ndofs_u = model.V.dofmap.index_map.size_global * model.V.dofmap.index_map_bs
-        ndofs_a = model.A.dofmap.index_map.size_global
-        log.info(f"fracture: {mesh_now.source}, {mesh_now.num_cells_global()} cells, {ndofs_u} u + {ndofs_a} "
-                 f"alpha DOFs, {p['model']}, split {p['split']}, {ctx.comm.size} rank(s); "
-                 f"setup {time.perf_counter() - t0:.1f} s")
-        control = StepControl(dt=p["dload"], dt_min=p["dload_min"], dt_max=p["dload_max"],
-                              grow=p["dload_grow"], easy_iterations=p["easy_iterations"], max_retries=60)
-        settings = LoopSettings(t_end=model.path.s_end, max_steps=p["max_steps"],
-                                stop_times=model.path.stops, field_interval=p["field_interval"],
-                                checkpoint_interval=p["checkpoint_interval"],
-                                output_format=p["output_format"],
-                                stop_rule=stop_rule(p, mesh_now))
-        t1, c1 = time.perf_counter(), time.process_time()
-        res = run_time_loop(driver, control, settings, ctx, COLUMNS + AMR_COLUMNS if p["amr"] else COLUMNS)
-        wall, cpu = time.perf_counter() - t1, time.process_time() - c1
-        last = model if isinstance(driver, Fracture) else driver.model
-        solver_info = displacement_solver_info(last)
-        u_counts = last.solver_u.counts
-        rss = peak_rss_mb(ctx.comm)
-        log.info(f"fracture: loop {wall:.1f} s wall, {cpu:.1f} s CPU (rank 0); peak RSS per rank "
-                 f"{', '.join(f'{v:.0f}' for v in rss)} MB; displacement solve {solver_info['u_solver']}, "
-                 f"{u_counts['solves']} solves, {u_counts['ksp_iterations']} KSP iterations")
-    finally:
-        driver.close()
-    dofs = ndofs_u + ndofs_a
-    dofs_info: dict[str, Any] = {"dofs_start": dofs, "dofs_end": dofs, "dofs_max": dofs}
-    if p["amr"]:
-        model, bundle = amr.model, amr.amesh.bundle  # the last mesh's model (its crack tracker)
-        dofs_info = amr.summary()
-        h = mesh_size(bundle)
+    return start(run.params, run.base, checkpoint)
+
+
+def _describe(run: Run) -> str:
+    p, model = run.params, run.physics
+    run.start["dofs_u"] = model.V.dofmap.index_map.size_global * model.V.dofmap.index_map_bs
+    run.start["dofs_alpha"] = model.A.dofmap.index_map.size_global
+    return f"{run.start['dofs_u']} u + {run.start['dofs_alpha']} alpha DOFs, {p['model']}, split {p['split']}"
+
+
+def _control(run: Run) -> StepControl:
+    p = run.params
+    return StepControl(dt=p["dload"], dt_min=p["dload_min"], dt_max=p["dload_max"], grow=p["dload_grow"],
+                       easy_iterations=p["easy_iterations"], max_retries=60)
+
+
+def _settings(run: Run) -> LoopSettings:
+    p, physics = run.params, run.physics
+    return LoopSettings(t_end=physics.path.s_end, max_steps=p["max_steps"], stop_times=physics.path.stops,
+                        field_interval=p["field_interval"], checkpoint_interval=p["checkpoint_interval"],
+                        output_format=p["output_format"],
+                        stop_rule=stop_rule(p, run.base))
+
+
+def _summary(run: Run) -> dict[str, Any]:
+    """The loop's timing and memory (one log line), the history's values, solver counts, the crack."""
+    p, ctx, model, res = run.params, run.ctx, run.physics, run.result  # (the last mesh's model with AMR)
+    solver_info = displacement_solver_info(model)
+    u_counts = model.solver_u.counts
+    rss = peak_rss_mb(ctx.comm)
+    log.info(f"fracture: loop {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU (rank 0); peak RSS per rank "
+             f"{', '.join(f'{v:.0f}' for v in rss)} MB; displacement solve {solver_info['u_solver']}, "
+             f"{u_counts['solves']} solves, {u_counts['ksp_iterations']} KSP iterations")
+    dofs = run.start["dofs_u"] + run.start["dofs_alpha"]
+    h = mesh_size(run.mesh)
     summary = history_summary(ctx.out_dir, ctx.comm, p, h)
-    counts = model.solver_counts()  # (of the last mesh's model with AMR)
+    counts = model.solver_counts()
     summary["solver"] = p["solver"]
     summary["solver_counts"] = counts
     summary["linear_solves"] = sum(c["newton_iterations"] for c in counts.values())
     summary.update({
-        "dofs_u": ndofs_u, "dofs_alpha": ndofs_a, "cells": bundle.num_cells_global(),
-        "mesh": bundle.source, "h": h, "steps": res["steps"], "rejected_steps": res["rejected_steps"],
-        **dofs_info,
+        **run.start, "cells": run.mesh.num_cells_global(), "mesh": run.mesh.source, "h": h,
+        "steps": res["steps"], "rejected_steps": res["rejected_steps"],
+        "dofs_start": dofs, "dofs_end": dofs, "dofs_max": dofs,  # (an adaptive run's replace these)
         "final_load": model.path(res["time"]), "field_file": res["field_file"],
-        "loop_wall_time_s": wall, "loop_cpu_time_s": cpu, "stopped_by": res["stopped_by"],
+        "loop_wall_time_s": run.wall_s, "loop_cpu_time_s": run.cpu_s, "stopped_by": res["stopped_by"],
         "peak_rss_mb": max(rss), "peak_rss_mb_per_rank": rss, **solver_info,
     })
     if model.crack is not None and model.crack.calls:
         summary["crack_tracking_s"] = model.crack.seconds
         summary["crack_tracking_cpu_s"] = model.crack.cpu_seconds
         summary["crack_tracking_calls"] = model.crack.calls
-    if res["field_file"] and str(res["field_file"]).endswith(".pvd"):
-        made = rank0_call(ctx.comm, lambda: post(ctx.out_dir, write_pngs=p["png"]), ctx.out_dir, share=True)
-        summary.update(crack_summary(ctx.out_dir, ctx.comm))
-        summary["post_files"] = made
     return summary
 
 
-def peak_rss_mb(comm: Any) -> list[float]:
+def _finish(run: Run) -> dict[str, Any]:
+    """The crack path files and pictures (``post``; PNGs when ``png``) and the crack path's values."""
+    out, comm = run.ctx.out_dir, run.ctx.comm
+    if not (run.result["field_file"] and str(run.result["field_file"]).endswith(".pvd")):
+        return {}
+    made = rank0_call(comm, lambda: post(out, write_pngs=run.params["png"]), out, share=True)
+    return {**crack_summary(out, comm), "post_files": made}
+
+
+#: Fracture's hooks (``SPEC.hooks``).
+HOOKS = RunHooks(name="fracture", mesh=build_mesh, build=_build, adapt=_adapt, describe=_describe,
+                 summary=_summary, finish=_finish, columns=COLUMNS, amr_columns=AMR_COLUMNS,
+                 control=_control, settings=_settings)
+
+
+def run(p: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """Run phase-field fracture with resolved parameters (checked again); return the summary's values."""
+    return run_model(HOOKS, FractureParameters.of(p), ctx)
+
+
+def peak_rss_mb(comm: MPI.Comm | None) -> list[float]:
     """Peak resident memory (``getrusage`` max RSS) of every rank in MB, on every rank (collective)."""
     import resource
 
-    return [float(v) for v in comm.allgather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)]
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return [float(v) for v in (comm.allgather(mine) if comm is not None else [mine])]
 
 
-def displacement_solver_info(model: Any) -> dict[str, Any]:
+def displacement_solver_info(model: Fracture) -> dict[str, Any]:
     """The displacement solve in effect at the end (``ksp+pc``) and whether it fell back to direct.
 
     Its solves and iterations are in ``model.solver_counts()`` (summary ``solver_counts``).
@@ -163,7 +174,7 @@ def displacement_solver_info(model: Any) -> dict[str, Any]:
     return {"u_solver": f"{ksp.getType()}+{ksp.getPC().getType()}", "u_solver_fell_back": s.fell_back}
 
 
-def history_summary(out: Path, comm: Any, p: dict[str, Any], h: float) -> dict[str, Any]:
+def history_summary(out: Path, comm: MPI.Comm | None, p: Mapping[str, Any], h: float) -> dict[str, Any]:
     """Peak load, final energies and the energy-based crack length, from ``history.csv`` (read on rank 0)."""
     from gpfem.io.history import read_history
 

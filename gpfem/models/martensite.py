@@ -26,7 +26,7 @@ has any). The energy depends on u only through its strain, so the pin changes no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import basix.ufl
 import numpy as np
@@ -53,6 +53,9 @@ from gpfem.models.martensite_measures import (
 )
 from gpfem.models.martensite_post import post as _post
 from gpfem.models.martensite_spec import MartensiteParameters, check_consistency, clamped_sides
+
+if TYPE_CHECKING:
+    from dolfinx import mesh as dmesh
 
 __all__ = ["Martensite", "bain_strains", "columns", "landau_density"]
 
@@ -106,9 +109,9 @@ class Martensite(GradientFlow):
     thresholds) is a ``fem.Constant``: a new value compiles no new form.
 
     Args:
+        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         p: The parameters: a :class:`~gpfem.models.martensite_spec.MartensiteParameters`, or a dict
             (validated into one; missing keys take their defaults). Kept as :attr:`p`.
-        bundle: The mesh: a :class:`~gpfem.mesh.MeshBundle` or a plain ``dolfinx.mesh.Mesh``.
         grid: ``(nx, ny[, nz], Lx, Ly[, Lz])`` of a structured built-in mesh: the noise is then indexed by
             grid position (partition-independent, and transposable for ``mirror``); ``None`` for a user's
             mesh (noise indexed by vertex input index).
@@ -121,7 +124,7 @@ class Martensite(GradientFlow):
     #: run folder, as ``gpfem post`` makes them.
     post = staticmethod(_post)
 
-    def __init__(self, p: ParameterSet | Mapping[str, Any], bundle: MeshBundle | Any,
+    def __init__(self, bundle: MeshBundle | dmesh.Mesh, p: ParameterSet | Mapping[str, Any],
                  grid: tuple | None = None):
         self.p = p = MartensiteParameters.of(p)
         self.bundle = bundle = MeshBundle.of(bundle)

@@ -1,37 +1,42 @@
-"""Run the martensite model from resolved parameters: mesh, model, the time loop, wall and twin measures."""
+"""Martensite's part of a run (:class:`~gpfem.app.runner.RunHooks`): mesh, grid, wall and twin measures."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from gpfem.base.log import get_logger
+from gpfem.app.run_parameters import loop_settings
+from gpfem.app.runner import Run, RunHooks, loop_values, pictures, run_model
 from gpfem.drivers.stop_rules import EnergyRateStop
-from gpfem.drivers.timeloop import run_time_loop
-from gpfem.io.collective import rank0_call
+from gpfem.drivers.timeloop import LoopSettings
 from gpfem.io.table import write_table
 from gpfem.mesh import MeshBundle, box, rectangle
-from gpfem.models.common import loop_settings, step_control
 from gpfem.models.martensite import Martensite, columns
 from gpfem.models.martensite_analysis import double_well_wall, profile_error
 from gpfem.models.martensite_post import post
+from gpfem.models.martensite_spec import MartensiteParameters
 
-__all__ = ["build_mesh", "run", "wall_summary"]
+if TYPE_CHECKING:
+    from gpfem.app.registry import RunContext
 
-log = get_logger("martensite")
+__all__ = ["HOOKS", "build_mesh", "grid", "run", "wall_summary"]
 
 
-def build_mesh(p: dict[str, Any], ctx: Any) -> tuple[MeshBundle, tuple | None]:
-    """The preset's rectangle/box and its grid, or the user's mesh file (and no grid)."""
-    grid: tuple[Any, ...]
+def grid(p: Mapping[str, Any], ctx: RunContext) -> tuple[float, ...] | None:
+    """``(nx, ny[, nz], Lx, Ly[, Lz])`` of the built-in rectangle/box; ``None`` for the user's mesh file."""
+    if ctx.mesh_file is not None:
+        return None
     if p["dim"] == 3:
-        grid = (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
-        bundle = ctx.mesh(lambda: box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm))
-    else:
-        grid = (p["nx"], p["ny"], p["Lx"], p["Ly"])
-        bundle = ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm,
-                                            quadrilateral=p["cell"] == "quadrilateral"))
-    return bundle, None if ctx.mesh_file is not None else grid
+        return (p["nx"], p["ny"], p["nz"], p["Lx"], p["Ly"], p["Lz"])
+    return (p["nx"], p["ny"], p["Lx"], p["Ly"])
+
+
+def build_mesh(p: Mapping[str, Any], ctx: RunContext) -> MeshBundle:
+    """The preset's rectangle/box, or the user's mesh file."""
+    if p["dim"] == 3:
+        return ctx.mesh(lambda: box(p["Lx"], p["Ly"], p["Lz"], p["nx"], p["ny"], p["nz"], comm=ctx.comm))
+    return ctx.mesh(lambda: rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm,
+                                      quadrilateral=p["cell"] == "quadrilateral"))
 
 
 def wall_summary(model: Martensite) -> dict[str, Any]:
@@ -59,54 +64,57 @@ def wall_summary(model: Martensite) -> dict[str, Any]:
     return out
 
 
-def run(p: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Run the martensite model with resolved parameters; return the summary's final values."""
-    t0 = time.perf_counter()
-    bundle, grid = build_mesh(p, ctx)
-    model = Martensite(p, bundle, grid)
-    try:
-        ndofs = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
-        log.info(f"martensite: {bundle.source}, {bundle.num_cells_global()} cells, {model.n} variants, "
-                 f"{ndofs} DOFs, elastic={model.elastic}, {ctx.comm.size} rank(s); "
-                 f"setup {time.perf_counter() - t0:.1f} s")
-        initial = model.values
-        t1 = time.perf_counter()
-        settings = loop_settings(p)
-        if p["stop_rate"] > 0:
-            settings.stop_rule = EnergyRateStop("total_energy", p["stop_rate"], p["stop_window"])
-        res = run_time_loop(model, step_control(p), settings, ctx, columns(model.n))
-        final = model.values
-        summary: dict[str, Any] = {
-            "dofs": ndofs,
-            "cells": bundle.num_cells_global(),
-            "mesh": bundle.source,
-            "variants": model.n,
-            "steps": res["steps"],
-            "rejected_steps": res["rejected_steps"],
-            "final_time": res["time"],
-            "stopped_by": res["stopped_by"],
-            "loop_wall_time_s": time.perf_counter() - t1,
-            "initial_total_energy": initial["total_energy"],
-            "final": final,
-            "f_min": model.f_min,
-            "eta_star": model.eta_star,
-            "field_file": res["field_file"],
-        }
-        orient = model.orientation()
-        if orient is not None:
-            summary["wall_orientation"] = orient
-        planes = model.twin_planes()
-        if planes is not None:
-            summary["twin_planes"] = planes
-        if p["initial"] == "step":
-            ws = wall_summary(model)
-            prof = ws.pop("_profile")
-            summary["wall"] = ws
-            write_table(ctx.out_dir / "profile.csv", ["x", *(f"eta_{k + 1}" for k in range(model.n))], prof,
-                        ctx.comm)
-    finally:
-        model.close()
-    if p["png"] and res["field_file"] and res["field_file"].endswith(".pvd"):
-        summary["png"] = rank0_call(ctx.comm, lambda: post(ctx.out_dir, eta_star=model.eta_star), ctx.out_dir,
-                                    share=True)
+def _describe(run: Run) -> str:
+    model = run.model
+    run.start["dofs"] = model.W.dofmap.index_map.size_global * model.W.dofmap.index_map_bs
+    return f"{model.n} variants, {run.start['dofs']} DOFs, elastic={model.elastic}"
+
+
+def _settings(run: Run) -> LoopSettings:
+    p = run.params
+    settings = loop_settings(p)
+    if p["stop_rate"] > 0:
+        settings.stop_rule = EnergyRateStop("total_energy", p["stop_rate"], p["stop_window"])
+    return settings
+
+
+def _summary(run: Run) -> dict[str, Any]:
+    """Sizes, the loop's values, energies; wall orientation, twin planes, a single wall's measures."""
+    model, res = run.model, run.result
+    summary: dict[str, Any] = {
+        "dofs": run.start["dofs"], "cells": run.base.num_cells_global(), "mesh": run.base.source,
+        "variants": model.n, **loop_values(run), "stopped_by": res["stopped_by"],
+        "loop_wall_time_s": run.wall_s, "initial_total_energy": run.initial["total_energy"],
+        "final": run.final, "f_min": model.f_min, "eta_star": model.eta_star,
+    }
+    orient = model.orientation()
+    if orient is not None:
+        summary["wall_orientation"] = orient
+    planes = model.twin_planes()
+    if planes is not None:
+        summary["twin_planes"] = planes
+    if run.params["initial"] == "step":
+        ws = wall_summary(model)
+        prof = ws.pop("_profile")
+        summary["wall"] = ws
+        write_table(run.ctx.out_dir / "profile.csv", ["x", *(f"eta_{k + 1}" for k in range(model.n))], prof,
+                    run.ctx.comm)
     return summary
+
+
+#: The martensite model's hooks (``SPEC.hooks``).
+HOOKS = RunHooks(
+    name="martensite",
+    mesh=build_mesh,
+    build=lambda run: Martensite(run.base, run.params, grid(run.params, run.ctx)),
+    describe=_describe,
+    summary=_summary,
+    finish=lambda run: pictures(run, lambda: post(run.ctx.out_dir, eta_star=run.model.eta_star)),
+    columns=lambda run: columns(run.model.n),
+    settings=_settings,
+)
+
+
+def run(p: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """Run the martensite model with resolved parameters (checked again); return the summary's values."""
+    return run_model(HOOKS, MartensiteParameters.of(p), ctx)

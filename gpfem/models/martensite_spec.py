@@ -20,8 +20,8 @@ from typing import Any
 from gpfem.app.parameters import Parameter, raise_first
 from gpfem.app.periodic_axes import periodic_axes, periodic_parameter
 from gpfem.app.registry import Spec, register
+from gpfem.app.run_parameters import OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 from gpfem.app.size_check import SizeEstimate
-from gpfem.models.common import OUTPUT_PARAMETERS, TIME_PARAMETERS, time_problems
 
 __all__ = ["PARAMETERS", "PRESETS", "PRESET_HELP", "SIDES", "SPEC", "check", "check_consistency",
            "clamped_sides", "estimate_size"]
@@ -213,7 +213,7 @@ SPEC = register(
         description="Ginzburg-Landau martensite: variants, twin walls, elastic coupling",
         parameters=PARAMETERS,
         presets=PRESETS,
-        run="gpfem.models.martensite_run:run",
+        hooks="gpfem.models.martensite_run:HOOKS",
         post="gpfem.models.martensite_post:post",
         preset_help=PRESET_HELP,
         mesh_parameters=("dim", "cell", "Lx", "Ly", "Lz", "nx", "ny", "nz"),

@@ -42,7 +42,7 @@ def test_growth_rates_of_modes_that_fit_the_periodic_box():
     p = resolve(PARAMETERS, {"periodic": "x,y", "c0": 0.5, "energy_check": False})
     L, nx = 20.0, 160
     h = L / nx
-    model = CahnHilliard(p, rectangle(L, 2 * h, nx, 2, comm=MPI.COMM_WORLD))
+    model = CahnHilliard(rectangle(L, 2 * h, nx, 2, comm=MPI.COMM_WORLD), p)
     try:
         ks = [2 * math.pi * m / L for m in (1, 3)]
         c_init = fem.Function(model.V)
@@ -67,7 +67,7 @@ def test_solution_is_periodic_and_mass_conserved(comm_kind, request):
     """The ``ci`` run on a doubly periodic square: matching boundary values equal to 1e-12."""
     p = resolve(PARAMETERS, PRESETS["ci"], {"periodic": "x,y"})
     nx, ny, L = p["nx"], p["ny"], p["Lx"]
-    model = CahnHilliard(p, rectangle(L, p["Ly"], nx, ny, comm=MPI.COMM_WORLD))
+    model = CahnHilliard(rectangle(L, p["Ly"], nx, ny, comm=MPI.COMM_WORLD), p)
     request.addfinalizer(model.close)
     m0, energies = model.values["mass"], [model.values["free_energy"]]
     stepper = AdaptiveStepper(model, StepControl(dt=0.05, dt_min=1e-6, dt_max=2.0, grow=1.5))
@@ -142,7 +142,7 @@ def test_blocked_space_is_aij_where_periodic_and_baij_is_refused():
 
     mesh = rectangle(4.0, 4.0, 4, 4, comm=MPI.COMM_WORLD)
     for axes, kind in (("", "baij"), ("x,y", "aij")):
-        model = CahnHilliard(resolve(PARAMETERS, {"periodic": axes}), mesh)
+        model = CahnHilliard(mesh, resolve(PARAMETERS, {"periodic": axes}))
         A = getattr(model.solver.problem, "_A_full", model.solver.problem.A)
         assert model.W.dofmap.index_map_bs == 2 and A.getType().endswith(kind)
         model.close()
@@ -150,6 +150,6 @@ def test_blocked_space_is_aij_where_periodic_and_baij_is_refused():
     opts["gpfem_ch_A_mat_type"] = "baij"
     try:
         with pytest.raises(GpfemError, match="option -gpfem_ch_A_mat_type baij: periodic boundaries need"):
-            CahnHilliard(resolve(PARAMETERS, {"periodic": "x"}), mesh)
+            CahnHilliard(mesh, resolve(PARAMETERS, {"periodic": "x"}))
     finally:
         del opts["gpfem_ch_A_mat_type"]

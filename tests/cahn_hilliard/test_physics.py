@@ -27,7 +27,7 @@ def test_linear_stability_growth_rate(k, t_end, dt):
     Lx = 2 * math.pi / k
     nx = 64
     bundle = rectangle(Lx, 2 * Lx / nx, nx, 2, comm=MPI.COMM_WORLD)
-    model = CahnHilliard(p, bundle)
+    model = CahnHilliard(bundle, p)
     a0 = amplitude(model, k, 0.5)
     assert a0 == pytest.approx(1e-5, rel=1e-3)
     stepper = AdaptiveStepper(model, StepControl(dt=dt, dt_min=dt, dt_max=dt, grow=1.0))
@@ -45,7 +45,7 @@ def test_linear_stability_growth_rate(k, t_end, dt):
 def test_mass_conserved_and_energy_decreases():
     p = resolve(PARAMETERS, PRESETS["ci"], {"t_end": 60.0})
     bundle = rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=MPI.COMM_WORLD)
-    model = CahnHilliard(p, bundle)
+    model = CahnHilliard(bundle, p)
     stepper = AdaptiveStepper(model, StepControl(dt=0.05, dt_min=1e-6, dt_max=5.0, grow=1.5))
     m0 = model.values["mass"]
     energies = [model.values["free_energy"]]
@@ -70,7 +70,7 @@ def test_pfhub_1b_initial_free_energy():
     """PFHub 1b (no-flux 200 x 200 square) at t = 0, P1 at h = 1, against the quadrature value."""
     p = resolve(PARAMETERS, PRESETS["pfhub-1b"])
     bundle = rectangle(200.0, 200.0, 200, 200, comm=MPI.COMM_WORLD)
-    model = CahnHilliard(p, bundle)
+    model = CahnHilliard(bundle, p)
     assert model.values["free_energy"] == pytest.approx(F0_SQUARE, rel=5e-5)  # measured 1.5e-5
     # mean of c0 + eps (cos cos)^2 is c0 + eps/4
     assert model.values["mass"] / 200.0**2 == pytest.approx(0.5025, abs=1e-4)
@@ -95,7 +95,7 @@ def test_pfhub_1c_tshape_in_pfhub_coordinates():
     assert np.allclose(lo, [-40.0, 0.0]) and np.allclose(hi, [60.0, 120.0])
     one = fem.form(fem.Constant(bundle.mesh, 1.0) * ufl.dx(domain=bundle.mesh))
     assert comm.allreduce(fem.assemble_scalar(one)) == pytest.approx(4000.0, rel=1e-12)
-    model = CahnHilliard(p, bundle)
+    model = CahnHilliard(bundle, p)
     assert model.values["free_energy"] == pytest.approx(F0_TSHAPE, rel=1e-4)  # measured 1.4e-5
     assert model.values["mass"] == pytest.approx(MASS0_TSHAPE, rel=1e-5)
     model.close()
@@ -110,7 +110,7 @@ def test_initial_mu_solve_takes_command_line_options():
         for k, v in opts.items():
             db[f"gpfem_ch_init_{k}"] = v
         try:
-            m = CahnHilliard(params(Lx=20.0, Ly=20.0, nx=10, ny=10), rectangle(20.0, 20.0, 10, 10))
+            m = CahnHilliard(rectangle(20.0, 20.0, 10, 10), params(Lx=20.0, Ly=20.0, nx=10, ny=10))
             out = m.u.x.array[m._map_mu].copy()
             m.close()
             return out

@@ -57,7 +57,7 @@ def _omega(p, k2):
 def test_growth_rate_of_a_spherical_harmonic(sphere, ell, t_end, dt, comm_kind, request):
     """l = 2 (k^2 = 0.24, f'' + kappa k^2 < 0: grows, omega = +0.384) and l = 4 (k^2 = 0.8: decays, -3.2)."""
     p = resolve(PARAMETERS, {"geometry": "sphere", "radius": R, "h": 0.25, "energy_check": False})
-    model = CahnHilliard(p, sphere)
+    model = CahnHilliard(sphere, p)
     request.addfinalizer(model.close)
     coef = np.zeros(ell + 1)
     coef[ell] = 1.0

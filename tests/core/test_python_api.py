@@ -68,7 +68,7 @@ def test_bad_values_name_the_field():
 def _ch(params, mesh):
     from gpfem.models.cahn_hilliard import CahnHilliard
 
-    return CahnHilliard(params, mesh)
+    return CahnHilliard(mesh, params)
 
 
 def test_dict_and_dataclass_give_the_same_model():
@@ -107,7 +107,7 @@ def test_fracture_on_a_plain_mesh_needs_the_callers_bcs():
     msh = dmesh.create_rectangle(MPI.COMM_WORLD, [[0.0, 0.0], [1.0, 0.1]], [8, 1])
     params = gpfem.FractureParameters.from_preset("bar", crack_track=False)
     with pytest.raises(MeshError, match=f"no boundary physical group '{params.fixed}'"):
-        Fracture(params, msh)
+        Fracture(msh, params)
 
 
 def _tiny_run(output):
@@ -117,7 +117,7 @@ def _tiny_run(output):
 
     params = gpfem.CahnHilliardParameters(**TINY)
     msh = dmesh.create_rectangle(MPI.COMM_WORLD, [[0.0, 0.0], [params.Lx, params.Ly]], [params.nx, params.ny])
-    model = gpfem.CahnHilliard(params, msh)
+    model = gpfem.CahnHilliard(msh, params)
     try:
         return gpfem.run_time_loop(model, gpfem.step_control(params), gpfem.loop_settings(params), output)
     finally:

@@ -28,7 +28,7 @@ def _model(**overrides):
     from gpfem.models.fracture_run import build_mesh
 
     p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False, **overrides})
-    return Fracture(p, build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)))
+    return Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), p)
 
 
 def _step(m, s, ds):

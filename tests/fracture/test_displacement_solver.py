@@ -93,7 +93,7 @@ def _sent_steps(solver: str, loads=(0.002, 0.004, 0.005), options: dict | None =
     for k, v in (options or {}).items():
         db[f"gpfem_displacement_{k}"] = v
     try:
-        m = Fracture(p, bundle)
+        m = Fracture(bundle, p)
     finally:
         for k in options or {}:
             db.delValue(f"gpfem_displacement_{k}")

@@ -17,7 +17,7 @@ def _model(**overrides):
 
     p = resolve(PARAMETERS, PRESETS["bar"], overrides)
     bundle = rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=MPI.COMM_WORLD)
-    return Fracture(p, bundle)
+    return Fracture(bundle, p)
 
 
 def _step(model, s, ds):

@@ -23,7 +23,7 @@ def test_bar_peak_and_irreversibility_in_parallel():
     p = resolve(PARAMETERS, PRESETS["bar"], {"model": "AT2", "nx": 40, "ny": 2, "damage_bc": False,
                                              "load_path": [2.8, 1.0, 3.5]})
     bundle = rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=comm)
-    m = Fracture(p, bundle)
+    m = Fracture(bundle, p)
     try:
         s, ds, peak, worst_drop = 0.0, 0.05, 0.0, 0.0
         previous = m.alpha.x.array.copy()

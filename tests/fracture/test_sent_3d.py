@@ -93,4 +93,4 @@ def test_rollers_z_refused_with_isotropic_loading():
     p = resolve(PARAMETERS, PRESETS["bar"], {"loading": "isotropic", "rollers_z": "front,back",
                                              "crack_track": False})
     with pytest.raises(ParameterError, match="rollers_z"):
-        Fracture(p, box(1.0, 0.5, 0.5, 2, 1, 1, comm=MPI.COMM_WORLD))
+        Fracture(box(1.0, 0.5, 0.5, 2, 1, 1, comm=MPI.COMM_WORLD), p)

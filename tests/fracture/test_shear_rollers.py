@@ -34,7 +34,7 @@ def _lateral_u(rollers: str) -> tuple[float, float, float]:
     p = resolve(PARAMETERS, PRESETS["shear-ci"], {"rollers": rollers, "crack_track": False})
     bundle = notched_plate(h_fine=0.05, h_coarse=0.1, band=(0.0, 0.55), band_x=(0.45, 1.0),
                            comm=MPI.COMM_WORLD)
-    model = Fracture(p, bundle)
+    model = Fracture(bundle, p)
     try:
         res = model.try_step(0.0, 0.002)
         assert res.ok
@@ -87,7 +87,7 @@ def test_roller_input_that_cannot_apply_is_refused(sets, name):
     p = resolve(PARAMETERS, PRESETS["shear-ci"], sets)
     bundle = notched_plate(h_fine=0.1, h_coarse=0.2, comm=MPI.COMM_WORLD)
     with pytest.raises(ParameterError, match=f"'{name}'"):
-        Fracture(p, bundle)
+        Fracture(bundle, p)
 
 
 def test_unknown_roller_group_is_one_line(tmp_path):

@@ -144,7 +144,7 @@ def _box_model(**overrides):
     from gpfem.models.fracture import Fracture
 
     p = resolve(PARAMETERS, PRESETS["bar"], {"nu": 0.3, "crack_track": False, **overrides})
-    return Fracture(p, box(1.0, 0.5, 0.5, 4, 2, 2, comm=MPI.COMM_WORLD))
+    return Fracture(box(1.0, 0.5, 0.5, 4, 2, 2, comm=MPI.COMM_WORLD), p)
 
 
 def test_spectral_split_matches_plain_energy_in_3d_tension():

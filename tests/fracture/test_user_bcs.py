@@ -21,7 +21,7 @@ def _both_ways():
 
     p = resolve(PARAMETERS, PRESETS["bar"], {"nx": 40, "ny": 2, "load_path": [2.9], "damage_bc": False})
     bundle = rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=MPI.COMM_WORLD)
-    by_name = Fracture(p, bundle)
+    by_name = Fracture(bundle, p)
     by_name_values = []
     try:
         for k in range(12):
@@ -43,7 +43,7 @@ def _both_ways():
     right_y = fem.locate_dofs_topological(V.sub(1), fdim, bundle.facets("right"))
     bcs = [fem.dirichletbc(np.zeros(2), left, V), fem.dirichletbc(load, right_x, V.sub(0)),
            fem.dirichletbc(fem.Constant(msh, 0.0), right_y, V.sub(1))]
-    own = Fracture(p, bundle, u=u, alpha=alpha, bcs_u=bcs, load=load, reaction_dofs=right_x)
+    own = Fracture(bundle, p, u=u, alpha=alpha, bcs_u=bcs, load=load, reaction_dofs=right_x)
     own_values = []
     try:
         assert own.u is u and own.alpha is alpha

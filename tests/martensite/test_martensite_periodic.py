@@ -23,7 +23,7 @@ def _model(periodic: str, **kw) -> Martensite:
     p = resolve(PARAMETERS, PRESETS["ci"], {"Lx": L, "Ly": L, "nx": N, "ny": N, "periodic": periodic,
                                             "energy_check": False, **kw})
     b = rectangle(L, L, N, N, quadrilateral=True, comm=MPI.COMM_WORLD)
-    return Martensite(p, b, grid=(N, N, L, L))
+    return Martensite(b, p, grid=(N, N, L, L))
 
 
 def _steps(model: Martensite, n: int, dt: float = 0.05) -> list[float]:

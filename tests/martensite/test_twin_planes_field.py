@@ -27,7 +27,7 @@ N, L = 6, 6.0
 def model():
     p = resolve(PARAMETERS, PRESETS["cubic-tetragonal-3d"], {"Lx": L, "Ly": L, "Lz": L,
                                                              "nx": N, "ny": N, "nz": N})
-    m = Martensite(p, box(L, L, L, N, N, N, comm=MPI.COMM_WORLD), grid=(N, N, N, L, L, L))
+    m = Martensite(box(L, L, L, N, N, N, comm=MPI.COMM_WORLD), p, grid=(N, N, N, L, L, L))
     yield m
     m.solver.close()
 

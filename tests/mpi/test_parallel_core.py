@@ -30,7 +30,7 @@ def test_boundary_groups_span_ranks():
 
 def test_cahn_hilliard_mass_and_energy_in_parallel():
     p = resolve(PARAMETERS, PRESETS["ci"])
-    model = CahnHilliard(p, rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"]))
+    model = CahnHilliard(rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"]), p)
     stepper = AdaptiveStepper(model, StepControl(dt=0.05, dt_min=1e-6, dt_max=2.0))
     m0, e = model.values["mass"], [model.values["free_energy"]]
     t = 0.0
@@ -46,7 +46,7 @@ def test_cahn_hilliard_mass_and_energy_in_parallel():
 
 def test_checkpoint_round_trip(shared_tmp):
     p = resolve(PARAMETERS, PRESETS["ci"])
-    model = CahnHilliard(p, rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"]))
+    model = CahnHilliard(rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"]), p)
     before = model.u.x.array.copy()
     f = shared_tmp / "ck.npz"
     save_checkpoint(f, model.checkpoint_fields(), {"time": 1.5, "step": 3, "dt": 0.1})

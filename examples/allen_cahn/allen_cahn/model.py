@@ -19,10 +19,9 @@ def initial_condition(phi, p):
         phi.x.array[:] = 0.45 + 0.1 * gpfem.vertex_random(phi.function_space, rng)[0]
 
 
-def run(p, ctx):
-    """Build the model from resolved parameters and hand it to gpfem's time loop."""
-    bundle = ctx.mesh(lambda: gpfem.rectangle(p["Lx"], p["Ly"], p["nx"], p["ny"], comm=ctx.comm))
-    msh = bundle.mesh
+def build(run):
+    """The gradient flow on the run's mesh, from its initial condition (gpfem's runner does the rest)."""
+    p, msh = run.params, run.base.mesh
     V = fem.functionspace(msh, ("Lagrange", 1))
     phi, phi_n = fem.Function(V, name="phi"), fem.Function(V, name="phi_n")
     W, kappa, L = gpfem.constants(msh, p, "W", "kappa", "mobility")  # new values: no new compilation
@@ -31,28 +30,34 @@ def run(p, ctx):
                           gradient=gpfem.gradient_penalty(phi, kappa))
     v = ufl.TestFunction(V)
     residual = (phi - phi_n) / (L * dt) * v * ufl.dx + energy.residual(phi, v)  # backward Euler
-    flow = gpfem.GradientFlow(gpfem.NonlinearSolver(residual, phi, prefix="allen_cahn_"),
-                              phi, phi_n, dt, energy)
     initial_condition(phi, p)
-    try:
-        res = gpfem.run_time_loop(flow, gpfem.step_control(p), gpfem.loop_settings(p), ctx)
-    finally:
-        flow.close()
-    return {"steps": res["steps"], "final_time": res["time"], "final_energy": flow.values["energy"],
-            "dofs": V.dofmap.index_map.size_global, "field_file": res["field_file"],
-            "analytic_wall_energy": (2 * p["kappa"] * p["W"]) ** 0.5 / 6}
+    solver = gpfem.NonlinearSolver(residual, phi, prefix="allen_cahn_")
+    return gpfem.GradientFlow(solver, phi, phi_n, dt, energy)
+
+
+def summary(run):
+    """The summary's results: the loop's (steps, final time, ...), the final and the analytic wall energy."""
+    p, V = run.params, run.model.state.function_space
+    return {**gpfem.loop_values(run), "final_energy": run.final["energy"],
+            "dofs": V.dofmap.index_map.size_global, "analytic_wall_energy": (2 * p.kappa * p.W) ** 0.5 / 6}
+
+
+def mesh(p, ctx):
+    """The user's ``--mesh`` file if one was given, else a rectangle."""
+    return ctx.mesh(lambda: gpfem.rectangle(p.Lx, p.Ly, p.nx, p.ny, comm=ctx.comm))
+
+
+HOOKS = gpfem.RunHooks(name="allen-cahn", mesh=mesh, build=build, summary=summary)
 
 
 def post(out_dir, comm=None):
     """Pictures from the run folder (``png = true`` at the end of a run, or ``gpfem post DIR``)."""
-    from gpfem.io.plots import field_png, field_series, history_curve, writer_rank
-
-    if not writer_rank(comm):  # every rank waits for the files; rank 0 draws
+    if not gpfem.writer_rank(comm):  # every rank waits for the files; rank 0 draws
         return []
-    pvd, made = field_series(out_dir), []
+    pvd, made = gpfem.field_series(out_dir), []
     if pvd is not None:  # phi at the last field output, read back from fields.pvd
-        made.append(field_png(pvd, "phi", f"{out_dir}/phi.png", clim=(0.0, 1.0), title="phi").name)
-    if history_curve(gpfem.read_history(f"{out_dir}/history.csv"), "energy", f"{out_dir}/energy.png",
-                     "energy F", "Allen-Cahn", x="time"):
+        made.append(gpfem.field_png(pvd, "phi", f"{out_dir}/phi.png", clim=(0.0, 1.0), title="phi").name)
+    if gpfem.history_curve(gpfem.read_history(f"{out_dir}/history.csv"), "energy", f"{out_dir}/energy.png",
+                           "energy F", "Allen-Cahn", x="time"):
         made.append("energy.png")
     return made

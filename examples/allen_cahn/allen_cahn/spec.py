@@ -34,5 +34,5 @@ SPEC = Spec(
         "wall": "one flat wall in a strip: energy per length -> sqrt(2 kappa W)/6",
         "disk": "a shrinking disk: area falls at -2 pi L kappa",
     },
-    run="allen_cahn.model:run",
+    hooks="allen_cahn.model:HOOKS",
 )
