@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PREFIXES", "Case", "Row", "format_table", "machine", "run_case"]
+__all__ = ["PREFIXES", "Case", "Row", "format_table", "launch_worker", "machine", "run_case"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -59,6 +59,25 @@ class Row:
     def us_per_dof_newton(self) -> float:
         """Wall microseconds per DOF per Newton iteration."""
         return 1e6 * self.wall / max(self.dofs * max(self.newton, 1), 1)
+
+
+def launch_worker(script: str | Path, args: list[str], ranks: int, timeout: float | None = None) -> dict:
+    """``python SCRIPT --worker ARGS`` on ``ranks`` ranks in a fresh process tree: its ``RESULT`` JSON line.
+
+    The worker prints one line ``RESULT {...}`` on rank 0 (gpfem from this checkout, one OpenMP thread).
+
+    Raises:
+        RuntimeError: If the worker printed no result (its output's tail is in the message).
+    """
+    cmd = [sys.executable, str(script), "--worker", *args]
+    if ranks > 1:
+        cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(line[7:])
 
 
 def _count(pattern: re.Pattern, text: str) -> int:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import launch_worker  # noqa: E402
 
 __all__ = ["main", "worker"]
 
@@ -125,18 +126,11 @@ def worker(a: argparse.Namespace) -> None:
 
 def _launch(case: str, solver: str, ranks: int, layers: int, h: float | None, loads: list[float],
             timeout: float, petsc: str = "") -> dict:
-    cmd = [sys.executable, __file__, "--worker", "--case", case, "--solver", solver, "--layers", str(layers),
-           "--loads", ",".join(repr(v) for v in loads), f"--petsc={petsc}"]
+    args = ["--case", case, "--solver", solver, "--layers", str(layers),
+            "--loads", ",".join(repr(v) for v in loads), f"--petsc={petsc}"]
     if h is not None:
-        cmd += ["--h", repr(h)]
-    if ranks > 1:
-        cmd = [str(Path(sys.executable).parent / "mpiexec"), "-n", str(ranks), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return json.loads(line[7:])
+        args += ["--h", repr(h)]
+    return launch_worker(__file__, args, ranks, timeout)
 
 
 def _median(v: list[float]) -> float:

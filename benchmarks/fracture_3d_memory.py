@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import launch_worker  # noqa: E402
 
 __all__ = ["main", "worker"]
 
@@ -114,17 +115,8 @@ def worker(a: argparse.Namespace) -> None:
 
 
 def _launch(layers: int, solver: str, ranks: int, factorise: bool, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--worker", "--solver", solver, "--layers", str(layers)]
-    if factorise:
-        cmd.append("--factorise")
-    if ranks > 1:
-        cmd = [str(Path(sys.executable).parent / "mpiexec"), "-n", str(ranks), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return json.loads(line[7:])
+    args = ["--solver", solver, "--layers", str(layers), *(["--factorise"] if factorise else [])]
+    return launch_worker(__file__, args, ranks, timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

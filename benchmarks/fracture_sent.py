@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import launch_worker  # noqa: E402
 
 __all__ = ["main", "reference_scheme", "run_gpfem"]
 
@@ -174,17 +175,8 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def _launch(scheme: str, ranks: int, quick: bool, case: str) -> dict:
-    cmd = [sys.executable, __file__, "--worker", "--scheme", scheme, "--case", case]
-    if quick:
-        cmd.append("--quick")
-    if ranks > 1:
-        cmd = [str(Path(sys.executable).parent / "mpiexec"), "-n", str(ranks), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return json.loads(line[7:])
+    args = ["--scheme", scheme, "--case", case, *(["--quick"] if quick else [])]
+    return launch_worker(__file__, args, ranks)
 
 
 def main(argv: list[str] | None = None) -> int:
