@@ -68,6 +68,7 @@ class AlternateMinimisation:
         relaxation: float = 1.0,
         relaxation_after: int = 0,
         name: str = "gpfem_altmin_",
+        anderson: Any = None,
     ):
         from dolfinx import fem
 
@@ -81,6 +82,7 @@ class AlternateMinimisation:
         self.relaxation = relaxation
         self.relaxation_after = relaxation_after
         self.name = name
+        self.anderson = anderson
         self.comm = alpha.function_space.mesh.comm
         self._alpha_iter = fem.Function(alpha.function_space)
         #: Called as ``monitor(k)`` every ``monitor_every`` unconverged iterations, after the ``alpha``
@@ -132,6 +134,9 @@ class AlternateMinimisation:
         a, a_it = self.alpha.x.petsc_vec, self._alpha_iter.x.petsc_vec
         lo, hi = self.lower.x.petsc_vec, self.upper.x.petsc_vec
         err = math.inf
+        aa = self.anderson
+        if aa is not None:
+            aa.reset()  # a new call: the state may come from elsewhere (a Newton try, a new mesh)
         for k in range(start + 1, start + count + 1):
             self.solver_u.solve()
             a.copy(a_it)
@@ -152,6 +157,16 @@ class AlternateMinimisation:
                 self.monitor(k)
             if until is not None and until(k, err):
                 return Sweeps(k - start, True, False, err)
+            if aa is not None:
+                if k == start + count:
+                    continue
+                # alpha <- P[x_bar + beta f_bar]: Anderson mixing of the last iterates, relaxed by omega
+                # after the first relaxation_after iterations (gpfem.drivers.anderson)
+                a.array[:] = aa(it_, new, omega if k > self.relaxation_after else 1.0)
+                a.pointwiseMax(a, lo)
+                a.pointwiseMin(a, hi)
+                self.alpha.x.scatter_forward()
+                continue
             if omega == 1.0 or k <= self.relaxation_after or k == start + count:
                 continue
             # alpha <- P[alpha_k + omega (G(alpha_k) - alpha_k)], P: projection onto the bounds
