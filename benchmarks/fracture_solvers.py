@@ -45,7 +45,7 @@ CASES: dict[str, tuple[str, dict[str, object]]] = {
 }
 #: The old scheme on the full shear preset, measured once (docs/fracture.md, "Shear, the preset to the end").
 SHEAR_FULL_ALTMIN = {"steps": 132, "nonlinear": 6780, "wall": 89 * 60.0}
-SOLVERS = ("altmin", "hybrid")
+SOLVERS = ("altmin", "hybrid", "anderson")
 
 
 def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full-shear", action="store_true",
                     help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
                          "stored counts)")
-    ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: altmin, hybrid")
+    ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: altmin, hybrid, anderson")
     ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
     a = ap.parse_args(argv)
     cases = [c for c in a.cases.split(",") if c and c != "none"]
@@ -129,15 +129,19 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for case in cases:
         for n in ranks:
-            old, new = (next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, s, n)), {})
-                        for s in SOLVERS)
-            if "steps" not in old or "steps" not in new:
-                continue
-            dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
-            print(f"{case}, {n} rank(s): wall altmin/hybrid = {old['wall'] / new['wall']:.2f}, loop cpu "
-                  f"{old['cpu'] / new['cpu']:.2f}, nonlinear iterations {old['altmin'] + old['newton']} -> "
-                  f"{new['altmin'] + new['newton']}, peak {new['peak']:.4f} vs {old['peak']:.4f} kN "
-                  f"({dpeak:+.3f}%)")
+            old = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, "altmin", n)), {})
+            for solver in SOLVERS[1:]:
+                new = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, solver, n)), {})
+                if "steps" not in old or "steps" not in new:
+                    continue
+                dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
+                its = (old["altmin"] + old["newton"], new["altmin"] + new["newton"])
+                print(f"{case}, {n} rank(s): altmin/{solver}: wall {old['wall'] / new['wall']:.2f}, loop cpu "
+                      f"{old['cpu'] / new['cpu']:.2f}, nonlinear its {its[0]} -> {its[1]}, linear solves "
+                      f"{old['linear']} -> {new['linear']} "
+                      f"({old['linear'] / max(new['linear'], 1):.2f}x), peak {new['peak']:.4f} vs "
+                      f"{old['peak']:.4f} kN ({dpeak:+.3f}%), crack end ({new['tip'][0]:.3f}, "
+                      f"{new['tip'][1]:.3f}) vs ({old['tip'][0]:.3f}, {old['tip'][1]:.3f})")
     for r in rows:
         if r["case"] == "shear-full" and "steps" in r:
             o = SHEAR_FULL_ALTMIN
