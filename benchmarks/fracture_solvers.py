@@ -1,4 +1,4 @@
-"""Solvers of the coupled fracture problem side by side: alternate minimisation vs the hybrid (``solver=``).
+"""Solvers of the coupled fracture problem side by side: altmin, the hybrid and Anderson (``solver=``).
 
 Every case runs the real command line (``[mpiexec -n R] gpfem run fracture --preset P --set solver=S``) in
 a fresh process, on 1 and 2 ranks, with the same mesh, loads and stopping test (``altmin_tol``), and
@@ -6,13 +6,18 @@ prints one table: load steps, nonlinear iterations (alternate minimisations + Ne
 coupled problem, accepted steps), linear solves (one per Newton iteration of any SNES, rejected steps
 included), wall time of the whole command and CPU time of the time loop, peak resident memory per rank,
 peak force, displacement at the peak and where the crack ends (tip of the centre line at the last step).
-Wall-time ratios altmin/hybrid are taken within one invocation; on a shared machine the CPU-time ratio of
+The solvers: ``altmin`` (alternate minimisation with over-relaxation, the reference), ``hybrid`` (the
+default: alternate minimisation, then bounded Newton on the coupled problem once it contracts) and
+``anderson`` (alternate minimisation with Anderson acceleration of the damage update, the ``sent``
+presets' solver). The summary lines give altmin/hybrid and altmin/anderson ratios of wall time, loop CPU
+time, iterations and linear solves, taken within one invocation; on a shared machine the CPU-time ratio of
 the time loop is the steadier number.
 
 Cases: ``sent`` (the preset) and ``shear-coarse`` (the ``shear`` preset with ell = 0.03, h_fine = 0.015,
 h_coarse = 0.05, dload_min = 5e-5, to its load_max). ``--full-shear`` adds the ``shear`` preset itself to
 u = 0.02 with the new default only; the old scheme is then given by its stored counts (docs/fracture.md:
-132 steps, 6,780 alternate minimisations, about 89 min on one core).
+132 steps, 6,780 alternate minimisations, about 89 min on one core, measured on the earlier preset with
+free lateral edges).
 
 Usage::
 
