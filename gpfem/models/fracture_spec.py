@@ -99,10 +99,11 @@ PARAMETERS = [
               "the coupled (u, alpha) problem (MUMPS, energy line search) once the damage change contracts, "
               "back to alternate minimisation when Newton fails; a step converges on the altmin_tol test "
               "either way | anderson: alternate minimisation with Anderson acceleration of the damage "
-              "update (anderson_depth), projected onto the bounds, instead of the over-relaxation",
+              "update (anderson_depth differences, relaxed by 'relaxation', restarted when the damage "
+              "residual grows), projected onto the bounds",
               choices=("altmin", "hybrid", "anderson")),
-    Parameter("anderson_depth", 3, "anderson: differences kept by the Anderson acceleration of the damage "
-              "update (1-10)", bounds=(1, 10), open_bounds=False, type=int),
+    Parameter("anderson_depth", 3, "anderson: differences of past damage iterates kept by the Anderson "
+              "acceleration", bounds=(1, 10), open_bounds=False, type=int),
     Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it "
               "is tried once the damage change fell in 3 of them in a row; 6, 12, ... after a failed try)",
               positive=True),
