@@ -94,16 +94,16 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
 
 def _fmt(r: dict) -> str:
     if "steps" not in r:
-        return f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d}   {r['status']}"
+        return f"{r['case']:13s} {r['solver']:8s} {r['ranks']:5d}   {r['status']}"
     tip = r["tip"]
-    return (f"{r['case']:13s} {r['solver']:7s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
+    return (f"{r['case']:13s} {r['solver']:8s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
             f"{r['altmin']:7d} {r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} "
             f"{r['wall']:8.1f} {r['cpu']:8.1f} "
             f"{r['rss']:7.0f} {r['peak']:8.4f} {r['u_peak']:9.6f}  ({tip[0]:.3f}, {tip[1]:.3f})"
             + ("" if r["status"] == "ok" else f"  {r['status']}"))
 
 
-HEADER = ("case          solver  ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
+HEADER = ("case          solver   ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
           "  RSS MB  peak kN    u@peak  crack end (x, y)")
 
 
