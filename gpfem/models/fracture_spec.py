@@ -102,6 +102,9 @@ PARAMETERS = [
               "update (anderson_depth differences, relaxed by 'relaxation', restarted when the damage "
               "residual grows), projected onto the bounds",
               choices=("altmin", "hybrid", "anderson")),
+    Parameter("u_one_step", True, "anderson: one Newton step of a nonlinear displacement problem (a split) "
+              "per alternate minimisation, a converged one before the stopping test is accepted (false: "
+              "converge every displacement solve)"),
     Parameter("anderson_depth", 3, "anderson: differences of past damage iterates kept by the Anderson "
               "acceleration", bounds=(1, 10), open_bounds=False, type=int),
     Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it "
