@@ -204,7 +204,7 @@ def test_one_newton_step_per_sweep_same_states():
         finally:
             m.close()
     tol = resolve(PARAMETERS, PRESETS["shear-ci"], {})["altmin_tol"]
-    (f1, r1, c1, n1, d1), (f0, r0, c0, n0, d0) = out[True], out[False]
+    (f1, r1, c1, n1, d1), (f0, r0, c0, n0, _d0) = out[True], out[False]
     assert d1 > 0.2  # damage grew: the sweeps had work to do
     assert np.allclose(f1, f0, rtol=1e-5, atol=1e-8)
     assert r1 < 1e-5 and r0 < 1e-5
