@@ -3,8 +3,13 @@
 Minimise in the first field (``u``) with the second fixed, then in the second (``alpha``, under bounds
 ``lower <= alpha <= upper``) with the first fixed, until the max-norm of the change of ``alpha`` between two
 iterations is below ``tol``. An over-relaxation ``omega`` of the ``alpha`` update, projected back onto the
-bounds (Farrell & Maurini 2017), cuts the iterations where the solution changes fast (a running crack).
-Every deciding number is reduced over ranks in one ``Allreduce`` per iteration.
+bounds (Farrell & Maurini 2017), cuts the iterations where the solution changes fast (a running crack);
+instead of it, an :class:`~gpfem.drivers.anderson.AndersonMixing` (``anderson=``) mixes the last iterates
+(relaxed by ``omega`` after ``relaxation_after`` iterations) and the result is projected onto the bounds.
+With ``u_one_step`` a nonlinear ``u``-problem takes one Newton step per iteration; an iteration that passes
+the stopping test that way is followed by one with a converged ``u`` solve, which must pass it too, so the
+stopping test is always that of converged sub-solves. Every deciding number is reduced over ranks in one
+``Allreduce`` per iteration.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ class AlternateMinimisation:
         relaxation: Over-relaxation ``omega`` in ``[1, 2)`` (1: plain alternate minimisation).
         relaxation_after: Plain iterations before the over-relaxation starts.
         name: Name in error messages (``gpfem_altmin_``).
+        anderson: An :class:`~gpfem.drivers.anderson.AndersonMixing` of the ``alpha`` update (reset at every
+            :meth:`iterate` call), or ``None``: over-relaxation by ``relaxation``.
+        u_one_step: One Newton step of ``solver_u`` per iteration (ignored when its SNES is ``ksponly``).
     """
 
     def __init__(
