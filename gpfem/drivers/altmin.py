@@ -3,8 +3,13 @@
 Minimise in the first field (``u``) with the second fixed, then in the second (``alpha``, under bounds
 ``lower <= alpha <= upper``) with the first fixed, until the max-norm of the change of ``alpha`` between two
 iterations is below ``tol``. An over-relaxation ``omega`` of the ``alpha`` update, projected back onto the
-bounds (Farrell & Maurini 2017), cuts the iterations where the solution changes fast (a running crack).
-Every deciding number is reduced over ranks in one ``Allreduce`` per iteration.
+bounds (Farrell & Maurini 2017), cuts the iterations where the solution changes fast (a running crack);
+instead of it, an :class:`~gpfem.drivers.anderson.AndersonMixing` (``anderson=``) mixes the last iterates
+(relaxed by ``omega`` after ``relaxation_after`` iterations) and the result is projected onto the bounds.
+With ``u_one_step`` a nonlinear ``u``-problem takes one Newton step per iteration; an iteration that passes
+the stopping test that way is followed by one with a converged ``u`` solve, which must pass it too, so the
+stopping test is always that of converged sub-solves. Every deciding number is reduced over ranks in one
+``Allreduce`` per iteration.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 from mpi4py import MPI
 
 import numpy as np
+from petsc4py import PETSc
 
 from gpfem.base.errors import ConvergenceError
 
@@ -54,6 +60,9 @@ class AlternateMinimisation:
         relaxation: Over-relaxation ``omega`` in ``[1, 2)`` (1: plain alternate minimisation).
         relaxation_after: Plain iterations before the over-relaxation starts.
         name: Name in error messages (``gpfem_altmin_``).
+        anderson: An :class:`~gpfem.drivers.anderson.AndersonMixing` of the ``alpha`` update (reset at every
+            :meth:`iterate` call), or ``None``: over-relaxation by ``relaxation``.
+        u_one_step: One Newton step of ``solver_u`` per iteration (ignored when its SNES is ``ksponly``).
     """
 
     def __init__(
@@ -68,6 +77,8 @@ class AlternateMinimisation:
         relaxation: float = 1.0,
         relaxation_after: int = 0,
         name: str = "gpfem_altmin_",
+        anderson: Any = None,
+        u_one_step: bool = False,
     ):
         from dolfinx import fem
 
@@ -81,6 +92,9 @@ class AlternateMinimisation:
         self.relaxation = relaxation
         self.relaxation_after = relaxation_after
         self.name = name
+        self.anderson = anderson
+        # one Newton step of a nonlinear u-problem per iteration (not for a linear, ksponly, one)
+        self.u_one_step = u_one_step and solver_u.snes.getType() != "ksponly"
         self.comm = alpha.function_space.mesh.comm
         self._alpha_iter = fem.Function(alpha.function_space)
         #: Called as ``monitor(k)`` every ``monitor_every`` unconverged iterations, after the ``alpha``
@@ -132,8 +146,21 @@ class AlternateMinimisation:
         a, a_it = self.alpha.x.petsc_vec, self._alpha_iter.x.petsc_vec
         lo, hi = self.lower.x.petsc_vec, self.upper.x.petsc_vec
         err = math.inf
+        aa = self.anderson
+        if aa is not None:
+            aa.reset()  # a new call: the state may come from elsewhere (a Newton try, a new mesh)
+        exact = not self.u_one_step
         for k in range(start + 1, start + count + 1):
-            self.solver_u.solve()
+            if exact or k == start + count:
+                exact = True
+                self.solver_u.solve()
+            else:  # one Newton step of the u-problem (SNES stops after its first iteration)
+                snes = self.solver_u.snes
+                snes.setConvergenceTest(_one_newton_step)
+                try:
+                    self.solver_u.solve()
+                finally:
+                    snes.setConvergenceTest("default")
             a.copy(a_it)
             self.solver_alpha.solve()
             # max-norm of the plain increment G(alpha_k) - alpha_k and the largest rise above the lower
@@ -147,11 +174,25 @@ class AlternateMinimisation:
             if max_increment is not None and rise > max_increment:
                 return Sweeps(k - start, False, False, err)
             if err < self.tol:
-                return Sweeps(k - start, True, True, err)
+                if exact:
+                    return Sweeps(k - start, True, True, err)
+                exact = True  # a one-step iteration passed: confirm by one with a converged u solve
+                continue
+            exact = not self.u_one_step
             if self.monitor is not None and k % self.monitor_every == 0:
                 self.monitor(k)
             if until is not None and until(k, err):
                 return Sweeps(k - start, True, False, err)
+            if aa is not None:
+                if k == start + count:
+                    continue
+                # alpha <- P[x_bar + beta f_bar]: Anderson mixing of the last iterates, relaxed by omega
+                # after the first relaxation_after iterations (gpfem.drivers.anderson)
+                a.array[:] = aa(it_, new, omega if k > self.relaxation_after else 1.0)
+                a.pointwiseMax(a, lo)
+                a.pointwiseMin(a, hi)
+                self.alpha.x.scatter_forward()
+                continue
             if omega == 1.0 or k <= self.relaxation_after or k == start + count:
                 continue
             # alpha <- P[alpha_k + omega (G(alpha_k) - alpha_k)], P: projection onto the bounds
@@ -167,3 +208,8 @@ class AlternateMinimisation:
         local = np.max(self.alpha.x.petsc_vec.getArray(readonly=True)
                        - self.lower.x.petsc_vec.getArray(readonly=True), initial=0.0)
         return float(self.comm.allreduce(float(local), op=MPI.MAX))
+
+
+def _one_newton_step(_snes: Any, it: int, _norms: Any) -> int:
+    """SNES convergence test of an inexact u solve: go on at iteration 0, stop (``CONVERGED_ITS``) after 1."""
+    return 0 if it == 0 else int(PETSc.SNES.ConvergedReason.CONVERGED_ITS)

@@ -37,6 +37,7 @@ from petsc4py import PETSc
 from gpfem.app.parameter_set import ParameterSet
 from gpfem.base.errors import MeshError, ParameterError
 from gpfem.drivers.altmin import AlternateMinimisation
+from gpfem.drivers.anderson import AndersonMixing
 from gpfem.drivers.hybrid import HybridMinimisation
 from gpfem.drivers.quasistatic import LoadPath, QuasiStatic
 from gpfem.drivers.stepping import StepResult
@@ -163,7 +164,9 @@ class Fracture(QuasiStatic):
         self.altmin = AlternateMinimisation(
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,
             tol=p["altmin_tol"], max_iterations=p["altmin_max_it"], relaxation=p["relaxation"],
-            relaxation_after=p["relaxation_after"])
+            relaxation_after=p["relaxation_after"],
+            anderson=AndersonMixing(msh.comm, p["anderson_depth"]) if p.get("solver") == "anderson" else None,
+            u_one_step=p.get("solver") == "anderson" and p.get("u_one_step", True))
         self.solver_coupled: NonlinearSolver | None = None
         self.hybrid: HybridMinimisation | None = None
         if p.get("solver", "altmin") == "hybrid":

@@ -42,3 +42,46 @@ def test_bar_peak_and_irreversibility_in_parallel():
         assert comm.allreduce(peak, op=MPI.MAX) == comm.allreduce(peak, op=MPI.MIN)
     finally:
         m.close()
+
+
+def _sent_ci_history(comm, solver, steps):
+    """Loads, alternate minimisations, forces and the bound check of sent-ci steps on ``comm``."""
+    from pathlib import Path
+
+    from mpi4py import MPI
+
+    from gpfem.app.registry import RunContext
+    from gpfem.models.fracture import Fracture
+    from gpfem.models.fracture_run import build_mesh
+
+    p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False,
+                                                  "solver": solver})
+    m = Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=comm)), p)
+    try:
+        rows, worst, ds = [], 0.0, p["dload"]
+        for k in range(steps):
+            prev = m.alpha.x.array.copy()
+            res = m.try_step(k * ds, ds)
+            assert res.ok, res.reason
+            m.accept((k + 1) * ds, ds, res)
+            worst = min(worst, float(np.min(m.alpha.x.array - prev)), float(1.0 - np.max(m.alpha.x.array)))
+            rows.append((m.load_value, res.data["alt_min_iterations"], m.values["reaction_force"]))
+        return rows, comm.allreduce(worst, op=MPI.MIN)
+    finally:
+        m.close()
+
+
+def test_anderson_one_rank_equals_two_ranks():
+    """solver=anderson through the sent-ci crack step (13 steps) on all ranks and on each rank alone: the same
+    loads and alternate minimisations (every decision is reduced), forces within 1e-6, bounds exact."""
+    from mpi4py import MPI
+
+    world, worst_w = _sent_ci_history(MPI.COMM_WORLD, "anderson", 13)
+    alone, worst_s = _sent_ci_history(MPI.COMM_SELF, "anderson", 13)
+    assert worst_w >= 0.0 and worst_s >= 0.0
+    assert max(r[2] for r in world) > 0.5  # the peak (0.646 kN) ...
+    assert world[-1][2] < 0.02 * max(r[2] for r in world)  # ... and the crack ran through
+    for (lw, iw, fw), (ls, is_, fs) in zip(world, alone, strict=True):
+        assert lw == ls
+        assert iw == is_
+        assert fw == pytest.approx(fs, rel=1e-6, abs=1e-9)
