@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"shear-full, {r['ranks']} rank(s): altmin (stored) {o['steps']} steps, {o['nonlinear']} "
                   f"alternate minimisations, {o['wall']:.0f} s wall, {o['cpu']:.0f} s loop cpu; "
                   f"{r['solver']} {r['steps']} steps, {r['altmin'] + r['newton']} iterations, "
-                  f"{r['wall']:.0f} s, {r['cpu']:.0f} s: loop cpu ratio {o['cpu'] / r['cpu']:.2f} (another invocation)")
+                  f"{r['wall']:.0f} s, {r['cpu']:.0f} s: loop cpu ratio {o['cpu'] / r['cpu']:.2f} "
+                  "(another invocation)")
     return 0
 
 
