@@ -178,15 +178,23 @@ import csv, math, sys
 a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
 worst = 0.0
 ok = len(a) == len(b) > 1 and all(r.keys() == s.keys() for r, s in zip(a, b))
+counts = 0
 for r, s in zip(a, b):
     for k in s:
         x, y = float(r[k] or "nan"), float(s[k] or "nan")
         if math.isnan(x) or math.isnan(y):  # e.g. no crack yet: no tip in either run (NaN in one: a failure)
             ok = ok and math.isnan(x) and math.isnan(y)
             continue
+        if k.endswith("iterations"):
+            # a count: the jobs' and the plain run's reductions differ in round-off (the CH rows: ~4e-16),
+            # which can move one Newton residual across its tolerance; the state columns stay at 1e-9
+            ok = ok and abs(x - y) <= 1
+            counts = counts + (x != y)
+            continue
         ok = ok and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
         worst = max(worst, abs(x - y) / abs(y) if y else abs(x))
-print(f"  {sys.argv[1]}: {len(a)} rows vs {len(b)}, max relative difference {worst:.2e}")
+print(f"  {sys.argv[1]}: {len(a)} rows vs {len(b)}, max relative difference {worst:.2e}, "
+      f"{counts} iteration count(s) off by one")
 sys.exit(0 if ok else 1)
 EOF
 }
