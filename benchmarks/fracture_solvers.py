@@ -6,12 +6,12 @@ prints one table: load steps, nonlinear iterations (alternate minimisations + Ne
 coupled problem, accepted steps), linear solves (one per Newton iteration of any SNES, rejected steps
 included), wall time of the whole command and CPU time of the time loop, peak resident memory per rank,
 peak force, displacement at the peak and where the crack ends (tip of the centre line at the last step).
-The solvers: ``altmin`` (alternate minimisation with over-relaxation, the reference), ``hybrid`` (the
-default: alternate minimisation, then bounded Newton on the coupled problem once it contracts) and
-``anderson`` (alternate minimisation with Anderson acceleration of the damage update, the ``sent``
-presets' solver). The summary lines give altmin/hybrid and altmin/anderson ratios of wall time, loop CPU
-time, iterations and linear solves, taken within one invocation; on a shared machine the CPU-time ratio of
-the time loop is the steadier number.
+The solvers: ``altmin`` (alternate minimisation with over-relaxation, the reference), ``hybrid``
+(alternate minimisation, then bounded Newton on the coupled problem once it contracts) and ``anderson``
+(the default: alternate minimisation with Anderson acceleration of the damage update). The summary lines
+give altmin/hybrid and altmin/anderson ratios of wall time, loop CPU time, iterations and linear solves,
+taken within one invocation; on a shared machine the CPU-time ratio of the time loop is the steadier
+number.
 
 Cases: ``sent`` (the preset) and ``shear-coarse`` (the ``shear`` preset with ell = 0.03, h_fine = 0.015,
 h_coarse = 0.05, dload_min = 5e-5, to its end: ``stop_at_edge``, the crack at the bottom edge).

@@ -165,11 +165,11 @@ class Fracture(QuasiStatic):
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,
             tol=p["altmin_tol"], max_iterations=p["altmin_max_it"], relaxation=p["relaxation"],
             relaxation_after=p["relaxation_after"],
-            anderson=AndersonMixing(msh.comm, p["anderson_depth"]) if p.get("solver") == "anderson" else None,
-            u_one_step=p.get("solver") == "anderson" and p.get("u_one_step", True))
+            anderson=AndersonMixing(msh.comm, p["anderson_depth"]) if p["solver"] == "anderson" else None,
+            u_one_step=p["solver"] == "anderson" and p["u_one_step"])
         self.solver_coupled: NonlinearSolver | None = None
         self.hybrid: HybridMinimisation | None = None
-        if p.get("solver", "altmin") == "hybrid":
+        if p["solver"] == "hybrid":
             self._build_hybrid(F_u, F_a)
         self._newton_iterations = 0
         self._F_u = fem.form(F_u)

@@ -97,13 +97,13 @@ PARAMETERS = [
               "stop once the crack tip is within this distance (length unit) of the domain's bounding box: "
               "the crack ran through (2D with crack_track; 0: off)", nonnegative=True),
     # -- solver of the coupled problem at each load ---------------------------------------------------
-    Parameter("solver", "hybrid",
-              "altmin: alternate minimisation only | hybrid: alternate minimisation, then bounded Newton on "
-              "the coupled (u, alpha) problem (MUMPS, energy line search) once the damage change contracts, "
-              "back to alternate minimisation when Newton fails; a step converges on the altmin_tol test "
-              "either way | anderson: alternate minimisation with Anderson acceleration of the damage "
-              "update (anderson_depth differences, relaxed by 'relaxation', restarted when the damage "
-              "residual grows), projected onto the bounds",
+    Parameter("solver", "anderson",
+              "anderson (default): alternate minimisation with Anderson acceleration of the damage update "
+              "(anderson_depth differences, relaxed by 'relaxation', restarted when the damage residual "
+              "grows), projected onto the bounds | altmin: alternate minimisation only | hybrid: alternate "
+              "minimisation, then bounded Newton on the coupled (u, alpha) problem (MUMPS, energy line "
+              "search) once the damage change contracts, back to alternate minimisation when Newton fails; "
+              "a step converges on the altmin_tol test in every case",
               choices=("altmin", "hybrid", "anderson")),
     Parameter("u_one_step", True, "anderson: one Newton step of a nonlinear displacement problem (a split) "
               "per alternate minimisation, a converged one before the stopping test is accepted (false: "
