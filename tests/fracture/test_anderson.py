@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import read_csv, run_cli
 
 from gpfem.app.parameters import resolve
 from gpfem.base.errors import ParameterError
@@ -135,33 +134,6 @@ def test_bounds_hold_and_converged_state_passes_the_sweep_test(curves):
     assert max(c["tops"]) <= 1.0
     assert max(c["tops"]) > 0.99  # the crack is there: the bounds were active
     assert max(c["changes"]) < tol
-
-
-def test_one_and_two_ranks_and_restart_after_the_crack(tmp_path):
-    """1 and 2 ranks take the same steps, with the same alternate minimisations and forces; a restart after
-    the crack step (the mixing history is per step) ends like the uninterrupted run."""
-    args = ["run", "fracture", "--preset", "sent-ci", "--set", "solver=anderson", "--set", "png=false",
-            "--set", "output_format=none"]
-    runs = {}
-    for n in (1, 2):
-        runs[n] = tmp_path / f"np{n}"
-        run_cli([*args, "--set", f"max_steps={STEPS + 1}", "--out", str(runs[n])], np=n)
-    a, b = (read_csv(runs[n] / "history.csv") for n in (1, 2))
-    assert len(a) == len(b) == STEPS + 2
-    for ra, rb in zip(a, b, strict=True):
-        assert rb["load"] == ra["load"]
-        assert rb["alt_min_iterations"] == ra["alt_min_iterations"]
-        assert rb["reaction_force"] == pytest.approx(ra["reaction_force"], rel=1e-6, abs=1e-9)
-        assert rb["dissipated_energy"] == pytest.approx(ra["dissipated_energy"], rel=1e-6, abs=1e-12)
-    out = tmp_path / "restart"
-    run_cli([*args, "--set", "max_steps=12", "--set", "checkpoint_interval=12", "--out", str(out)])
-    run_cli(["run", "fracture", "--restart", str(out), "--set", f"max_steps={STEPS + 1}"])
-    c = read_csv(out / "history.csv")
-    assert [r["step"] for r in c] == [r["step"] for r in a]
-    for ra, rc in zip(a, c, strict=True):
-        assert rc["alt_min_iterations"] == ra["alt_min_iterations"]
-        assert rc["reaction_force"] == pytest.approx(ra["reaction_force"], rel=1e-8, abs=1e-10)
-        assert rc["dissipated_energy"] == pytest.approx(ra["dissipated_energy"], rel=1e-8, abs=1e-12)
 
 
 def _u_residual(m):
