@@ -63,9 +63,8 @@ def worker(a: argparse.Namespace) -> None:
 
     from petsc4py import PETSc
 
-    from gpfem.app.registry import RunContext
     from gpfem.models.fracture import Fracture
-    from gpfem.models.fracture_run import build_mesh
+    from gpfem.models.fracture_run import preset_mesh
 
     comm = MPI.COMM_WORLD
     opts = a.petsc.split()
@@ -75,7 +74,7 @@ def worker(a: argparse.Namespace) -> None:
     loads = [float(v) for v in a.loads.split(",")]
     p = _params(a.case, a.solver, a.layers, a.h, [loads[-1]])
     t0 = time.perf_counter()
-    bundle = build_mesh(p, RunContext(out_dir=Path("."), comm=comm))
+    bundle = preset_mesh(p, comm)
     m = Fracture(bundle, p)
     setup = time.perf_counter() - t0
     su = m.solver_u

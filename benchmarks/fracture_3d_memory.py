@@ -35,16 +35,15 @@ def _model(layers: int, solver: str):  # noqa: ANN202 (a gpfem Fracture)
     from mpi4py import MPI
 
     from gpfem.app.parameters import resolve
-    from gpfem.app.registry import RunContext
     from gpfem.models.fracture import Fracture
-    from gpfem.models.fracture_run import build_mesh
+    from gpfem.models.fracture_run import preset_mesh
     from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
     pre = PRESETS["sent-3d"]
     p = resolve(PARAMETERS, pre, {"u_solver": solver, "crack_track": False, "output_format": "none",
                                   "png": False, "checkpoint_interval": 0, "layers": layers,
                                   "thickness": layers * pre["h_fine"]})
-    return Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), p)
+    return Fracture(preset_mesh(p, MPI.COMM_WORLD), p)
 
 
 def _available_mb() -> float:

@@ -55,3 +55,16 @@ def read_csv(path: Path) -> list[dict[str, float]]:
 def read_json(path: Path) -> dict:
     """A JSON file."""
     return json.loads(Path(path).read_text())
+
+
+def fracture_model(preset: str = "sent-ci", comm=None, **overrides):
+    """A ``Fracture`` on a preset's built-in mesh, in this process (no run folder, no fields, no tracking)."""
+    from mpi4py import MPI
+
+    from gpfem.app.parameters import resolve
+    from gpfem.models.fracture import Fracture
+    from gpfem.models.fracture_run import preset_mesh
+    from gpfem.models.fracture_spec import PARAMETERS, PRESETS
+
+    p = resolve(PARAMETERS, PRESETS[preset], {"output_format": "none", "crack_track": False, **overrides})
+    return Fracture(preset_mesh(p, comm if comm is not None else MPI.COMM_WORLD), p)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from gpfem.models.fracture_amr import FractureAMR
 
 __all__ = ["AMR_COLUMNS", "HOOKS", "build_mesh", "displacement_solver_info", "history_summary", "peak_rss_mb",
-           "run", "stop_rule"]
+           "preset_mesh", "run", "stop_rule"]
 
 #: History columns an adaptive run adds.
 AMR_COLUMNS = ["dofs", "adapts"]
@@ -39,22 +39,25 @@ AMR_COLUMNS = ["dofs", "adapts"]
 log = get_logger("fracture")
 
 
+def preset_mesh(p: Mapping[str, Any], comm: MPI.Comm) -> MeshBundle:
+    """The built-in geometry the parameters describe (``geometry``, sizes, bands), on ``comm``."""
+    if p["geometry"] == "strip":
+        return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=comm)
+    band, band_x = p["band"], p["band_x"]
+    if p["geometry"] == "notched_slab":
+        return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
+                            band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
+                            layers=p["layers"], comm=comm)
+    return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
+                         band=(band[0] * p["L"], band[1] * p["L"]),
+                         band_x=(band_x[0] * p["L"], band_x[1] * p["L"]), comm=comm)
+
+
 def build_mesh(p: Mapping[str, Any], ctx: RunContext) -> MeshBundle:
-    """The preset's geometry, or the user's mesh file."""
+    """The user's mesh file if the run has one, else :func:`preset_mesh` (``COMM_WORLD`` without a comm)."""
+    from mpi4py import MPI
 
-    def builtin() -> MeshBundle:
-        if p["geometry"] == "strip":
-            return rectangle(p["L"], p["H"], p["nx"], p["ny"], comm=ctx.comm)
-        band, band_x = p["band"], p["band_x"]
-        if p["geometry"] == "notched_slab":
-            return notched_slab(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
-                                band=(band[0] * p["L"], band[1] * p["L"]), thickness=p["thickness"],
-                                layers=p["layers"], comm=ctx.comm)
-        return notched_plate(p["L"], p["notch_length"], p["notch_width"], p["h_fine"], p["h_coarse"],
-                             band=(band[0] * p["L"], band[1] * p["L"]),
-                             band_x=(band_x[0] * p["L"], band_x[1] * p["L"]), comm=ctx.comm)
-
-    return ctx.mesh(builtin)
+    return ctx.mesh(lambda: preset_mesh(p, ctx.comm if ctx.comm is not None else MPI.COMM_WORLD))
 
 
 def stop_rule(p: Mapping[str, Any], bundle: MeshBundle) -> StopRule | None:

@@ -7,10 +7,9 @@ converged state passes the alternate-minimisation test, fewer iterations, and 1 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import fracture_model
 
 from gpfem.app.parameters import resolve
 from gpfem.base.errors import ParameterError
@@ -72,23 +71,12 @@ def test_bad_depth_is_refused():
         resolve(PARAMETERS, PRESETS["sent-ci"], {"solver": "andersen"})
 
 
-def _model(**overrides):
-    from mpi4py import MPI
-
-    from gpfem.app.registry import RunContext
-    from gpfem.models.fracture import Fracture
-    from gpfem.models.fracture_run import build_mesh
-
-    p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False, **overrides})
-    return Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), p)
-
-
 @pytest.fixture(scope="module")
 def curves():
     """Forces, iterations, bounds and the plain-sweep check of the first STEPS steps with each solver."""
     out = {}
     for solver in ("altmin", "anderson"):
-        m = _model(solver=solver)
+        m = fracture_model(solver=solver)
         try:
             rows, drops, tops, changes = [], [], [], []
             ds = PRESETS["sent-ci"]["dload"]
@@ -160,15 +148,8 @@ def test_one_newton_step_per_sweep_same_states():
     solve), every state passes the plain-sweep test; fewer displacement Newton iterations (70 vs 86)."""
     out = {}
     for one in (True, False):
-        p = {"solver": "anderson", "u_one_step": one}
-        from mpi4py import MPI
-
-        from gpfem.app.registry import RunContext
-        from gpfem.models.fracture import Fracture
-        from gpfem.models.fracture_run import build_mesh
-
-        prm = resolve(PARAMETERS, PRESETS["shear-ci"], {"output_format": "none", "crack_track": False, **p})
-        m = Fracture(build_mesh(prm, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), prm)
+        m = fracture_model("shear-ci", solver="anderson", u_one_step=one)
+        prm = m.p
         try:
             forces, res_u, changes, ds = [], [], [], prm["dload"]
             for k in range(14):

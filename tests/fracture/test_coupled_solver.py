@@ -7,27 +7,15 @@ the crack step == the uninterrupted run, and a failed step is cut and retried.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import fracture_model
 
 from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 
 #: sent-ci: the crack runs through in step 12 (load 0.006); 13 steps cover it and one step after.
 STEPS = 13
-
-
-def _model(**overrides):
-    from mpi4py import MPI
-
-    from gpfem.app.registry import RunContext
-    from gpfem.models.fracture import Fracture
-    from gpfem.models.fracture_run import build_mesh
-
-    p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False, **overrides})
-    return Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=MPI.COMM_WORLD)), p)
 
 
 def _step(m, s, ds):
@@ -42,7 +30,7 @@ def curves():
     """Force, bounds and residual checks of the first STEPS steps with each solver (in process)."""
     out = {}
     for solver in ("altmin", "hybrid"):
-        m = _model(solver=solver)
+        m = fracture_model(solver=solver)
         try:
             rows, drops, tops, checks = [], [], [], []
             ds = PRESETS["sent-ci"]["dload"]
@@ -135,7 +123,7 @@ def test_forced_failure_is_cut_and_retried():
     from gpfem.base.errors import ConvergenceError
     from gpfem.drivers.stepping import AdaptiveStepper, StepControl
 
-    m = _model(solver="hybrid")
+    m = fracture_model(solver="hybrid")
     try:
         calls = {"n": 0}
         run = m.hybrid.run

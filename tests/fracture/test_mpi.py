@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import fracture_model
 
 from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
@@ -46,17 +47,10 @@ def test_bar_peak_and_irreversibility_in_parallel():
 
 def _sent_ci_history(comm, solver, steps):
     """Loads, alternate minimisations, forces and the bound check of sent-ci steps on ``comm``."""
-    from pathlib import Path
-
     from mpi4py import MPI
 
-    from gpfem.app.registry import RunContext
-    from gpfem.models.fracture import Fracture
-    from gpfem.models.fracture_run import build_mesh
-
-    p = resolve(PARAMETERS, PRESETS["sent-ci"], {"output_format": "none", "crack_track": False,
-                                                  "solver": solver})
-    m = Fracture(build_mesh(p, RunContext(out_dir=Path("."), comm=comm)), p)
+    m = fracture_model(comm=comm, solver=solver)
+    p = m.p
     try:
         rows, worst, ds = [], 0.0, p["dload"]
         for k in range(steps):
