@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,14 @@ CASES: dict[str, tuple[str, dict[str, object]]] = {
 }
 #: Alternate minimisation on the full shear preset to the bottom edge, 1 rank (docs/fracture.md).
 SHEAR_FULL_ALTMIN = {"steps": 132, "nonlinear": 11934, "wall": 3318.2, "cpu": 1725.7}
-SOLVERS = ("altmin", "hybrid", "anderson")
+#: Solver label -> the parameters it sets. ``anderson`` is the default (with the reused displacement
+#: Jacobian, ``u_reuse``); ``anderson-r1`` is the same without reuse (the default of the last round).
+SOLVERS: dict[str, dict[str, object]] = {
+    "altmin": {"solver": "altmin"},
+    "hybrid": {"solver": "hybrid"},
+    "anderson": {"solver": "anderson"},
+    "anderson-r1": {"solver": "anderson", "u_reuse": 1},
+}
 
 
 def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
@@ -60,9 +68,8 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
     preset, sets = CASES[case]
     out = Path(tempfile.mkdtemp(prefix=f"gpfem-solvers-{case}-{solver}-{ranks}-"))
     cmd = [str(BIN / "gpfem"), "run", "fracture", "--preset", preset, "--out", str(out), "--quiet",
-           "--set", f"solver={solver}", "--set", "output_format=none", "--set", "png=false",
-           "--set", "checkpoint_interval=0"]
-    for k, v in sets.items():
+           "--set", "output_format=none", "--set", "png=false", "--set", "checkpoint_interval=0"]
+    for k, v in {**sets, **SOLVERS[solver]}.items():
         cmd += ["--set", f"{k}={v}"]
     if ranks > 1:
         cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
@@ -96,16 +103,30 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
 
 def _fmt(r: dict) -> str:
     if "steps" not in r:
-        return f"{r['case']:13s} {r['solver']:8s} {r['ranks']:5d}   {r['status']}"
+        return f"{r['case']:13s} {r['solver']:11s} {r['ranks']:5d}   {r['status']}"
     tip = r["tip"]
-    return (f"{r['case']:13s} {r['solver']:8s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
+    return (f"{r['case']:13s} {r['solver']:11s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
             f"{r['altmin']:7d} {r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} "
             f"{r['wall']:8.1f} {r['cpu']:8.1f} "
             f"{r['rss']:7.0f} {r['peak']:8.4f} {r['u_peak']:9.6f}  ({tip[0]:.3f}, {tip[1]:.3f})"
             + ("" if r["status"] == "ok" else f"  {r['status']}"))
 
 
-HEADER = ("case          solver   ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
+def _median_row(runs: list[dict]) -> dict:
+    """One row of repeated runs: the first run's counts, the median wall and CPU time (and their spread)."""
+    ok = [r for r in runs if "steps" in r]
+    if not ok:
+        return runs[-1]
+    row = dict(ok[0])
+    for key in ("wall", "cpu"):
+        vals = sorted(r[key] for r in ok)
+        row[key] = statistics.median(vals)
+        row[f"{key}_range"] = (vals[0], vals[-1])
+    row["repeats"] = len(ok)
+    return row
+
+
+HEADER = ("case          solver      ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
           "  RSS MB  peak kN    u@peak  crack end (x, y)")
 
 
@@ -117,30 +138,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full-shear", action="store_true",
                     help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
                          "stored counts)")
-    ap.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated: altmin, hybrid, anderson")
+    ap.add_argument("--solvers", default="altmin,hybrid,anderson",
+                    help=f"comma-separated labels: {', '.join(SOLVERS)}")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of each set-up, interleaved; the table shows the median wall and CPU times")
     ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
     a = ap.parse_args(argv)
     cases = [c for c in a.cases.split(",") if c and c != "none"]
     ranks = [int(n) for n in a.ranks.split(",")]
-    rows: list[dict] = []
+    solvers = [x for x in a.solvers.split(",") if x]
+    unknown = [x for x in solvers if x not in SOLVERS]
+    if unknown:
+        ap.error(f"--solvers: unknown {', '.join(unknown)} (known: {', '.join(SOLVERS)})")
+    plan = [(case, n, solver) for case in cases for n in ranks for solver in solvers]
+    # the full shear: the new solvers first (minutes, not hours)
+    plan += [("shear-full", n, solver) for n in ranks for solver in reversed(solvers)] if a.full_shear else []
+    runs: dict[tuple[str, int, str], list[dict]] = {k: [] for k in plan}
     print(HEADER, flush=True)
-    for case in cases:
-        for n in ranks:
-            for solver in a.solvers.split(","):
-                rows.append(run_one(case, solver, n, a.timeout))
-                print(_fmt(rows[-1]), flush=True)
-    if a.full_shear:
-        for n in ranks:
-            for solver in reversed(a.solvers.split(",")):  # the new default first: minutes, not hours
-                rows.append(run_one("shear-full", solver, n, a.timeout))
-                print(_fmt(rows[-1]), flush=True)
+    for rep in range(a.repeat):  # interleaved, so a slow spell of the machine hits every set-up alike
+        for case, n, solver in plan:
+            runs[(case, n, solver)].append(run_one(case, solver, n, a.timeout))
+            if a.repeat > 1:
+                print(f"  (run {rep + 1}/{a.repeat}) " + _fmt(runs[(case, n, solver)][-1]), flush=True)
+            else:
+                print(_fmt(runs[(case, n, solver)][-1]), flush=True)
+    rows = [_median_row(runs[k]) for k in plan]
+    if a.repeat > 1:
+        print(f"\nmedians of {a.repeat} runs (wall and loop CPU time):")
+        for r in rows:
+            spread = (f"  [wall {r['wall_range'][0]:.1f}-{r['wall_range'][1]:.1f}, cpu "
+                      f"{r['cpu_range'][0]:.1f}-{r['cpu_range'][1]:.1f}]") if "wall_range" in r else ""
+            print(_fmt(r) + spread)
     print()
     for case in cases + (["shear-full"] if a.full_shear else []):
         for n in ranks:
             old = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, "altmin", n)), {})
-            for solver in SOLVERS[1:]:
+            for solver in solvers:
                 new = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, solver, n)), {})
-                if "steps" not in old or "steps" not in new:
+                if solver == "altmin" or "steps" not in old or "steps" not in new:
                     continue
                 dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
                 its = (old["altmin"] + old["newton"], new["altmin"] + new["newton"])

@@ -79,6 +79,8 @@ class AlternateMinimisation:
         name: str = "gpfem_altmin_",
         anderson: Any = None,
         u_one_step: bool = False,
+        u_reuse: int = 1,
+        u_reuse_below: float = 0.05,
     ):
         from dolfinx import fem
 
@@ -93,8 +95,13 @@ class AlternateMinimisation:
         self.relaxation_after = relaxation_after
         self.name = name
         self.anderson = anderson
-        # one Newton step of a nonlinear u-problem per iteration (not for a linear, ksponly, one)
-        self.u_one_step = u_one_step and solver_u.snes.getType() != "ksponly"
+        # one Newton step of a nonlinear u-problem per iteration (for a linear, ksponly, one only with a
+        # reused Jacobian: with a fresh one the step is the solution)
+        self.u_reuse = max(1, int(u_reuse))
+        self.u_one_step = u_one_step and (solver_u.snes.getType() != "ksponly" or self.u_reuse > 1)
+        self.u_reuse_below = u_reuse_below
+        self._reused = 0  # one-step iterations since the Jacobian of u was last computed
+        self._last_change = math.inf
         self.comm = alpha.function_space.mesh.comm
         self._alpha_iter = fem.Function(alpha.function_space)
         #: Called as ``monitor(k)`` every ``monitor_every`` unconverged iterations, after the ``alpha``
@@ -150,17 +157,13 @@ class AlternateMinimisation:
         if aa is not None:
             aa.reset()  # a new call: the state may come from elsewhere (a Newton try, a new mesh)
         exact = not self.u_one_step
+        self._reused = 0  # the state may come from elsewhere: a fresh Jacobian first
         for k in range(start + 1, start + count + 1):
             if exact or k == start + count:
                 exact = True
-                self.solver_u.solve()
-            else:  # one Newton step of the u-problem (SNES stops after its first iteration)
-                snes = self.solver_u.snes
-                snes.setConvergenceTest(_one_newton_step)
-                try:
-                    self.solver_u.solve()
-                finally:
-                    snes.setConvergenceTest("default")
+                self._solve_u(exact=True)
+            else:
+                self._solve_u(exact=False)
             a.copy(a_it)
             self.solver_alpha.solve()
             # max-norm of the plain increment G(alpha_k) - alpha_k and the largest rise above the lower
@@ -171,6 +174,7 @@ class AlternateMinimisation:
             glob = np.empty(2)
             self.comm.Allreduce(local, glob, op=MPI.MAX)
             err, rise = float(glob[0]), float(glob[1])
+            self._last_change = err
             if max_increment is not None and rise > max_increment:
                 return Sweeps(k - start, False, False, err)
             if err < self.tol:
@@ -202,6 +206,30 @@ class AlternateMinimisation:
             a.pointwiseMin(a, hi)
             self.alpha.x.scatter_forward()
         return Sweeps(count, True, False, err)
+
+    def _solve_u(self, exact: bool) -> None:
+        """The u solve of one iteration: converged (``exact``) or one Newton step.
+
+        With ``u_reuse > 1`` a one-step iteration reuses the Jacobian (and its factorisation) of an earlier
+        solve for up to ``u_reuse - 1`` iterations in a row (a modified Newton step); a converged solve
+        always computes it anew at every Newton iteration.
+        """
+        snes = self.solver_u.snes
+        if exact:
+            self.solver_u.reuse_jacobian = False
+            self._reused = 1  # its last Jacobian may be reused
+            self.solver_u.solve()
+            return
+        if self.u_reuse > 1:
+            fresh = (self._reused == 0 or self._reused >= self.u_reuse
+                     or self._last_change > self.u_reuse_below)
+            self.solver_u.reuse_jacobian = not fresh
+            self._reused = 1 if fresh else self._reused + 1
+        snes.setConvergenceTest(_one_newton_step)
+        try:
+            self.solver_u.solve()
+        finally:
+            snes.setConvergenceTest("default")
 
     def rise(self) -> float:
         """``max (alpha - lower)`` over all ranks: the largest damage increase of the step so far."""

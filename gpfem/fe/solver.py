@@ -108,6 +108,11 @@ class NonlinearSolver:
         objective: ``objective() -> float``, the energy whose gradient is ``F``, evaluated at the current
             ``u`` (reduced over ranks). SNES copies each trial iterate into ``u`` and calls it, so its line
             search (``bt``) decreases the energy instead of the residual norm. Not with a ``constraint``.
+        symmetric: The Jacobian is symmetric (a Hessian, boundary conditions applied symmetrically): the
+            direct default factorises it as ``L D L^T`` (MUMPS ``pc_type cholesky``).
+        jacobian_once: The Jacobian does not depend on ``u`` within a solve (a quadratic energy in ``u``,
+            e.g. the damage problem of AT1/AT2 at fixed displacement): computed at the first Newton
+            iteration of each solve and kept for the others (same iterates, less assembly).
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -128,6 +133,8 @@ class NonlinearSolver:
         near_nullspace: PETSc.NullSpace | None = None,
         krylov_from: int | None = None,
         objective: Callable[[], float] | None = None,
+        symmetric: bool = False,
+        jacobian_once: bool = False,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
@@ -141,7 +148,8 @@ class NonlinearSolver:
         if self.fallback_prefix is not None and self.fallback_prefix in _live_prefixes:
             raise GpfemError(f"options prefix '{self.fallback_prefix}' (the direct retry of '{prefix}') is "
                              "already used by another live solver")
-        self.options = layered_options(prefix, options, bounds is not None, self.auto_krylov, space.mesh.comm)
+        self.options = layered_options(prefix, options, bounds is not None, self.auto_krylov, space.mesh.comm,
+                                       symmetric=symmetric)
         vec_type, backend_mat = backend_types(prefix)
         if constraint is not None:
             if isinstance(u, list | tuple):
@@ -168,6 +176,17 @@ class NonlinearSolver:
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
+        #: While ``True``, a Newton iteration keeps the Jacobian (and the preconditioner or factorisation
+        #: built from it) of the last one that computed it: a modified Newton step, for callers that
+        #: accept an inexact step (:class:`~gpfem.drivers.altmin.AlternateMinimisation` with ``u_reuse``).
+        #: The first iteration of a solver always computes it.
+        self.reuse_jacobian = False
+        self._jacobian_made = False
+        self._jacobian_once = jacobian_once
+        self._jacobian_this_solve = False
+        jac_mat, jac_pre, (jac_fn, jac_args, jac_kw) = self.snes.getJacobian()
+        self.snes.setJacobian(functools.partial(self._jacobian, jac_fn, jac_args, jac_kw or {}),
+                              jac_mat, jac_pre)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.
@@ -275,8 +294,21 @@ class NonlinearSolver:
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         unknowns = self.u if isinstance(self.u, list | tuple) else [self.u]
+        self._jacobian_this_solve = False
         reason, ksp_reason = self._fallback.solve(self.snes, self._run, unknowns, self.options, self.comm)
         return self._result(reason, ksp_reason)
+
+    def _jacobian(self, fn: Callable[..., None], args: tuple[Any, ...], kw: Mapping[str, Any],
+                  snes: PETSc.SNES, x: PETSc.Vec, J: PETSc.Mat, P: PETSc.Mat) -> None:
+        """SNES's Jacobian callback: the problem's own, skipped while :attr:`reuse_jacobian` holds.
+
+        Skipped, the matrix keeps its state, so PETSc's ``PCSetUp`` keeps the factorisation too.
+        """
+        keep = self.reuse_jacobian or (self._jacobian_once and self._jacobian_this_solve)
+        if keep and self._jacobian_made:
+            return
+        fn(snes, x, J, P, *args, **kw)
+        self._jacobian_made = self._jacobian_this_solve = True
 
     def _run(self) -> int:
         """One SNES solve; its converged reason."""

@@ -152,7 +152,7 @@ class Fracture(QuasiStatic):
         self.solver_u = NonlinearSolver(
             F_u, self.u, prefix="gpfem_displacement_", bcs=self.bcs_u, options=opts_u,
             near_nullspace=None if self.rigid_modes is None else self.rigid_modes.nullspace,
-            krylov_from=krylov_from)
+            krylov_from=krylov_from, symmetric=True)
         self.solver_alpha = NonlinearSolver(
             F_a, self.alpha, prefix="gpfem_damage_", bcs=self.bcs_alpha,
             bounds=(self.alpha_prev, self.alpha_ub),
@@ -160,13 +160,17 @@ class Fracture(QuasiStatic):
             # cheaper than a new LU of each reduced (active-set) matrix, and far cheaper in parallel.
             options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-14,
                      "ksp_max_it": 1000},
+            # the damage energy is quadratic in alpha (degradation (1 - alpha)^2 + k_res, w = alpha or
+            # alpha^2): its Hessian depends on u only, one assembly per solve
+            jacobian_once=True,
         )
         self.altmin = AlternateMinimisation(
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,
             tol=p["altmin_tol"], max_iterations=p["altmin_max_it"], relaxation=p["relaxation"],
             relaxation_after=p["relaxation_after"],
             anderson=AndersonMixing(msh.comm, p["anderson_depth"]) if p["solver"] == "anderson" else None,
-            u_one_step=p["solver"] == "anderson" and p["u_one_step"])
+            u_one_step=p["solver"] == "anderson" and p["u_one_step"],
+            u_reuse=p["u_reuse"] if p["solver"] == "anderson" else 1, u_reuse_below=p["u_reuse_below"])
         self.solver_coupled: NonlinearSolver | None = None
         self.hybrid: HybridMinimisation | None = None
         if p["solver"] == "hybrid":

@@ -108,6 +108,14 @@ PARAMETERS = [
     Parameter("u_one_step", True, "anderson: one Newton step of a nonlinear displacement problem (a split) "
               "per alternate minimisation, a converged one before the stopping test is accepted (false: "
               "converge every displacement solve)"),
+    Parameter("u_reuse", 4, "anderson: a one-step displacement update may reuse the Jacobian of u and its "
+              "factorisation (a modified Newton step) in up to this many alternate minimisations in a row, "
+              "while the damage changed by less than u_reuse_below in the last one; a converged "
+              "displacement solve (before the stopping test) always computes it anew (1: never reuse)",
+              bounds=(1, 100), open_bounds=False, type=int),
+    Parameter("u_reuse_below", 0.03, "anderson: reuse the displacement Jacobian only while the max damage "
+              "change of the last alternate minimisation is below this (where a crack runs through, the "
+              "stiffness changes too much for an old factorisation)", positive=True),
     Parameter("anderson_depth", 3, "anderson: differences of past damage iterates kept by the Anderson "
               "acceleration", bounds=(1, 10), open_bounds=False, type=int),
     Parameter("newton_after", 3, "hybrid: alternate minimisations in a step before Newton may be tried (it "
@@ -119,8 +127,8 @@ PARAMETERS = [
     Parameter("newton_max_it", 15, "hybrid: Newton iterations of one try before it is given up",
               positive=True),
     # -- alternate minimisation ---------------------------------------------------------------------
-    Parameter("u_solver", "auto", "linear solve of the displacement: direct (MUMPS LU) | gamg (CG + GAMG "
-              "with the rigid-body modes, MUMPS where it fails) | auto (gamg from the measured size, "
+    Parameter("u_solver", "auto", "linear solve of the displacement: direct (MUMPS L D L^T) | gamg (CG + "
+              "GAMG with the rigid-body modes, MUMPS where it fails) | auto (gamg from the measured size, "
               "gpfem.fe.solver_defaults)", choices=("auto", "direct", "gamg")),
     Parameter("altmin_tol", 1e-4, "tolerance on the max-norm of the damage increment between two "
               "alternate minimisations (reduced over ranks)", positive=True),

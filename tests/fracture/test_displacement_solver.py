@@ -117,7 +117,7 @@ def _sent_steps(solver: str, loads=(0.002, 0.004, 0.005), options: dict | None =
 
 def _gamg_equals_direct():
     d, g = _sent_steps("direct"), _sent_steps("gamg")
-    assert d["used"] == "preonly+lu" and not d["has_nns"]
+    assert d["used"] == "preonly+cholesky" and not d["has_nns"]
     assert g["used"] == "cg+gamg" and g["has_nns"] and not g["fell_back"]
     # measured: 12 CG iterations per solve with the near-nullspace (rtol 1e-8)
     assert g["ksp_per_solve"] < 30
