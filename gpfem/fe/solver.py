@@ -139,8 +139,9 @@ class NonlinearSolver:
         prefix = check_prefix(prefix)
         self.prefix = prefix
         #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
-        #: (one linear solve per Newton iteration).
-        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0}
+        #: (one linear solve per Newton iteration), and the Jacobians assembled (fewer than Newton iterations
+        #: with ``jacobian_once`` or :attr:`reuse_jacobian`).
+        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0, "jacobians": 0}
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         # measured size-based Krylov default, with its direct retry
@@ -309,6 +310,7 @@ class NonlinearSolver:
             return
         fn(snes, x, J, P, *args, **kw)
         self._jacobian_made = self._jacobian_this_solve = True
+        self.counts["jacobians"] += 1
 
     def _run(self) -> int:
         """One SNES solve; its converged reason."""
