@@ -53,13 +53,20 @@ CASES: dict[str, tuple[str, dict[str, object]]] = {
 }
 #: Alternate minimisation on the full shear preset to the bottom edge, 1 rank (docs/fracture.md).
 SHEAR_FULL_ALTMIN = {"steps": 132, "nonlinear": 11934, "wall": 3318.2, "cpu": 1725.7}
-#: Solver label -> the parameters it sets. ``anderson`` is the default (with the reused displacement
-#: Jacobian, ``u_reuse``); ``anderson-r1`` is the same without reuse (the default of the last round).
+#: The commit whose code the ``*-base`` labels run: the state before the per-iteration changes of this
+#: benchmark's latest round (MUMPS LU of the displacement, the damage Jacobian at every Newton iteration, no
+#: reused displacement Jacobian, increments grown after easy steps). Its ``altmin`` is the reference of the
+#: goals: the alternate minimisation the stored full-shear run (SHEAR_FULL_ALTMIN) measured.
+BASE_COMMIT = "d1b65ac"
+#: Solver label -> the parameters it sets (and ``_commit``: run that commit's code instead of this tree's).
+#: ``anderson`` is the default; ``anderson-r1`` is it without the reused displacement Jacobian.
 SOLVERS: dict[str, dict[str, object]] = {
     "altmin": {"solver": "altmin"},
     "hybrid": {"solver": "hybrid"},
     "anderson": {"solver": "anderson"},
     "anderson-r1": {"solver": "anderson", "u_reuse": 1},
+    "altmin-base": {"solver": "altmin", "_commit": BASE_COMMIT},
+    "anderson-base": {"solver": "anderson", "_commit": BASE_COMMIT},
 }
 
 
@@ -69,11 +76,15 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
     out = Path(tempfile.mkdtemp(prefix=f"gpfem-solvers-{case}-{solver}-{ranks}-"))
     cmd = [str(BIN / "gpfem"), "run", "fracture", "--preset", preset, "--out", str(out), "--quiet",
            "--set", "output_format=none", "--set", "png=false", "--set", "checkpoint_interval=0"]
+    commit = SOLVERS[solver].get("_commit")
     for k, v in {**sets, **SOLVERS[solver]}.items():
+        if k.startswith("_"):
+            continue
         cmd += ["--set", f"{k}={v}"]
     if ranks > 1:
         cmd = [str(BIN / "mpiexec"), "-n", str(ranks), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    code = ROOT if commit is None else _tree_of(str(commit))
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(code))
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
@@ -99,6 +110,17 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
                peak=r.get("peak_force", float("nan")), u_peak=r.get("load_at_peak", float("nan")),
                tip=tip, dofs=r.get("dofs_u", 0) + r.get("dofs_alpha", 0))
     return row
+
+
+def _tree_of(commit: str) -> Path:
+    """The package source of ``commit`` (``git archive`` into a temporary folder, once per invocation)."""
+    tree = Path(tempfile.gettempdir()) / f"gpfem-bench-{commit}"
+    if not (tree / "gpfem" / "__init__.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "gpfem"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
 
 
 def _fmt(r: dict) -> str:
@@ -128,6 +150,23 @@ def _median_row(runs: list[dict]) -> dict:
 
 HEADER = ("case          solver      ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
           "  RSS MB  peak kN    u@peak  crack end (x, y)")
+
+
+def _ratios(rows: list[dict], case: str, n: int, ref: str, solvers: list[str]) -> None:
+    """One line per solver: its times, iterations, peak and crack end against the ``ref`` row."""
+    old = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, ref, n)), {})
+    for solver in solvers:
+        new = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, solver, n)), {})
+        if "steps" not in old or "steps" not in new:
+            continue
+        dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
+        its = (old["altmin"] + old["newton"], new["altmin"] + new["newton"])
+        print(f"{case}, {n} rank(s): {ref}/{solver}: wall {old['wall'] / new['wall']:.2f}, loop cpu "
+              f"{old['cpu'] / new['cpu']:.2f}, nonlinear its {its[0]} -> {its[1]}, linear solves "
+              f"{old['linear']} -> {new['linear']} "
+              f"({old['linear'] / max(new['linear'], 1):.2f}x), peak {new['peak']:.4f} vs "
+              f"{old['peak']:.4f} kN ({dpeak:+.3f}%), crack end ({new['tip'][0]:.3f}, "
+              f"{new['tip'][1]:.3f}) vs ({old['tip'][0]:.3f}, {old['tip'][1]:.3f})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,28 +211,19 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for case in cases + (["shear-full"] if a.full_shear else []):
         for n in ranks:
-            old = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, "altmin", n)), {})
-            for solver in solvers:
-                new = next((r for r in rows if (r["case"], r["solver"], r["ranks"]) == (case, solver, n)), {})
-                if solver == "altmin" or "steps" not in old or "steps" not in new:
-                    continue
-                dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
-                its = (old["altmin"] + old["newton"], new["altmin"] + new["newton"])
-                print(f"{case}, {n} rank(s): altmin/{solver}: wall {old['wall'] / new['wall']:.2f}, loop cpu "
-                      f"{old['cpu'] / new['cpu']:.2f}, nonlinear its {its[0]} -> {its[1]}, linear solves "
-                      f"{old['linear']} -> {new['linear']} "
-                      f"({old['linear'] / max(new['linear'], 1):.2f}x), peak {new['peak']:.4f} vs "
-                      f"{old['peak']:.4f} kN ({dpeak:+.3f}%), crack end ({new['tip'][0]:.3f}, "
-                      f"{new['tip'][1]:.3f}) vs ({old['tip'][0]:.3f}, {old['tip'][1]:.3f})")
-    have_altmin = any(r["case"] == "shear-full" and r["solver"] == "altmin" and "steps" in r for r in rows)
+            for ref in ("altmin", "altmin-base"):
+                _ratios(rows, case, n, ref, [x for x in solvers if not x.startswith("altmin")])
+    have_altmin = any(r["case"] == "shear-full" and r["solver"].startswith("altmin") and "steps" in r
+                      for r in rows)
     for r in rows:
-        if r["case"] == "shear-full" and r["solver"] != "altmin" and "steps" in r and not have_altmin:
-            o = SHEAR_FULL_ALTMIN
-            print(f"shear-full, {r['ranks']} rank(s): altmin (stored) {o['steps']} steps, {o['nonlinear']} "
-                  f"alternate minimisations, {o['wall']:.0f} s wall, {o['cpu']:.0f} s loop cpu; "
-                  f"{r['solver']} {r['steps']} steps, {r['altmin'] + r['newton']} iterations, "
-                  f"{r['wall']:.0f} s, {r['cpu']:.0f} s: loop cpu ratio {o['cpu'] / r['cpu']:.2f} "
-                  "(another invocation)")
+        if have_altmin or r["case"] != "shear-full" or r["solver"].startswith("altmin") or "steps" not in r:
+            continue
+        o = SHEAR_FULL_ALTMIN
+        print(f"shear-full, {r['ranks']} rank(s): altmin (stored) {o['steps']} steps, {o['nonlinear']} "
+              f"alternate minimisations, {o['wall']:.0f} s wall, {o['cpu']:.0f} s loop cpu; "
+              f"{r['solver']} {r['steps']} steps, {r['altmin'] + r['newton']} iterations, "
+              f"{r['wall']:.0f} s, {r['cpu']:.0f} s: loop cpu ratio {o['cpu'] / r['cpu']:.2f} "
+              "(another invocation)")
     return 0
 
 

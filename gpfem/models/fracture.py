@@ -349,6 +349,11 @@ class Fracture(QuasiStatic):
         if res.ok:
             res.data.update(alt_min_iterations=self._alt_min_iterations,
                             newton_iterations=self._newton_iterations)
+            target = self.p["damage_increment_target"] * self.p["max_damage_increment"]
+            if target > 0.0:
+                # the damage rise of the step (reduced over ranks) sets the next increment
+                rise = max(self.altmin.rise(), 1e-12)
+                res.dt_next = ds * min(max(target / rise, 0.5), self.p["dload_grow"])
         return res
 
     def history_row(self) -> dict[str, Any]:
