@@ -6,26 +6,35 @@ prints one table: load steps, nonlinear iterations (alternate minimisations + Ne
 coupled problem, accepted steps), linear solves (one per Newton iteration of any SNES, rejected steps
 included), wall time of the whole command and CPU time of the time loop, peak resident memory per rank,
 peak force, displacement at the peak and where the crack ends (tip of the centre line at the last step).
-The solvers: ``altmin`` (alternate minimisation with over-relaxation, the reference), ``hybrid``
-(alternate minimisation, then bounded Newton on the coupled problem once it contracts) and ``anderson``
-(the default: alternate minimisation with Anderson acceleration of the damage update). The summary lines
-give altmin/hybrid and altmin/anderson ratios of wall time, loop CPU time, iterations and linear solves,
-taken within one invocation; on a shared machine the CPU-time ratio of the time loop is the steadier
-number.
+The set-ups (``--solvers``, labels of :data:`SOLVERS`): ``altmin`` (alternate minimisation with
+over-relaxation), ``hybrid`` (alternate minimisation, then bounded Newton on the coupled problem once it
+contracts), ``anderson`` (the default: alternate minimisation with Anderson acceleration of the damage
+update, one-step displacement updates that reuse the Jacobian and its factorisation, ``u_reuse``),
+``anderson-r1`` (the same without reuse), and ``altmin-base`` / ``anderson-base``: ``altmin`` / ``anderson``
+run by the code of :data:`BASE_COMMIT` (``git archive`` into a temporary folder, put first on
+``PYTHONPATH``), the alternate minimisation of the goals before this round's per-iteration changes (MUMPS
+``L D L^T``, the damage Jacobian once per solve and the increment control of ``damage_increment_target``
+help ``altmin`` too). The summary lines give the ratios against ``altmin`` and against ``altmin-base`` of
+wall time, loop CPU time, iterations and linear solves, taken within one invocation; on a shared machine
+the CPU-time ratio of the time loop is the steadier number. ``--repeat N`` runs every set-up N times,
+interleaved, and the ratios use the median times.
 
 Cases: ``sent`` (the preset) and ``shear-coarse`` (the ``shear`` preset with ell = 0.03, h_fine = 0.015,
 h_coarse = 0.05, dload_min = 5e-5, to its end: ``stop_at_edge``, the crack at the bottom edge).
 ``--full-shear`` adds ``shear-full``: the ``shear`` preset itself (ell = 0.015, 23,307 DOFs) to the bottom
-edge, the new solvers first, then alternate minimisation (about an hour on one core; leave ``altmin`` out
-of ``--solvers`` to skip it). Without an altmin row the new solvers are set against the stored run of
-alternate minimisation on the same mesh (1 rank, load 4-5): 132 steps, 11,934 alternate minimisations,
-3,318 s wall, 1,726 s loop CPU time; compare the CPU times across invocations.
+edge, the set-ups in reverse order (alternate minimisation last: about an hour on one core; leave it out of
+``--solvers`` to skip it). Without an altmin row the new solvers are set against the stored run of
+``altmin-base`` on the same mesh (1 rank, load 4-5): 132 steps, 11,934 alternate minimisations, 3,318 s
+wall, 1,726 s loop CPU time; compare the CPU times across invocations.
 
 Usage::
 
     .venv/bin/python benchmarks/fracture_solvers.py                  # sent and shear-coarse, 1 and 2 ranks
     .venv/bin/python benchmarks/fracture_solvers.py --cases sent --ranks 1
-    .venv/bin/python benchmarks/fracture_solvers.py --full-shear --ranks 1 --cases none
+    .venv/bin/python benchmarks/fracture_solvers.py --cases sent --ranks 1 --repeat 3 \\
+        --solvers altmin-base,altmin,anderson-base,anderson
+    .venv/bin/python benchmarks/fracture_solvers.py --full-shear --ranks 1 --cases none \\
+        --solvers altmin-base,anderson-base,anderson
 """
 
 from __future__ import annotations
@@ -177,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full-shear", action="store_true",
                     help="also the full shear preset to u = 0.02 (new default only; the old scheme: "
                          "stored counts)")
-    ap.add_argument("--solvers", default="altmin,hybrid,anderson",
+    ap.add_argument("--solvers", default="altmin-base,altmin,hybrid,anderson",
                     help=f"comma-separated labels: {', '.join(SOLVERS)}")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs of each set-up, interleaved; the table shows the median wall and CPU times")
