@@ -97,7 +97,7 @@ def _describe(run: Run) -> str:
 def _control(run: Run) -> StepControl:
     p = run.params
     return StepControl(dt=p["dload"], dt_min=p["dload_min"], dt_max=p["dload_max"], grow=p["dload_grow"],
-                       easy_iterations=p["easy_iterations"], max_retries=60)
+                       cut=p["dload_cut"], easy_iterations=p["easy_iterations"], max_retries=60)
 
 
 def _settings(run: Run) -> LoopSettings:

@@ -84,6 +84,8 @@ PARAMETERS = [
     Parameter("dload_min", 1e-5, "smallest load increment (where the crack runs)", positive=True),
     Parameter("dload_max", 5e-4, "largest load increment", positive=True),
     Parameter("dload_grow", 1.5, "growth factor of the increment after an easy step", bounds=(1.0, 10.0)),
+    Parameter("dload_cut", 0.5, "factor of the increment after a rejected try", bounds=(0.01, 0.9),
+              open_bounds=False),
     Parameter("easy_iterations", 8, "a step with at most this many alternate minimisations is easy",
               nonnegative=True),
     Parameter("damage_increment_target", 0.0, "next load increment from the damage rise of the accepted "
@@ -179,9 +181,12 @@ PRESETS = {
     # solver=anderson: the crack runs through in one step past saddle points, where the hybrid's Newton does
     # not help (benchmarks/fracture_solvers.py: 6% more CPU time than altmin) and Anderson acceleration does
     # (about 0.6x the alternate minimisations and CPU time of altmin; docs/fracture.md)
+    # dload_cut = 0.25: every try past the critical load fails (the crack runs through in one step), so the
+    # increment is cut by 4 instead of 2 per rejected try: 4 instead of 6 rejected tries, 649 instead of 763
+    # damage solves (anderson, 1 rank), peak 0.7023 kN at u = 0.005540 instead of 0.7027 at 0.005554
     "sent": dict(_MIEHE, model="AT2", split="none", band=[0.45, 0.55], fixed="bottom", loaded="top",
                  direction="y", load_max=0.0065, dload=2e-4, dload_max=5e-4, dload_min=1e-5,
-                 solver="anderson"),
+                 dload_cut=0.25, solver="anderson"),
     # Miehe, Hofacker & Welschinger (2010): bottom clamped, top moved in x with u_y = 0, left and right
     # edges u_y = 0; refined where the crack runs, from the notch tip down to the bottom edge. The crack
     # reaches the bottom edge at u = 0.0127 mm on shear-ci, after which the force rises again (the faces of
