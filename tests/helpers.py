@@ -68,3 +68,28 @@ def fracture_model(preset: str = "sent-ci", comm=None, **overrides):
 
     p = resolve(PARAMETERS, PRESETS[preset], {"output_format": "none", "crack_track": False, **overrides})
     return Fracture(preset_mesh(p, comm if comm is not None else MPI.COMM_WORLD), p)
+
+
+def bounded_poisson(prefix: str, **solver_kw):
+    """A small variational inequality: min int 1/2|grad u|^2 - 10 u over 0 <= u <= 0.05, u = 0 on the boundary
+    of the unit square (16 x 16); quadratic, so its Jacobian is the same at every iterate, and the upper
+    bound is active in the interior (unconstrained the maximum would be about 0.737). Returns the
+    ``NonlinearSolver`` (``prefix``, further keywords passed on) and ``u``."""
+    from mpi4py import MPI
+
+    import ufl
+    from dolfinx import fem, mesh
+
+    from gpfem.fe.energy import Energy, gradient_penalty
+    from gpfem.fe.solver import NonlinearSolver
+
+    msh = mesh.create_unit_square(MPI.COMM_WORLD, 16, 16)
+    V = fem.functionspace(msh, ("Lagrange", 1))
+    u = fem.Function(V)
+    E = Energy(ufl.dx, gradient=gradient_penalty(u, 1.0))
+    E.add("work", 10.0 * u * ufl.dx, sign=-1.0)
+    msh.topology.create_connectivity(1, 2)
+    bc = fem.dirichletbc(0.0, fem.locate_dofs_topological(V, 1, mesh.exterior_facet_indices(msh.topology)), V)
+    lo, hi = fem.Function(V), fem.Function(V)
+    hi.x.array[:] = 0.05
+    return NonlinearSolver(E.residual(u), u, prefix=prefix, bcs=[bc], bounds=(lo, hi), **solver_kw), u

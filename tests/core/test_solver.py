@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import ufl
 from dolfinx import fem, mesh
+from helpers import bounded_poisson
 from petsc4py import PETSc
 
 from gpfem.base.errors import ConvergenceError, GpfemError
@@ -94,16 +95,8 @@ def test_command_line_options_reach_the_prefix():
 
 def test_bounds_give_a_variational_inequality():
     """min int 1/2|grad u|^2 - 10 u with 0 <= u <= 0.05: the upper bound is active in the interior."""
-    msh = mesh.create_unit_square(MPI.COMM_WORLD, 16, 16)
-    V = fem.functionspace(msh, ("Lagrange", 1))
-    u = fem.Function(V)
-    E = Energy(ufl.dx, gradient=gradient_penalty(u, 1.0))
-    E.add("work", 10.0 * u * ufl.dx, sign=-1.0)
-    msh.topology.create_connectivity(1, 2)
-    bc = fem.dirichletbc(0.0, fem.locate_dofs_topological(V, 1, mesh.exterior_facet_indices(msh.topology)), V)
-    lo, hi = fem.Function(V), fem.Function(V)
-    hi.x.array[:] = 0.05
-    s = NonlinearSolver(E.residual(u), u, prefix="gpfem_vi_", bcs=[bc], bounds=(lo, hi))
+    s, u = bounded_poisson("gpfem_vi_")
+    msh = u.function_space.mesh
     assert s.snes.getType() == "vinewtonrsls"
     s.solve()
     umax = msh.comm.allreduce(u.x.array.max(), op=MPI.MAX)

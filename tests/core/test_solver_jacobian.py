@@ -7,25 +7,11 @@ import numpy as np
 import pytest
 import ufl
 from dolfinx import fem, mesh
+from helpers import bounded_poisson
 from petsc4py import PETSc
 
 from gpfem.fe.energy import Energy, gradient_penalty
 from gpfem.fe.solver import NonlinearSolver
-
-
-def _vi_problem(prefix, **kw):
-    """min int 1/2|grad u|^2 - 10 u, 0 <= u <= 0.05, u = 0 on the boundary: quadratic, so its Jacobian is
-    the same at every iterate; the bounds make the active-set Newton take several iterations."""
-    msh = mesh.create_unit_square(MPI.COMM_WORLD, 16, 16)
-    V = fem.functionspace(msh, ("Lagrange", 1))
-    u = fem.Function(V)
-    E = Energy(ufl.dx, gradient=gradient_penalty(u, 1.0))
-    E.add("work", 10.0 * u * ufl.dx, sign=-1.0)
-    msh.topology.create_connectivity(1, 2)
-    bc = fem.dirichletbc(0.0, fem.locate_dofs_topological(V, 1, mesh.exterior_facet_indices(msh.topology)), V)
-    lo, hi = fem.Function(V), fem.Function(V)
-    hi.x.array[:] = 0.05
-    return NonlinearSolver(E.residual(u), u, prefix=prefix, bcs=[bc], bounds=(lo, hi), **kw), u
 
 
 def test_jacobian_once_gives_the_same_iterates_with_one_assembly_per_solve():
@@ -43,7 +29,7 @@ def test_jacobian_once_same_iterates_in_parallel():
 def _jacobian_once_same_iterates():
     out = {}
     for once in (False, True):
-        s, u = _vi_problem(f"gpfem_jonce{int(once)}_", jacobian_once=once)
+        s, u = bounded_poisson(f"gpfem_jonce{int(once)}_", jacobian_once=once)
         try:
             for _ in range(2):  # a second solve from another start: one more assembly
                 u.x.array[:] = 0.0
@@ -89,14 +75,14 @@ def test_symmetric_jacobian_gets_ldlt_unless_the_user_chose():
     db = PETSc.Options()
     made = []
     try:
-        s, _ = _vi_problem("gpfem_jsym_", symmetric=True)
+        s, _ = bounded_poisson("gpfem_jsym_", symmetric=True)
         made.append(s)
         assert s.snes.getKSP().getPC().getType() == "cholesky"
-        s, _ = _vi_problem("gpfem_jsym_model_", symmetric=True, options={"pc_type": "lu"})
+        s, _ = bounded_poisson("gpfem_jsym_model_", symmetric=True, options={"pc_type": "lu"})
         made.append(s)
         assert s.snes.getKSP().getPC().getType() == "lu"
         db["gpfem_jsym_cli_pc_type"] = "lu"
-        s, u = _vi_problem("gpfem_jsym_cli_", symmetric=True)
+        s, u = bounded_poisson("gpfem_jsym_cli_", symmetric=True)
         made.append(s)
         assert s.snes.getKSP().getPC().getType() == "lu"
         s.solve()  # and it still solves

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from mpi4py import MPI
+
 import numpy as np
 import pytest
 from helpers import fracture_model
-from mpi4py import MPI
 
 
 def _steps(target, load_end=0.0098):
