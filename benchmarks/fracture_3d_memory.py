@@ -3,7 +3,9 @@
 For ``sent-3d`` with ``--layers L`` (u DOFs = 3 (L + 1) x the 2D vertices; ``--layers 84`` has 1.01M), each
 size runs in fresh processes (``mpiexec -n R``) and prints one row per solver:
 
-* ``mumps``: the displacement Jacobian (undamaged) is assembled and MUMPS's analysis run; its estimates
+* ``mumps`` (``--factors lu,cholesky``: MUMPS LU and its ``L D L^T``, ``pc_type cholesky``, the direct
+  default of the symmetric displacement problem): the displacement Jacobian (undamaged) is assembled and
+  MUMPS's analysis run; its estimates
   of the in-core factorisation's memory (INFOG(16) per rank, INFOG(17) in all) and flops (RINFOG(1)) are
   read. If the estimate fits in ``--fit`` of the memory available now, the factorisation is also done and
   its real memory (INFOG(21)/(22)), its wall time and the growth of the peak RSS are printed; otherwise
@@ -82,7 +84,7 @@ def worker(a: argparse.Namespace) -> None:
             ksp = PETSc.KSP().create(comm)
             ksp.setType("preonly")
             pc = ksp.getPC()
-            pc.setType("lu")
+            pc.setType(a.factor)
             pc.setFactorSolverType("mumps")
             ksp.setOperators(A)
             pc.setFactorSetUpSolverType()
@@ -113,8 +115,10 @@ def worker(a: argparse.Namespace) -> None:
         print("RESULT " + json.dumps(row), flush=True)
 
 
-def _launch(layers: int, solver: str, ranks: int, factorise: bool, timeout: float) -> dict:
-    args = ["--solver", solver, "--layers", str(layers), *(["--factorise"] if factorise else [])]
+def _launch(layers: int, solver: str, ranks: int, factorise: bool, timeout: float,
+            factor: str = "lu") -> dict:
+    args = ["--solver", solver, "--layers", str(layers), "--factor", factor,
+            *(["--factorise"] if factorise else [])]
     return launch_worker(__file__, args, ranks, timeout)
 
 
@@ -129,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--solver", default="mumps", help=argparse.SUPPRESS)
     ap.add_argument("--factorise", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--factor", default="lu", help=argparse.SUPPRESS)
+    ap.add_argument("--factors", default="lu,cholesky",
+                    help="MUMPS factorisations to estimate: lu and/or cholesky (L D L^T)")
     a = ap.parse_args(argv)
     if a.worker:
         worker(a)
@@ -137,16 +144,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{'est GFlop':>9s} {'real MB/rank':>12s} {'real MB':>8s} {'wall s':>7s} {'RSS+ MB':>8s} "
           f"{'KSP its':>7s}  note", flush=True)
     for layers in (int(v) for v in a.layers.split(",")):
-        est = _launch(layers, "mumps", a.ranks, False, a.timeout)
-        avail = _available_mb()
-        fits = est["est_mb_total"] < a.fit * avail
-        r = _launch(layers, "mumps", a.ranks, True, a.timeout) if fits else est
-        note = "factorised" if fits else (f"does not fit: estimate {est['est_mb_total']} MB > {a.fit:g} x "
-                                          f"{avail:.0f} MB available; analysis only")
-        real = (f"{r['real_mb_rank']:12d} {r['real_mb_total']:8d} {r['wall']:7.1f} {r['rss_growth']:8.0f}"
-                if fits else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
-        print(f"{layers:6d} {est['dofs']:9d} {a.ranks:5d} {'mumps':6s} {est['est_mb_rank']:11d} "
-              f"{est['est_mb_total']:7d} {est['est_gflops']:9.0f} {real} {'':>7s}  {note}", flush=True)
+        for factor in a.factors.split(","):
+            est = _launch(layers, "mumps", a.ranks, False, a.timeout, factor)
+            avail = _available_mb()
+            fits = est["est_mb_total"] < a.fit * avail
+            r = _launch(layers, "mumps", a.ranks, True, a.timeout, factor) if fits else est
+            note = "factorised" if fits else (f"does not fit: estimate {est['est_mb_total']} MB > "
+                                              f"{a.fit:g} x {avail:.0f} MB available; analysis only")
+            real = (f"{r['real_mb_rank']:12d} {r['real_mb_total']:8d} {r['wall']:7.1f} {r['rss_growth']:8.0f}"
+                    if fits else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
+            name = "mumps" if factor == "lu" else "ldlt"
+            print(f"{layers:6d} {est['dofs']:9d} {a.ranks:5d} {name:6s} {est['est_mb_rank']:11d} "
+                  f"{est['est_mb_total']:7d} {est['est_gflops']:9.0f} {real} {'':>7s}  {note}", flush=True)
         g = _launch(layers, "gamg", a.ranks, False, a.timeout)
         print(f"{layers:6d} {g['dofs']:9d} {a.ranks:5d} {'gamg':6s} {'-':>11s} {'-':>7s} {'-':>9s} "
               f"{'-':>12s} {'-':>8s} {g['wall']:7.1f} {g['rss_growth']:8.0f} {g['its']:7d}  "
