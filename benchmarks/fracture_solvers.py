@@ -4,7 +4,7 @@ Every case runs the real command line (``[mpiexec -n R] gpfem run fracture --pre
 a fresh process, on 1 and 2 ranks, with the same mesh, loads and stopping test (``altmin_tol``), and
 prints one table: load steps, nonlinear iterations (alternate minimisations + Newton iterations of the
 coupled problem, accepted steps), linear solves (one per Newton iteration of any SNES, rejected steps
-included), wall time of the whole command and CPU time of the time loop, peak resident memory per rank,
+included), wall time of the whole command, wall and CPU time of the time loop, peak resident memory per rank,
 peak force, displacement at the peak and where the crack ends (tip of the centre line at the last step).
 The set-ups (``--solvers``, labels of :data:`SOLVERS`): ``altmin`` (alternate minimisation with
 over-relaxation), ``hybrid`` (alternate minimisation, then bounded Newton on the coupled problem once it
@@ -115,7 +115,8 @@ def run_one(case: str, solver: str, ranks: int, timeout: float) -> dict:
         tip = (float(last.get("crack_tip_x") or "nan"), float(last.get("crack_tip_y") or "nan"))
     row.update(steps=r.get("steps", 0), altmin=r.get("alt_min_iterations_total", 0),
                newton=r.get("newton_iterations_total", 0), linear=r.get("linear_solves", 0),
-               cpu=r.get("loop_cpu_time_s", float("nan")), rss=max(r.get("peak_rss_mb_per_rank", [0.0])),
+               cpu=r.get("loop_cpu_time_s", float("nan")), loop=r.get("loop_wall_time_s", float("nan")),
+               rss=max(r.get("peak_rss_mb_per_rank", [0.0])),
                peak=r.get("peak_force", float("nan")), u_peak=r.get("load_at_peak", float("nan")),
                tip=tip, dofs=r.get("dofs_u", 0) + r.get("dofs_alpha", 0))
     return row
@@ -138,7 +139,7 @@ def _fmt(r: dict) -> str:
     tip = r["tip"]
     return (f"{r['case']:13s} {r['solver']:11s} {r['ranks']:5d} {r['dofs']:7d} {r['steps']:5d} "
             f"{r['altmin']:7d} {r['newton']:6d} {r['altmin'] + r['newton']:7d} {r['linear']:7d} "
-            f"{r['wall']:8.1f} {r['cpu']:8.1f} "
+            f"{r['wall']:8.1f} {r['loop']:9.1f} {r['cpu']:8.1f} "
             f"{r['rss']:7.0f} {r['peak']:8.4f} {r['u_peak']:9.6f}  ({tip[0]:.3f}, {tip[1]:.3f})"
             + ("" if r["status"] == "ok" else f"  {r['status']}"))
 
@@ -149,7 +150,7 @@ def _median_row(runs: list[dict]) -> dict:
     if not ok:
         return runs[-1]
     row = dict(ok[0])
-    for key in ("wall", "cpu"):
+    for key in ("wall", "loop", "cpu"):
         vals = sorted(r[key] for r in ok)
         row[key] = statistics.median(vals)
         row[f"{key}_range"] = (vals[0], vals[-1])
@@ -157,8 +158,8 @@ def _median_row(runs: list[dict]) -> dict:
     return row
 
 
-HEADER = ("case          solver      ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop cpu"
-          "  RSS MB  peak kN    u@peak  crack end (x, y)")
+HEADER = ("case          solver      ranks    DOFs steps  altmin newton nonlin.  linear   wall s loop wall "
+          "loop cpu  RSS MB  peak kN    u@peak  crack end (x, y)")
 
 
 def _ratios(rows: list[dict], case: str, n: int, ref: str, solvers: list[str]) -> None:
@@ -170,7 +171,8 @@ def _ratios(rows: list[dict], case: str, n: int, ref: str, solvers: list[str]) -
             continue
         dpeak = 100.0 * (new["peak"] - old["peak"]) / abs(old["peak"])
         its = (old["altmin"] + old["newton"], new["altmin"] + new["newton"])
-        print(f"{case}, {n} rank(s): {ref}/{solver}: wall {old['wall'] / new['wall']:.2f}, loop cpu "
+        print(f"{case}, {n} rank(s): {ref}/{solver}: wall {old['wall'] / new['wall']:.2f}, loop wall "
+              f"{old['loop'] / new['loop']:.2f}, loop cpu "
               f"{old['cpu'] / new['cpu']:.2f}, nonlinear its {its[0]} -> {its[1]}, linear solves "
               f"{old['linear']} -> {new['linear']} "
               f"({old['linear'] / max(new['linear'], 1):.2f}x), peak {new['peak']:.4f} vs "
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(_fmt(runs[(case, n, solver)][-1]), flush=True)
     rows = [_median_row(runs[k]) for k in plan]
     if a.repeat > 1:
-        print(f"\nmedians of {a.repeat} runs (wall and loop CPU time):")
+        print(f"\nmedians of {a.repeat} runs (wall, loop wall and loop CPU time):")
         for r in rows:
             spread = (f"  [wall {r['wall_range'][0]:.1f}-{r['wall_range'][1]:.1f}, cpu "
                       f"{r['cpu_range'][0]:.1f}-{r['cpu_range'][1]:.1f}]") if "wall_range" in r else ""
