@@ -8,8 +8,9 @@ instead of it, an :class:`~gpfem.drivers.anderson.AndersonMixing` (``anderson=``
 (relaxed by ``omega`` after ``relaxation_after`` iterations) and the result is projected onto the bounds.
 With ``u_one_step`` a nonlinear ``u``-problem takes one Newton step per iteration; an iteration that passes
 the stopping test that way is followed by one with a converged ``u`` solve, which must pass it too, so the
-stopping test is always that of converged sub-solves. Every deciding number is reduced over ranks in one
-``Allreduce`` per iteration.
+stopping test is always that of converged sub-solves. With ``u_reuse`` such a step may keep the Jacobian
+of an earlier iteration and its factorisation (modified Newton) while the damage moves little. Every
+deciding number is reduced over ranks in one ``Allreduce`` per iteration.
 """
 
 from __future__ import annotations
@@ -62,7 +63,12 @@ class AlternateMinimisation:
         name: Name in error messages (``gpfem_altmin_``).
         anderson: An :class:`~gpfem.drivers.anderson.AndersonMixing` of the ``alpha`` update (reset at every
             :meth:`iterate` call), or ``None``: over-relaxation by ``relaxation``.
-        u_one_step: One Newton step of ``solver_u`` per iteration (ignored when its SNES is ``ksponly``).
+        u_one_step: One Newton step of ``solver_u`` per iteration (ignored when its SNES is ``ksponly``,
+            unless ``u_reuse > 1``).
+        u_reuse: With ``u_one_step``, the Jacobian of ``solver_u`` (and its factorisation) may serve up to
+            this many one-step iterations in a row: a modified Newton step (1: a new one every iteration).
+        u_reuse_below: Reuse it only while the max damage change of the last iteration is below this (where
+            the crack runs through, the stiffness changes too much for an old factorisation).
     """
 
     def __init__(
@@ -211,8 +217,9 @@ class AlternateMinimisation:
         """The u solve of one iteration: converged (``exact``) or one Newton step.
 
         With ``u_reuse > 1`` a one-step iteration reuses the Jacobian (and its factorisation) of an earlier
-        solve for up to ``u_reuse - 1`` iterations in a row (a modified Newton step); a converged solve
-        always computes it anew at every Newton iteration.
+        solve, so one Jacobian serves up to ``u_reuse`` iterations in a row (a modified Newton step), while
+        the last damage change is below ``u_reuse_below``; a converged solve computes it anew at every
+        Newton iteration.
         """
         snes = self.solver_u.snes
         if exact:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 from mpi4py import MPI
@@ -185,7 +185,10 @@ class NonlinearSolver:
         self._jacobian_made = False
         self._jacobian_once = jacobian_once
         self._jacobian_this_solve = False
-        jac_mat, jac_pre, (jac_fn, jac_args, jac_kw) = self.snes.getJacobian()
+        jac_mat, jac_pre, jac = self.snes.getJacobian()
+        # petsc4py returns (function, args, kwargs) here; its stubs say a bare callable
+        jac_fn, jac_args, jac_kw = cast("tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]",
+                                        jac)
         self.snes.setJacobian(functools.partial(self._jacobian, jac_fn, jac_args, jac_kw or {}),
                               jac_mat, jac_pre)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
