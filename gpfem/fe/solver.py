@@ -113,6 +113,10 @@ class NonlinearSolver:
         jacobian_once: The Jacobian does not depend on ``u`` within a solve (a quadratic energy in ``u``,
             e.g. the damage problem of AT1/AT2 at fixed displacement): computed at the first Newton
             iteration of each solve and kept for the others (same iterates, less assembly).
+        quadratic: The energy is quadratic in ``u`` (implies ``jacobian_once``): the residual is affine,
+            ``F(x) = F(x0) + J (x - x0)``, so after the first residual and the Jacobian of a solve every
+            further residual of that solve (line search, convergence test) is one matrix-vector product
+            instead of an assembly.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -135,13 +139,15 @@ class NonlinearSolver:
         objective: Callable[[], float] | None = None,
         symmetric: bool = False,
         jacobian_once: bool = False,
+        quadratic: bool = False,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
         #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
         #: (one linear solve per Newton iteration), and the Jacobians assembled (fewer than Newton iterations
-        #: with ``jacobian_once`` or :attr:`reuse_jacobian`).
-        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0, "jacobians": 0}
+        #: with ``jacobian_once`` or :attr:`reuse_jacobian`); with ``quadratic``, the residuals assembled.
+        self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0, "jacobians": 0,
+                       "residuals": 0}
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
         ndofs = space.dofmap.index_map.size_global * space.dofmap.index_map_bs
         # measured size-based Krylov default, with its direct retry
@@ -183,14 +189,25 @@ class NonlinearSolver:
         #: The first iteration of a solver always computes it.
         self.reuse_jacobian = False
         self._jacobian_made = False
-        self._jacobian_once = jacobian_once
+        self._jacobian_once = jacobian_once or quadratic
         self._jacobian_this_solve = False
+        self._quadratic = quadratic
+        # quadratic: where the first residual of the solve was assembled, that residual, a work vector
+        self._x0: PETSc.Vec | None = None
+        self._F0: PETSc.Vec | None = None
+        self._dx: PETSc.Vec | None = None
         jac_mat, jac_pre, jac = self.snes.getJacobian()
         # petsc4py returns (function, args, kwargs) here; its stubs say a bare callable
         jac_fn, jac_args, jac_kw = cast("tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]",
                                         jac)
         self.snes.setJacobian(functools.partial(self._jacobian, jac_fn, jac_args, jac_kw or {}),
                               jac_mat, jac_pre)
+        if quadratic:
+            # petsc4py returns (vector, (function, args, kwargs)); its stubs say a bare callable
+            res_vec, (res_fn, res_args, res_kw) = cast(
+                "tuple[PETSc.Vec, tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]]",
+                self.snes.getFunction())
+            self.snes.setFunction(functools.partial(self._residual, res_fn, res_args, res_kw or {}), res_vec)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.
@@ -315,6 +332,22 @@ class NonlinearSolver:
         self._jacobian_made = self._jacobian_this_solve = True
         self.counts["jacobians"] += 1
 
+    def _residual(self, fn: Callable[..., None], args: tuple[Any, ...], kw: Mapping[str, Any],
+                  snes: PETSc.SNES, x: PETSc.Vec, F: PETSc.Vec) -> None:
+        """SNES's residual callback with ``quadratic``: assembled once per solve, then ``F0 + J (x - x0)``."""
+        x0, F0, dx = self._x0, self._F0, self._dx
+        if self._jacobian_this_solve and x0 is not None and F0 is not None and dx is not None:
+            dx.waxpy(-1.0, x0, x)
+            snes.getJacobian()[0].mult(dx, F)
+            F.axpy(1.0, F0)
+            return
+        fn(snes, x, F, *args, **kw)
+        self.counts["residuals"] += 1
+        if self._x0 is None:
+            self._x0, self._F0, self._dx = x.duplicate(), F.duplicate(), x.duplicate()
+        x.copy(self._x0)
+        F.copy(self._F0)
+
     def _run(self) -> int:
         """One SNES solve; its converged reason."""
         try:
@@ -358,6 +391,10 @@ class NonlinearSolver:
         """
         for p in (self.prefix, self.fallback_prefix):
             release_prefix(p, self)
+        for v in (self._x0, self._F0, self._dx):
+            if v is not None:
+                v.destroy()
+        self._x0 = self._F0 = self._dx = None
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 if self._blocked or v is not f.x.petsc_vec:

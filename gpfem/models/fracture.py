@@ -161,8 +161,9 @@ class Fracture(QuasiStatic):
             options={"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1e-12, "ksp_atol": 1e-14,
                      "ksp_max_it": 1000},
             # the damage energy is quadratic in alpha (degradation (1 - alpha)^2 + k_res, w = alpha or
-            # alpha^2): its Hessian depends on u only, one assembly per solve
-            jacobian_once=True,
+            # alpha^2): its Hessian depends on u only (one assembly per solve) and its residual is affine
+            # (after the first, F0 + J (alpha - alpha0): a matrix-vector product, no assembly)
+            quadratic=True,
         )
         self.altmin = AlternateMinimisation(
             self.solver_u, self.solver_alpha, self.alpha, self.alpha_prev, self.alpha_ub,

@@ -15,8 +15,9 @@ from gpfem.fe.solver import NonlinearSolver
 
 
 def test_jacobian_once_gives_the_same_iterates_with_one_assembly_per_solve():
-    """jacobian_once on a quadratic problem: the same solution (1e-12) and Newton iterations, and one
-    Jacobian per solve instead of one per Newton iteration."""
+    """jacobian_once and quadratic on a quadratic problem: the same solution (1e-12) and Newton iterations,
+    one Jacobian per solve instead of one per Newton iteration; with quadratic also one residual
+    assembly per solve (the line search's and the convergence test's are matrix-vector products)."""
     _jacobian_once_same_iterates()
 
 
@@ -28,22 +29,26 @@ def test_jacobian_once_same_iterates_in_parallel():
 
 def _jacobian_once_same_iterates():
     out = {}
-    for once in (False, True):
-        s, u = bounded_poisson(f"gpfem_jonce{int(once)}_", jacobian_once=once)
+    for mode in ("every", "once", "quadratic"):
+        s, u = bounded_poisson(f"gpfem_j{mode}_", jacobian_once=mode == "once", quadratic=mode == "quadratic")
         try:
             for _ in range(2):  # a second solve from another start: one more assembly
                 u.x.array[:] = 0.0
                 s.solve()
-            out[once] = (u.x.array.copy(), dict(s.counts))
+            out[mode] = (u.x.array.copy(), dict(s.counts))
         finally:
             s.close()
-    (u0, c0), (u1, c1) = out[False], out[True]
+    u0, c0 = out["every"]
     assert c0["newton_iterations"] > c0["solves"]  # several iterations per solve: there was something to save
-    comm = MPI.COMM_WORLD
-    assert comm.allreduce(float(np.max(np.abs(u1 - u0), initial=0.0)), op=MPI.MAX) < 1e-12
-    assert c1["newton_iterations"] == c0["newton_iterations"]
     assert c0["jacobians"] == c0["newton_iterations"]
-    assert c1["jacobians"] == c1["solves"] == 2
+    comm = MPI.COMM_WORLD
+    for mode in ("once", "quadratic"):
+        u1, c1 = out[mode]
+        assert comm.allreduce(float(np.max(np.abs(u1 - u0), initial=0.0)), op=MPI.MAX) < 1e-12
+        assert c1["newton_iterations"] == c0["newton_iterations"]
+        assert c1["jacobians"] == c1["solves"] == 2
+    # quadratic: one residual assembled per solve, the others are F0 + J (x - x0)
+    assert out["quadratic"][1]["residuals"] == 2
 
 
 def test_reused_jacobian_is_a_modified_newton_iteration():
