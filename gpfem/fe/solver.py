@@ -18,6 +18,7 @@ solver has a SNES monitor that ends the solve at the next Newton iteration when 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -200,14 +201,13 @@ class NonlinearSolver:
         # petsc4py returns (function, args, kwargs) here; its stubs say a bare callable
         jac_fn, jac_args, jac_kw = cast("tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]",
                                         jac)
-        self.snes.setJacobian(functools.partial(self._jacobian, jac_fn, jac_args, jac_kw or {}),
-                              jac_mat, jac_pre)
+        self.snes.setJacobian(_WeakCallback(self._jacobian, jac_fn, jac_args, jac_kw), jac_mat, jac_pre)
         if quadratic:
             # petsc4py returns (vector, (function, args, kwargs)); its stubs say a bare callable
             res_vec, (res_fn, res_args, res_kw) = cast(
                 "tuple[PETSc.Vec, tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]]",
                 self.snes.getFunction())
-            self.snes.setFunction(functools.partial(self._residual, res_fn, res_args, res_kw or {}), res_vec)
+            self.snes.setFunction(_WeakCallback(self._residual, res_fn, res_args, res_kw), res_vec)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.
@@ -408,6 +408,27 @@ class NonlinearSolver:
             clear_options(self.prefix, self.options)  # ours stay in PETSc's database after DOLFINx's set-up
         self._fallback.close()
         self.problem = None  # type: ignore[assignment]
+
+
+class _WeakCallback:
+    """A SNES callback that calls a method of the solver through a weak reference.
+
+    A bound method stored in the SNES would make a reference cycle through a PETSc object (solver -> SNES
+    -> method -> solver) that Python's collector cannot break, and an unclosed solver would keep its
+    options prefix for ever. Without the solver (collected), the problem's own callback ``fn`` runs.
+    """
+
+    def __init__(self, method: Callable[..., None], fn: Callable[..., None], args: tuple[Any, ...],
+                 kw: Mapping[str, Any] | None):
+        self._method = weakref.WeakMethod(method)
+        self._fn, self._args, self._kw = fn, args, dict(kw or {})
+
+    def __call__(self, snes: PETSc.SNES, x: PETSc.Vec, *out: PETSc.Mat | PETSc.Vec) -> None:
+        method = self._method()
+        if method is None:
+            self._fn(snes, x, *out, *self._args, **self._kw)
+        else:
+            method(self._fn, self._args, self._kw, snes, x, *out)
 
 
 def _objective(_snes: Any, x: Any, u: Any, energy: Callable[[], float]) -> float:

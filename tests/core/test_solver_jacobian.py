@@ -101,3 +101,13 @@ def test_symmetric_jacobian_gets_ldlt_unless_the_user_chose():
 def msh_max(u):
     """Largest value of ``u`` over all ranks."""
     return u.function_space.mesh.comm.allreduce(float(u.x.array.max()), op=MPI.MAX)
+
+
+def test_a_dropped_solver_frees_its_prefix():
+    """The wrapped SNES callbacks hold the solver weakly: a solver dropped without close() is freed at once
+    and its options prefix can be taken again (a cycle through the SNES would keep it for ever)."""
+    s, _u = bounded_poisson("gpfem_jdrop_", quadratic=True)
+    s.solve()
+    del s
+    s, _u = bounded_poisson("gpfem_jdrop_", quadratic=True)  # GpfemError if the first one were alive
+    s.close()
