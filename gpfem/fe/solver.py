@@ -18,10 +18,9 @@ solver has a SNES monitor that ends the solve at the next Newton iteration when 
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import dolfinx_solver  # noqa: F401  (loads libmpi before dolfinx/petsc4py)
 from mpi4py import MPI
@@ -32,6 +31,7 @@ from petsc4py import PETSc
 
 from gpfem.base.errors import ConvergenceError, GpfemError
 from gpfem.base.interrupt import DIVERGED_USER, Interrupted, snes_stop_monitor, stop_now
+from gpfem.fe.assembly_policy import AssemblyPolicy
 from gpfem.fe.backend import backend_types, ghosted_vector, retype_problem_vectors
 from gpfem.fe.direct_fallback import DirectFallback
 from gpfem.fe.petsc_reasons import ksp_reason_name, snes_reason_name
@@ -184,30 +184,9 @@ class NonlinearSolver:
         if vec_type is not None and constraint is None:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
-        #: While ``True``, a Newton iteration keeps the Jacobian (and the preconditioner or factorisation
-        #: built from it) of the last one that computed it: a modified Newton step, for callers that
-        #: accept an inexact step (:class:`~gpfem.drivers.altmin.AlternateMinimisation` with ``u_reuse``).
-        #: The first iteration of a solver always computes it.
-        self.reuse_jacobian = False
-        self._jacobian_made = False
-        self._jacobian_once = jacobian_once or quadratic
-        self._jacobian_this_solve = False
-        self._quadratic = quadratic
-        # quadratic: where the first residual of the solve was assembled, that residual, a work vector
-        self._x0: PETSc.Vec | None = None
-        self._F0: PETSc.Vec | None = None
-        self._dx: PETSc.Vec | None = None
-        jac_mat, jac_pre, jac = self.snes.getJacobian()
-        # petsc4py returns (function, args, kwargs) here; its stubs say a bare callable
-        jac_fn, jac_args, jac_kw = cast("tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]",
-                                        jac)
-        self.snes.setJacobian(_WeakCallback(self._jacobian, jac_fn, jac_args, jac_kw), jac_mat, jac_pre)
-        if quadratic:
-            # petsc4py returns (vector, (function, args, kwargs)); its stubs say a bare callable
-            res_vec, (res_fn, res_args, res_kw) = cast(
-                "tuple[PETSc.Vec, tuple[Callable[..., None], tuple[Any, ...], dict[str, Any] | None]]",
-                self.snes.getFunction())
-            self.snes.setFunction(_WeakCallback(self._residual, res_fn, res_args, res_kw), res_vec)
+        # when to assemble: the Jacobian once per solve, kept (reuse_jacobian), an affine residual
+        self._assembly = AssemblyPolicy(self.snes, self.counts, jacobian_once=jacobian_once,
+                                        quadratic=quadratic)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.
@@ -315,38 +294,23 @@ class NonlinearSolver:
         if not self._monitored and stop_now(self.comm):  # collective, as every call of solve()
             raise Interrupted(f"stopped before solve {self.prefix!r}")
         unknowns = self.u if isinstance(self.u, list | tuple) else [self.u]
-        self._jacobian_this_solve = False
+        self._assembly.new_solve()
         reason, ksp_reason = self._fallback.solve(self.snes, self._run, unknowns, self.options, self.comm)
         return self._result(reason, ksp_reason)
 
-    def _jacobian(self, fn: Callable[..., None], args: tuple[Any, ...], kw: Mapping[str, Any],
-                  snes: PETSc.SNES, x: PETSc.Vec, J: PETSc.Mat, P: PETSc.Mat) -> None:
-        """SNES's Jacobian callback: the problem's own, skipped while :attr:`reuse_jacobian` holds.
+    @property
+    def reuse_jacobian(self) -> bool:
+        """Whether a Newton iteration keeps the Jacobian of the last one that computed it (modified Newton).
 
-        Skipped, the matrix keeps its state, so PETSc's ``PCSetUp`` keeps the factorisation too.
+        While ``True`` the preconditioner or factorisation built from it is kept too: for callers that accept
+        an inexact step (:class:`~gpfem.drivers.altmin.AlternateMinimisation` with ``u_reuse``). The first
+        iteration of a solver always computes it.
         """
-        keep = self.reuse_jacobian or (self._jacobian_once and self._jacobian_this_solve)
-        if keep and self._jacobian_made:
-            return
-        fn(snes, x, J, P, *args, **kw)
-        self._jacobian_made = self._jacobian_this_solve = True
-        self.counts["jacobians"] += 1
+        return self._assembly.reuse_jacobian
 
-    def _residual(self, fn: Callable[..., None], args: tuple[Any, ...], kw: Mapping[str, Any],
-                  snes: PETSc.SNES, x: PETSc.Vec, F: PETSc.Vec) -> None:
-        """SNES's residual callback with ``quadratic``: assembled once per solve, then ``F0 + J (x - x0)``."""
-        x0, F0, dx = self._x0, self._F0, self._dx
-        if self._jacobian_this_solve and x0 is not None and F0 is not None and dx is not None:
-            dx.waxpy(-1.0, x0, x)
-            snes.getJacobian()[0].mult(dx, F)
-            F.axpy(1.0, F0)
-            return
-        fn(snes, x, F, *args, **kw)
-        self.counts["residuals"] += 1
-        if self._x0 is None:
-            self._x0, self._F0, self._dx = x.duplicate(), F.duplicate(), x.duplicate()
-        x.copy(self._x0)
-        F.copy(self._F0)
+    @reuse_jacobian.setter
+    def reuse_jacobian(self, value: bool) -> None:
+        self._assembly.reuse_jacobian = bool(value)
 
     def _run(self) -> int:
         """One SNES solve; its converged reason."""
@@ -391,10 +355,7 @@ class NonlinearSolver:
         """
         for p in (self.prefix, self.fallback_prefix):
             release_prefix(p, self)
-        for v in (self._x0, self._F0, self._dx):
-            if v is not None:
-                v.destroy()
-        self._x0 = self._F0 = self._dx = None
+        self._assembly.destroy()
         if self._bounds is not None:
             for f, v in zip(self._bounds, (self._lb, self._ub), strict=True):
                 if self._blocked or v is not f.x.petsc_vec:
@@ -408,27 +369,6 @@ class NonlinearSolver:
             clear_options(self.prefix, self.options)  # ours stay in PETSc's database after DOLFINx's set-up
         self._fallback.close()
         self.problem = None  # type: ignore[assignment]
-
-
-class _WeakCallback:
-    """A SNES callback that calls a method of the solver through a weak reference.
-
-    A bound method stored in the SNES would make a reference cycle through a PETSc object (solver -> SNES
-    -> method -> solver) that Python's collector cannot break, and an unclosed solver would keep its
-    options prefix for ever. Without the solver (collected), the problem's own callback ``fn`` runs.
-    """
-
-    def __init__(self, method: Callable[..., None], fn: Callable[..., None], args: tuple[Any, ...],
-                 kw: Mapping[str, Any] | None):
-        self._method = weakref.WeakMethod(method)
-        self._fn, self._args, self._kw = fn, args, dict(kw or {})
-
-    def __call__(self, snes: PETSc.SNES, x: PETSc.Vec, *out: PETSc.Mat | PETSc.Vec) -> None:
-        method = self._method()
-        if method is None:
-            self._fn(snes, x, *out, *self._args, **self._kw)
-        else:
-            method(self._fn, self._args, self._kw, snes, x, *out)
 
 
 def _objective(_snes: Any, x: Any, u: Any, energy: Callable[[], float]) -> float:
