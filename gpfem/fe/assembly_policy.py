@@ -3,10 +3,10 @@
 A SNES calls the problem's residual and Jacobian callbacks (DOLFINx assembly) at every Newton iteration.
 :class:`AssemblyPolicy` wraps them for one SNES and skips the assemblies that are not needed:
 
-* ``jacobian_once``: the Jacobian does not depend on the unknown (a quadratic energy): computed at the
-  first Newton iteration of a solve and kept for the others. The same iterates.
-* ``quadratic``: also the residual is affine, ``F(x) = F(x0) + J (x - x0)``: after the first residual
-  and the Jacobian of a solve, every further residual is one matrix-vector product. The same iterates.
+* ``quadratic``: the energy is quadratic in the unknown, so its Jacobian does not depend on it (computed
+  at the first Newton iteration of a solve and kept for the others) and its residual is affine, ``F(x) =
+  F(x0) + J (x - x0)`` (after the first residual of a solve, every further one is one matrix-vector
+  product). The same iterates.
 * :attr:`AssemblyPolicy.reuse_jacobian`: while set, no Jacobian is assembled at all; the matrix keeps its
   state, so PETSc's ``PCSetUp`` keeps the preconditioner or factorisation built from it (modified
   Newton, for callers that accept an inexact step).
@@ -34,16 +34,14 @@ class AssemblyPolicy:
     Args:
         snes: The SNES whose callbacks (set by the problem) are wrapped.
         counts: Where ``"jacobians"`` and ``"residuals"`` (assembled, with ``quadratic``) are counted.
-        jacobian_once: The Jacobian does not depend on the unknown.
-        quadratic: The residual is affine in the unknown (implies ``jacobian_once``).
+        quadratic: The energy is quadratic in the unknown (constant Jacobian, affine residual).
     """
 
-    def __init__(self, snes: PETSc.SNES, counts: dict[str, int], jacobian_once: bool = False,
-                 quadratic: bool = False):
+    def __init__(self, snes: PETSc.SNES, counts: dict[str, int], quadratic: bool = False):
         #: While ``True``, no Jacobian is assembled (after the first one of the solver's life).
         self.reuse_jacobian = False
         self._counts = counts
-        self._once = jacobian_once or quadratic
+        self._once = quadratic
         self._made = False  # a Jacobian was assembled (ever)
         self._this_solve = False  # ... in the current solve
         self._x0: PETSc.Vec | None = None  # quadratic: where the solve's first residual was assembled,
@@ -58,7 +56,7 @@ class AssemblyPolicy:
             snes.setFunction(functools.partial(self._residual, res[0], res[1], res[2] or {}), vec)
 
     def new_solve(self) -> None:
-        """A solve starts: the Jacobian of ``jacobian_once`` and the residual of ``quadratic`` are stale."""
+        """A solve starts: the Jacobian and the first residual kept by ``quadratic`` are stale."""
         self._this_solve = False
 
     def _jacobian(self, fn: Callable[..., None], args: tuple[Any, ...], kw: Mapping[str, Any],

@@ -111,13 +111,11 @@ class NonlinearSolver:
             search (``bt``) decreases the energy instead of the residual norm. Not with a ``constraint``.
         symmetric: The Jacobian is symmetric (a Hessian, boundary conditions applied symmetrically): the
             direct default factorises it as ``L D L^T`` (MUMPS ``pc_type cholesky``).
-        jacobian_once: The Jacobian does not depend on ``u`` within a solve (a quadratic energy in ``u``,
-            e.g. the damage problem of AT1/AT2 at fixed displacement): computed at the first Newton
-            iteration of each solve and kept for the others (same iterates, less assembly).
-        quadratic: The energy is quadratic in ``u`` (implies ``jacobian_once``): the residual is affine,
-            ``F(x) = F(x0) + J (x - x0)``, so after the first residual and the Jacobian of a solve every
-            further residual of that solve (line search, convergence test) is one matrix-vector product
-            instead of an assembly.
+        quadratic: The energy is quadratic in ``u`` (e.g. the damage problem of AT1/AT2 at fixed
+            displacement): the Jacobian does not depend on ``u``, so it is computed at the first Newton
+            iteration of each solve and kept for the others, and the residual is affine, ``F(x) = F(x0) + J
+            (x - x0)``, so every further residual of that solve (line search, convergence test) is one
+            matrix-vector product instead of an assembly. The same iterates.
 
     Raises:
         GpfemError: On an empty or duplicate prefix.
@@ -139,14 +137,13 @@ class NonlinearSolver:
         krylov_from: int | None = None,
         objective: Callable[[], float] | None = None,
         symmetric: bool = False,
-        jacobian_once: bool = False,
         quadratic: bool = False,
     ):
         prefix = check_prefix(prefix)
         self.prefix = prefix
         #: SNES solves run, and their Newton and Krylov iterations, converged or not, retries included
         #: (one linear solve per Newton iteration), and the Jacobians assembled (fewer than Newton iterations
-        #: with ``jacobian_once`` or :attr:`reuse_jacobian`); with ``quadratic``, the residuals assembled.
+        #: with ``quadratic`` or :attr:`reuse_jacobian`); with ``quadratic``, the residuals assembled.
         self.counts = {"solves": 0, "newton_iterations": 0, "ksp_iterations": 0, "jacobians": 0,
                        "residuals": 0}
         space = (u[0] if isinstance(u, list | tuple) else u).function_space
@@ -185,8 +182,7 @@ class NonlinearSolver:
             retype_problem_vectors(self.problem, space.dofmap.index_map, space.dofmap.index_map_bs, vec_type)
         self.snes: PETSc.SNES = self.problem.solver
         # when to assemble: the Jacobian once per solve, kept (reuse_jacobian), an affine residual
-        self._assembly = AssemblyPolicy(self.snes, self.counts, jacobian_once=jacobian_once,
-                                        quadratic=quadratic)
+        self._assembly = AssemblyPolicy(self.snes, self.counts, quadratic=quadratic)
         # Collective: SNES calls its monitors on every rank once per Newton iteration (gpfem.base.interrupt).
         # Not on ksponly (one linear solve): a monitor makes it assemble the residual once more after the
         # solve; solve() asks before it instead.

@@ -14,23 +14,23 @@ from gpfem.fe.energy import Energy, gradient_penalty
 from gpfem.fe.solver import NonlinearSolver
 
 
-def test_jacobian_once_gives_the_same_iterates_with_one_assembly_per_solve():
-    """jacobian_once and quadratic on a quadratic problem: the same solution (1e-12) and Newton iterations,
-    one Jacobian per solve instead of one per Newton iteration; with quadratic also one residual
-    assembly per solve (the line search's and the convergence test's are matrix-vector products)."""
-    _jacobian_once_same_iterates()
+def test_quadratic_gives_the_same_iterates_with_one_assembly_per_solve():
+    """quadratic on a quadratic problem: the same solution (1e-12) and Newton iterations, one Jacobian and
+    one residual assembly per solve instead of one per Newton iteration (the line search's and the
+    convergence test's residuals are matrix-vector products)."""
+    _quadratic_same_iterates()
 
 
 @pytest.mark.mpi
-def test_jacobian_once_same_iterates_in_parallel():
+def test_quadratic_same_iterates_in_parallel():
     """The same on every rank of COMM_WORLD (the counts are collective)."""
-    _jacobian_once_same_iterates()
+    _quadratic_same_iterates()
 
 
-def _jacobian_once_same_iterates():
+def _quadratic_same_iterates():
     out = {}
-    for mode in ("every", "once", "quadratic"):
-        s, u = bounded_poisson(f"gpfem_j{mode}_", jacobian_once=mode == "once", quadratic=mode == "quadratic")
+    for mode in ("every", "quadratic"):
+        s, u = bounded_poisson(f"gpfem_j{mode}_", quadratic=mode == "quadratic")
         try:
             for _ in range(2):  # a second solve from another start: one more assembly
                 u.x.array[:] = 0.0
@@ -42,13 +42,12 @@ def _jacobian_once_same_iterates():
     assert c0["newton_iterations"] > c0["solves"]  # several iterations per solve: there was something to save
     assert c0["jacobians"] == c0["newton_iterations"]
     comm = MPI.COMM_WORLD
-    for mode in ("once", "quadratic"):
-        u1, c1 = out[mode]
-        assert comm.allreduce(float(np.max(np.abs(u1 - u0), initial=0.0)), op=MPI.MAX) < 1e-12
-        assert c1["newton_iterations"] == c0["newton_iterations"]
-        assert c1["jacobians"] == c1["solves"] == 2
-    # quadratic: one residual assembled per solve, the others are F0 + J (x - x0)
-    assert out["quadratic"][1]["residuals"] == 2
+    u1, c1 = out["quadratic"]
+    assert comm.allreduce(float(np.max(np.abs(u1 - u0), initial=0.0)), op=MPI.MAX) < 1e-12
+    assert c1["newton_iterations"] == c0["newton_iterations"]
+    assert c1["jacobians"] == c1["solves"] == 2
+    # one residual assembled per solve, the others are F0 + J (x - x0)
+    assert c1["residuals"] == 2
 
 
 def test_reused_jacobian_is_a_modified_newton_iteration():
