@@ -57,6 +57,38 @@ def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def sent_ci_steps(solver: str, steps: int, check=None) -> dict:
+    """The first ``steps`` fixed increments of ``sent-ci`` with ``solver``, in this process.
+
+    Returns ``rows`` (per accepted step the reaction force and the step's data: alternate minimisations,
+    Newton iterations), ``drops`` (the smallest change of alpha in the step: >= 0 by irreversibility),
+    ``tops`` (the largest alpha), ``checks`` (``check(model)`` after every step, if given) and the final
+    ``alpha``.
+    """
+    import numpy as np
+
+    from gpfem.models.fracture_spec import PRESETS
+
+    m = fracture_model(solver=solver)
+    try:
+        rows, drops, tops, checks = [], [], [], []
+        ds = PRESETS["sent-ci"]["dload"]
+        for k in range(steps):
+            prev = m.alpha.x.array.copy()
+            res = m.try_step(k * ds, ds)
+            assert res.ok, res.reason
+            m.accept((k + 1) * ds, ds, res)
+            a = m.alpha.x.array
+            drops.append(float(np.min(a - prev)))
+            tops.append(float(np.max(a)))
+            rows.append({"force": m.values["reaction_force"], **res.data})
+            if check is not None:
+                checks.append(check(m))
+        return {"rows": rows, "drops": drops, "tops": tops, "checks": checks, "alpha": m.alpha.x.array.copy()}
+    finally:
+        m.close()
+
+
 def fracture_model(preset: str = "sent-ci", comm=None, **overrides):
     """A ``Fracture`` on a preset's built-in mesh, in this process (no run folder, no fields, no tracking)."""
     from mpi4py import MPI

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import fracture_model
+from helpers import fracture_model, sent_ci_steps
 
 from gpfem.app.parameters import resolve
 from gpfem.models.fracture_spec import PARAMETERS, PRESETS
@@ -18,36 +18,11 @@ from gpfem.models.fracture_spec import PARAMETERS, PRESETS
 STEPS = 13
 
 
-def _step(m, s, ds):
-    res = m.try_step(s, ds)
-    assert res.ok, res.reason
-    m.accept(s + ds, ds, res)
-    return res
-
-
 @pytest.fixture(scope="module")
 def curves():
     """Force, bounds and residual checks of the first STEPS steps with each solver (in process)."""
-    out = {}
-    for solver in ("altmin", "hybrid"):
-        m = fracture_model(solver=solver)
-        try:
-            rows, drops, tops, checks = [], [], [], []
-            ds = PRESETS["sent-ci"]["dload"]
-            for k in range(STEPS):
-                prev = m.alpha.x.array.copy()
-                res = _step(m, k * ds, ds)
-                a = m.alpha.x.array
-                drops.append(float(np.min(a - prev)))
-                tops.append(float(np.max(a)))
-                rows.append({"force": m.values["reaction_force"], **res.data})
-                if solver == "hybrid":
-                    checks.append(_residuals(m))
-            out[solver] = {"rows": rows, "drops": drops, "tops": tops, "checks": checks,
-                           "alpha": m.alpha.x.array.copy()}
-        finally:
-            m.close()
-    return out
+    return {solver: sent_ci_steps(solver, STEPS, check=_residuals if solver == "hybrid" else None)
+            for solver in ("altmin", "hybrid")}
 
 
 def _residuals(m):
