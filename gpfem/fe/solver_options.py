@@ -128,9 +128,9 @@ def layered_options(prefix: str, options: Mapping[str, Any] | None, bounded: boo
             ``{}``.
         comm: The solver's communicator.
         symmetric: Whether the Jacobian is symmetric (the Hessian of an energy, boundary conditions applied
-            symmetrically): the MUMPS default factorises it as ``L D L^T`` (``pc_type cholesky``), measured
-            on fracture's displacement (7,950 DOFs, 1 rank): 7.5 ms instead of 12 ms per factorisation,
-            1.2 instead of 2.1 ms per solve.
+            symmetrically): the MUMPS default factorises it as ``L D L^T`` (``pc_type cholesky``); on
+            fracture's displacement (7,950 DOFs, 1 rank, ``benchmarks/displacement_factor.py``, medians of
+            20 beside LU): 7.3 instead of 10.2 ms per factorisation, 1.11 instead of 1.45 ms per solve.
     """
     opts = dict(DEFAULT_OPTIONS)
     if symmetric:
