@@ -50,7 +50,16 @@ fi
 stamp=.venv/.gpfem-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
-  say "installing gpfem[$EXTRAS] into .venv (first time: several minutes, torch is ~5 GB)"
+  # torch's CUDA build and its libraries take ~7 GB in .venv: say so before pip fills the disk.
+  need_gb="${GPFEM_SETUP_FREE_GB:-8}"
+  free_gb=$(df -Pk .venv | awk 'NR==2 {print int($4 / 1048576)}')
+  if ((free_gb < need_gb)); then
+    echo "gpfem setup: $(pwd)/.venv: only ${free_gb} GB free on its disk, the install needs about ${need_gb} GB (set GPFEM_SETUP_FREE_GB to change the check, or GPFEM_EXTRAS=test to leave out torch)." >&2
+    exit 1
+  fi
+  say "installing gpfem[$EXTRAS] into .venv (first time: several minutes, ~7 GB with torch)"
+  # No wheel cache: it would keep a second copy of the ~3 GB of downloaded wheels.
+  export PIP_NO_CACHE_DIR="${PIP_NO_CACHE_DIR:-1}"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
   echo "$want" > "$stamp"
