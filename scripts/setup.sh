@@ -50,7 +50,8 @@ fi
 stamp=.venv/.gpfem-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
-  # torch's CUDA build and its libraries take ~7 GB in .venv: say so before pip fills the disk.
+  # torch's CUDA build and its libraries take ~7 GB in .venv, 7.8 GB at the peak of a fresh install
+  # (measured with df): say so before pip fills the disk.
   need_gb="${GPFEM_SETUP_FREE_GB:-8}"
   free_gb=$(df -Pk .venv | awk 'NR==2 {print int($4 / 1048576)}')
   if ((free_gb < need_gb)); then
