@@ -50,13 +50,17 @@ fi
 stamp=.venv/.gpfem-installed
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
-  # torch's CUDA build and its libraries take ~7 GB in .venv, 7.8 GB at the peak of a fresh install
-  # (measured with df): say so before pip fills the disk.
-  need_gb="${GPFEM_SETUP_FREE_GB:-8}"
-  free_gb=$(df -Pk .venv | awk 'NR==2 {print int($4 / 1048576)}')
-  if ((free_gb < need_gb)); then
-    echo "gpfem setup: $(pwd)/.venv: only ${free_gb} GB free on its disk, the install needs about ${need_gb} GB (set GPFEM_SETUP_FREE_GB to change the check, or GPFEM_EXTRAS=test to leave out torch)." >&2
-    exit 1
+  # A first install: torch's CUDA build and its libraries take ~7 GB in .venv, 7.8 GB at the peak of a
+  # fresh install (measured with df); without the ml extra about 1.5 GB (that .venv less torch, triton and
+  # the NVIDIA libraries). Say so before pip fills the disk.
+  if [[ ! -f $stamp ]]; then
+    default_gb=2; [[ ",$EXTRAS," == *,ml,* ]] && default_gb=8
+    need_gb="${GPFEM_SETUP_FREE_GB:-$default_gb}"
+    free_mb=$(df -Pk .venv | awk 'NR==2 {print int($4 / 1024)}')
+    if ((free_mb < need_gb * 1024)); then
+      echo "gpfem setup: $(pwd)/.venv: $(awk "BEGIN {printf \"%.1f\", $free_mb / 1024}") GB free on its disk, the install of gpfem[$EXTRAS] needs about ${need_gb} GB (set GPFEM_SETUP_FREE_GB to change the check; GPFEM_EXTRAS=test leaves out torch)." >&2
+      exit 1
+    fi
   fi
   say "installing gpfem[$EXTRAS] into .venv (first time: several minutes, ~7 GB with torch)"
   # No wheel cache: it would keep a second copy of the ~3 GB of downloaded wheels.
