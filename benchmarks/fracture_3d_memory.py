@@ -10,17 +10,23 @@ size runs in fresh processes (``mpiexec -n R``) and prints one row per solver:
   read. If the estimate fits in ``--fit`` of the memory available now, the factorisation is also done and
   its real memory (INFOG(21)/(22)), its wall time and the growth of the peak RSS are printed; otherwise
   MUMPS is given 1 MB of working memory (ICNTL(23)), so it stops after the analysis (INFO(1) = -19) and
-  the row says "does not fit".
+  the row says "does not fit". With ``--ooc DIR`` such a size is factorised out of core instead (ICNTL(22)
+  = 1, the factors written to files in ``DIR``, removed at the end) when MUMPS's estimate for that
+  (INFOG(26)/(27)) fits: the row gives its wall time, the growth of the peak RSS and, in the note, the
+  wall time of one solve with the factors read back from disk.
 * ``gamg``: the same matrix solved once by the model's CG + GAMG with the rigid-body near-nullspace (setup
   and solve wall time, iterations, growth of the peak RSS): the reference.
 
     .venv/bin/python benchmarks/fracture_3d_memory.py --layers 2,16,84 --ranks 2
+    .venv/bin/python benchmarks/fracture_3d_memory.py --layers 84 --factors cholesky --ooc /tmp/ooc
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -91,14 +97,27 @@ def worker(a: argparse.Namespace) -> None:
             F = pc.getFactorMatrix()
             if not a.factorise:
                 F.setMumpsIcntl(23, 1)  # 1 MB of working memory: MUMPS stops after its analysis
+            elif a.ooc:
+                os.environ["MUMPS_OOC_TMPDIR"] = a.ooc  # read by MUMPS when it opens its files
+                F.setMumpsIcntl(22, 1)  # out of core: the factors go to disk
             try:
                 pc.setUp()
             except PETSc.Error:
                 pass  # the failed factorisation (INFO(1) = -19) when only the analysis is wanted
             row.update(est_mb_rank=F.getMumpsInfog(16), est_mb_total=F.getMumpsInfog(17),
+                       est_ooc_mb_rank=F.getMumpsInfog(26), est_ooc_mb_total=F.getMumpsInfog(27),
                        est_gflops=F.getMumpsRinfog(1) / 1e9, info1=F.getMumpsInfog(1))
             if a.factorise:
                 row.update(real_mb_rank=F.getMumpsInfog(21), real_mb_total=F.getMumpsInfog(22))
+                if a.ooc:  # one solve with the factors read back from disk
+                    comm.barrier()
+                    t_solve = time.perf_counter()
+                    b, x = A.createVecLeft(), A.createVecRight()
+                    b.set(1.0)
+                    ksp.solve(b, x)
+                    comm.barrier()
+                    row.update(solve_wall=time.perf_counter() - t_solve)
+                    t += row["solve_wall"]  # the row's wall time is the factorisation's
             ksp.destroy()
         else:
             ksp = su.snes.getKSP()
@@ -116,10 +135,21 @@ def worker(a: argparse.Namespace) -> None:
 
 
 def _launch(layers: int, solver: str, ranks: int, factorise: bool, timeout: float,
-            factor: str = "lu") -> dict:
+            factor: str = "lu", ooc: str = "") -> dict:
     args = ["--solver", solver, "--layers", str(layers), "--factor", factor,
-            *(["--factorise"] if factorise else [])]
+            *(["--factorise"] if factorise else []), *(["--ooc", ooc] if ooc else [])]
     return launch_worker(__file__, args, ranks, timeout)
+
+
+def _out_of_core(layers: int, ranks: int, timeout: float, factor: str, folder: str) -> dict:
+    """Factorise out of core with the factor files in a new sub-folder of ``folder``, removed after."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    files = Path(folder) / f"gpfem-mumps-ooc-{os.getpid()}-{layers}-{factor}"
+    files.mkdir()
+    try:
+        return _launch(layers, "mumps", ranks, True, timeout, factor, ooc=str(files))
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--factor", default="lu", help=argparse.SUPPRESS)
     ap.add_argument("--factors", default="lu,cholesky",
                     help="MUMPS factorisations to estimate: lu and/or cholesky (L D L^T)")
+    ap.add_argument("--ooc", default="",
+                    help="factorise what does not fit in memory out of core, the factors in this folder")
     a = ap.parse_args(argv)
     if a.worker:
         worker(a)
@@ -148,9 +180,19 @@ def main(argv: list[str] | None = None) -> int:
             est = _launch(layers, "mumps", a.ranks, False, a.timeout, factor)
             avail = _available_mb()
             fits = est["est_mb_total"] < a.fit * avail
-            r = _launch(layers, "mumps", a.ranks, True, a.timeout, factor) if fits else est
-            note = "factorised" if fits else (f"does not fit: estimate {est['est_mb_total']} MB > "
-                                              f"{a.fit:g} x {avail:.0f} MB available; analysis only")
+            ooc = not fits and bool(a.ooc) and est["est_ooc_mb_total"] < a.fit * avail
+            if ooc:
+                r = _out_of_core(layers, a.ranks, a.timeout, factor, a.ooc)
+                fits = True
+                note = (f"factorised out of core (estimate {est['est_mb_total']} MB in core, "
+                        f"{est['est_ooc_mb_total']} MB out of core); one solve {r['solve_wall']:.1f} s")
+            elif fits:
+                r = _launch(layers, "mumps", a.ranks, True, a.timeout, factor)
+                note = "factorised"
+            else:
+                r = est
+                note = (f"does not fit: estimate {est['est_mb_total']} MB > {a.fit:g} x {avail:.0f} MB "
+                        "available; analysis only")
             real = (f"{r['real_mb_rank']:12d} {r['real_mb_total']:8d} {r['wall']:7.1f} {r['rss_growth']:8.0f}"
                     if fits else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
             name = "mumps" if factor == "lu" else "ldlt"
