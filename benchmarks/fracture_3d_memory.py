@@ -183,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             ooc = not fits and bool(a.ooc) and est["est_ooc_mb_total"] < a.fit * avail
             if ooc:
                 r = _out_of_core(layers, a.ranks, a.timeout, factor, a.ooc)
-                fits = True
                 note = (f"factorised out of core (estimate {est['est_mb_total']} MB in core, "
                         f"{est['est_ooc_mb_total']} MB out of core); one solve {r['solve_wall']:.1f} s")
             elif fits:
@@ -194,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                 note = (f"does not fit: estimate {est['est_mb_total']} MB > {a.fit:g} x {avail:.0f} MB "
                         "available; analysis only")
             real = (f"{r['real_mb_rank']:12d} {r['real_mb_total']:8d} {r['wall']:7.1f} {r['rss_growth']:8.0f}"
-                    if fits else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
+                    if "real_mb_rank" in r else f"{'-':>12s} {'-':>8s} {est['wall']:7.1f} {'-':>8s}")
             name = "mumps" if factor == "lu" else "ldlt"
             print(f"{layers:6d} {est['dofs']:9d} {a.ranks:5d} {name:6s} {est['est_mb_rank']:11d} "
                   f"{est['est_mb_total']:7d} {est['est_gflops']:9.0f} {real} {'':>7s}  {note}", flush=True)
