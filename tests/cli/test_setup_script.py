@@ -10,15 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _setup(folder: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run a copy of scripts/setup.sh (with pyproject.toml) in ``folder``, with ``env`` over this one's."""
+    (folder / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "setup.sh", folder / "scripts" / "setup.sh")
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    full = {k: v for k, v in os.environ.items() if k != "GPFEM_SETUP_FREE_GB"}
+    return subprocess.run(["bash", "scripts/setup.sh"], cwd=folder, env={**full, **env}, capture_output=True,
+                          text=True, timeout=300)
+
+
 @pytest.mark.parametrize("extras", ["ml,test", "test"])
 def test_setup_stops_on_a_full_disk_with_one_line(tmp_path, extras):
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(ROOT / "scripts" / "setup.sh", tmp_path / "scripts" / "setup.sh")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     # more free space asked for than any disk has: the check must stop the install
-    env = {**os.environ, "GPFEM_SETUP_FREE_GB": str(10**9), "GPFEM_EXTRAS": extras}
-    p = subprocess.run(["bash", "scripts/setup.sh"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=300)
+    p = _setup(tmp_path, GPFEM_SETUP_FREE_GB=str(10**9), GPFEM_EXTRAS=extras)
     assert p.returncode == 1, p.stdout + p.stderr
     errors = p.stderr.strip().splitlines()
     assert len(errors) == 1, p.stderr
@@ -30,17 +35,13 @@ def test_setup_stops_on_a_full_disk_with_one_line(tmp_path, extras):
 
 def test_setup_asks_8_gb_for_torch(tmp_path):
     """The default need with the ml extra is the measured 7.8 GB peak, rounded up: 5 GB free is refused."""
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(ROOT / "scripts" / "setup.sh", tmp_path / "scripts" / "setup.sh")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "df").write_text("#!/bin/sh\necho 'Filesystem 1024-blocks Used Available Capacity Mounted'\n"
                              "echo '/dev/x 100000000 1 5242880 1% /'\n")
     (fake / "df").chmod(0o755)
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "GPFEM_EXTRAS": "ml,test"}
-    env.pop("GPFEM_SETUP_FREE_GB", None)
-    p = subprocess.run(["bash", "scripts/setup.sh"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=300)
+    work = tmp_path / "work"
+    work.mkdir()
+    p = _setup(work, PATH=f"{fake}:{os.environ['PATH']}", GPFEM_EXTRAS="ml,test")
     assert p.returncode == 1, p.stdout + p.stderr
     assert "5.0 GB free" in p.stderr and "needs about 8 GB" in p.stderr, p.stderr
